@@ -1,0 +1,31 @@
+/* What a backend implements behind the device API. The front end (accel.c) owns device
+ * memory and has validated every command before a backend sees it. */
+#ifndef ACCPAR_ACCEL_BACKEND_H
+#define ACCPAR_ACCEL_BACKEND_H
+
+#include "accel_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct accel_backend_ops {
+    /* Creates the backend's state; memory is the device memory it serves DMA from. */
+    int (*open)(const accel_preset *p, uint8_t *memory, uint64_t mem_bytes, void **state,
+                char *err, size_t errlen);
+    void (*close)(void *state);
+    /* Executes the commands in order, back to back; returns 0 or -1 with err set. */
+    int (*execute)(void *state, const accel_cmd *cmds, size_t n, char *err, size_t errlen);
+    void (*counters)(void *state, cycle_breakdown *out);
+    /* May be NULL: the backend cannot trace. */
+    int (*trace)(void *state, const char *path, char *err, size_t errlen);
+} accel_backend_ops;
+
+extern const accel_backend_ops accel_golden_ops;
+extern const accel_backend_ops accel_rtl_ops;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

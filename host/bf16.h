@@ -1,0 +1,33 @@
+/* bf16 storage and the accelerator's arithmetic in C (the golden model's numerics).
+ * Contract (same as rtl/accel_fp.sv): bf16 x bf16 products exact in fp32, fp32 additions
+ * rounded to nearest even, subnormal inputs read as signed zero, subnormal results flushed to
+ * signed zero, every NaN result the canonical quiet NaN 0x7FC00000. */
+#ifndef ACCPAR_BF16_H
+#define ACCPAR_BF16_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { FP32_CANONICAL_NAN = 0x7FC00000u, BF16_CANONICAL_NAN = 0x7FC0u };
+
+/* float -> bf16 with round-to-nearest-even; NaN -> canonical NaN. */
+uint16_t bf16_from_float(float f);
+float bf16_to_float(uint16_t b);
+/* f rounded to bf16 precision, as a float. */
+float bf16_round(float f);
+
+uint32_t float_bits(float f);
+float bits_float(uint32_t u);
+
+/* The accelerator's product and sum, on bit patterns. */
+uint32_t accel_mul(uint16_t a, uint16_t b);
+uint32_t accel_add(uint32_t x, uint32_t y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

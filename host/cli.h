@@ -1,0 +1,29 @@
+/* The accpar command line: one function per subcommand, argv[0] being the subcommand name.
+ * Each returns the process exit status: 0 success, 1 a check failed, 2 bad usage or input. */
+#ifndef ACCPAR_CLI_H
+#define ACCPAR_CLI_H
+
+#include <stdint.h>
+
+int cli_gemm(int argc, char **argv);
+int cli_plan(int argc, char **argv);
+int cli_reproduce(int argc, char **argv);
+
+enum { EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2 };
+
+/* Prints "accpar CMD: message" on one line to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The value after flag argv[*i], advancing *i; NULL (with an error printed) if missing. */
+const char *cli_value(const char *cmd, int argc, char **argv, int *i);
+
+/* Integer flag value in [min, max]; -1 with an error printed otherwise. */
+int cli_int(const char *cmd, const char *flag, const char *value, int64_t min, int64_t max,
+            int64_t *out);
+
+/* Deterministic pseudo-random numbers (splitmix64), so a seed reproduces a run. */
+uint64_t rng_next(uint64_t *state);
+/* Uniform in [-1, 1), rounded to bf16. */
+float rng_bf16(uint64_t *state);
+
+#endif

@@ -1,0 +1,52 @@
+#include "cli.h"
+
+#include "bf16.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void cli_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "accpar %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+const char *cli_value(const char *cmd, int argc, char **argv, int *i) {
+    if (*i + 1 >= argc) {
+        cli_error(cmd, "%s: missing value", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int cli_int(const char *cmd, const char *flag, const char *value, int64_t min, int64_t max,
+            int64_t *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (end == value || *end != '\0' || errno != 0 || v < min || v > max) {
+        cli_error(cmd, "%s: '%s' is not an integer in %" PRId64 "..%" PRId64, flag, value, min,
+                  max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+uint64_t rng_next(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+float rng_bf16(uint64_t *state) {
+    double u = (double)(rng_next(state) >> 11) * 0x1p-53; /* [0, 1) */
+    return bf16_round((float)(2.0 * u - 1.0));
+}

@@ -1,0 +1,198 @@
+#include "gemm.h"
+
+#include "bf16.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Device-memory layout of one GEMM: A as [chunk][kt][m_chunk][R] bf16 panels, B as
+ * [kt][nt][R][C] bf16 tiles, C as [chunk][nt][m_chunk][C] fp32 tiles. */
+typedef struct layout {
+    const gemm_schedule *s;
+    accel_dev *dev;
+    uint64_t a_addr, b_addr, c_addr;
+    uint64_t a_panel, b_tile, c_tile; /* bytes */
+    accel_status st;
+} layout;
+
+static uint64_t b_tile_addr(const layout *l, int64_t kt, int64_t nt) {
+    return l->b_addr + ((uint64_t)kt * (uint64_t)l->s->n_tiles + (uint64_t)nt) * l->b_tile;
+}
+
+static uint64_t c_tile_addr(const layout *l, int64_t chunk, int64_t nt) {
+    return l->c_addr + ((uint64_t)chunk * (uint64_t)l->s->n_tiles + (uint64_t)nt) * l->c_tile;
+}
+
+static int issue_step(const gemm_step *st, void *ctx) {
+    layout *l = ctx;
+    const int64_t X = l->s->preset->mxus;
+    accel_cmd c = {.rows = (uint32_t)st->rows};
+    switch (st->kind) {
+    case STEP_LOAD_W:
+        c.op = ACCEL_LOAD_W;
+        c.mxus = (uint32_t)st->tiles;
+        c.addr = b_tile_addr(l, st->kt, st->group * X);
+        break;
+    case STEP_LOAD_ACC:
+    case STEP_STORE:
+        c.op = st->kind == STEP_STORE ? ACCEL_STORE : ACCEL_LOAD_ACC;
+        c.mxu = (uint32_t)st->mxu;
+        c.acc_off = (uint32_t)st->acc_off;
+        c.addr = c_tile_addr(l, st->chunk, st->group * X + st->mxu);
+        break;
+    case STEP_LOAD_A:
+        c.op = ACCEL_LOAD_A;
+        c.addr = l->a_addr +
+                 ((uint64_t)st->chunk * (uint64_t)l->s->k_tiles + (uint64_t)st->kt) * l->a_panel;
+        break;
+    case STEP_MATMUL:
+        c.op = ACCEL_MATMUL;
+        c.mxus = (uint32_t)st->tiles;
+        c.acc_off = (uint32_t)st->acc_off;
+        c.accumulate = st->accumulate;
+        c.pf_mxus = (uint32_t)st->pf_tiles;
+        if (st->pf_tiles)
+            c.pf_addr = b_tile_addr(l, st->pf_kt, st->pf_group * X);
+        break;
+    }
+    l->st = accel_issue(l->dev, &c);
+    return l->st != ACCEL_OK;
+}
+
+static uint64_t c_index(const layout *l, int64_t i, int64_t j) {
+    const gemm_schedule *s = l->s;
+    const int64_t C = s->preset->array_cols;
+    int64_t chunk = i / s->m_chunk, r = i % s->m_chunk;
+    return ((uint64_t)(chunk * s->n_tiles + j / C) * (uint64_t)s->m_chunk + (uint64_t)r) *
+               (uint64_t)C + (uint64_t)(j % C);
+}
+
+static float a_at(const gemm_args *g, int64_t i, int64_t k) {
+    return g->trans_a ? g->a[k * g->m + i] : g->a[i * g->k + k];
+}
+
+static float b_at(const gemm_args *g, int64_t k, int64_t j) {
+    return g->trans_b ? g->b[j * g->k + k] : g->b[k * g->n + j];
+}
+
+/* Fills the host images of A, B (and C) in the device layout, zero-padded. */
+static void pack(const layout *l, const gemm_args *g, uint16_t *a, uint16_t *b, float *c) {
+    const gemm_schedule *s = l->s;
+    const int64_t R = s->preset->array_rows, C = s->preset->array_cols;
+    for (int64_t i = 0; i < g->m; i++) {
+        int64_t chunk = i / s->m_chunk, r = i % s->m_chunk;
+        for (int64_t k = 0; k < g->k; k++) {
+            uint64_t at = ((uint64_t)(chunk * s->k_tiles + k / R) * (uint64_t)s->m_chunk +
+                           (uint64_t)r) * (uint64_t)R + (uint64_t)(k % R);
+            a[at] = bf16_from_float(a_at(g, i, k));
+        }
+    }
+    for (int64_t k = 0; k < g->k; k++)
+        for (int64_t j = 0; j < g->n; j++) {
+            uint64_t at = ((uint64_t)((k / R) * s->n_tiles + j / C) * (uint64_t)R +
+                           (uint64_t)(k % R)) * (uint64_t)C + (uint64_t)(j % C);
+            b[at] = bf16_from_float(b_at(g, k, j));
+        }
+    if (!c)
+        return;
+    for (int64_t i = 0; i < g->m; i++)
+        for (int64_t j = 0; j < g->n; j++)
+            c[c_index(l, i, j)] = g->c[i * g->n + j];
+}
+
+static void unpack_c(const layout *l, const gemm_args *g, const float *c) {
+    for (int64_t i = 0; i < g->m; i++)
+        for (int64_t j = 0; j < g->n; j++)
+            g->c[i * g->n + j] = c[c_index(l, i, j)];
+}
+
+/* Device allocations of the three operands; freed in reverse on any exit path. */
+static int place(layout *l, uint64_t a_bytes, uint64_t b_bytes, uint64_t c_bytes) {
+    if (accel_alloc(l->dev, a_bytes, &l->a_addr) != ACCEL_OK)
+        return -1;
+    if (accel_alloc(l->dev, b_bytes, &l->b_addr) != ACCEL_OK) {
+        accel_free(l->dev, l->a_addr);
+        return -1;
+    }
+    if (accel_alloc(l->dev, c_bytes, &l->c_addr) != ACCEL_OK) {
+        accel_free(l->dev, l->b_addr);
+        accel_free(l->dev, l->a_addr);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_on_device(layout *l, const gemm_args *g, const void *a, const void *b, float *c,
+                         uint64_t a_bytes, uint64_t b_bytes, uint64_t c_bytes,
+                         gemm_run_stats *stats) {
+    accel_dev *dev = l->dev;
+    cycle_breakdown before, after;
+    if (accel_copy_in(dev, l->a_addr, a, a_bytes) || accel_copy_in(dev, l->b_addr, b, b_bytes) ||
+        (g->accumulate && accel_copy_in(dev, l->c_addr, c, c_bytes)))
+        return -1;
+    accel_read_counters(dev, &before);
+    if (gemm_schedule_walk(l->s, issue_step, l) != 0 || accel_wait(dev) != ACCEL_OK)
+        return -1;
+    accel_read_counters(dev, &after);
+    if (accel_copy_out(dev, l->c_addr, c, c_bytes))
+        return -1;
+    stats->cycles.total = after.total - before.total;
+    stats->cycles.busy = after.busy - before.busy;
+    stats->cycles.stall = after.stall - before.stall;
+    stats->cycles.commands = after.commands - before.commands;
+    stats->cycles.macs = after.macs - before.macs;
+    stats->bytes_to_device = a_bytes + b_bytes + (g->accumulate ? c_bytes : 0);
+    stats->bytes_from_device = c_bytes;
+    return 0;
+}
+
+int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *err,
+             size_t errlen) {
+    const accel_preset *p = accel_preset_of(dev);
+    gemm_schedule s;
+    if (gemm_schedule_make(p, g->m, g->k, g->n, g->accumulate, &s, err, errlen) != 0)
+        return -1;
+    layout l = {.s = &s, .dev = dev};
+    const uint64_t R = (uint64_t)p->array_rows, C = (uint64_t)p->array_cols;
+    l.a_panel = (uint64_t)s.m_chunk * R * 2;
+    l.b_tile = R * C * 2;
+    l.c_tile = (uint64_t)s.m_chunk * C * 4;
+    double need = (double)s.m_chunks * (double)s.k_tiles * (double)l.a_panel +
+                  (double)s.k_tiles * (double)s.n_tiles * (double)l.b_tile +
+                  (double)s.m_chunks * (double)s.n_tiles * (double)l.c_tile;
+    if (need > (double)((uint64_t)p->mem_mib << 20)) {
+        snprintf(err, errlen, "GEMM %lldx%lldx%lld needs %.1f MiB of device memory; preset '%s' has %d MiB",
+                 (long long)g->m, (long long)g->k, (long long)g->n, need / 1048576.0, p->name,
+                 p->mem_mib);
+        return -1;
+    }
+    uint64_t a_bytes = (uint64_t)s.m_chunks * (uint64_t)s.k_tiles * l.a_panel;
+    uint64_t b_bytes = (uint64_t)s.k_tiles * (uint64_t)s.n_tiles * l.b_tile;
+    uint64_t c_bytes = (uint64_t)s.m_chunks * (uint64_t)s.n_tiles * l.c_tile;
+    uint16_t *a = calloc(a_bytes / 2, sizeof *a);
+    uint16_t *b = calloc(b_bytes / 2, sizeof *b);
+    float *c = calloc(c_bytes / 4, sizeof *c);
+    int rc = -1;
+    if (!a || !b || !c) {
+        snprintf(err, errlen, "out of host memory packing the GEMM");
+    } else if (place(&l, a_bytes, b_bytes, c_bytes) != 0) {
+        snprintf(err, errlen, "%s", accel_last_error(dev));
+    } else {
+        pack(&l, g, a, b, g->accumulate ? c : NULL);
+        rc = run_on_device(&l, g, a, b, c, a_bytes, b_bytes, c_bytes, stats);
+        if (rc != 0)
+            snprintf(err, errlen, "%s", accel_last_error(dev));
+        accel_free(dev, l.c_addr);
+        accel_free(dev, l.b_addr);
+        accel_free(dev, l.a_addr);
+    }
+    if (rc == 0) {
+        unpack_c(&l, g, c);
+        gemm_cycles_closed_form(&s, &stats->formula);
+    }
+    free(a);
+    free(b);
+    free(c);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* One GEMM on one device: C = op(A) op(B) (+ C), tiled onto the device's MXUs as the
+ * schedule of planner/systolic_model.h says, and checked. */
+#ifndef ACCPAR_GEMM_H
+#define ACCPAR_GEMM_H
+
+#include "accel_api.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gemm_args {
+    int64_t m, k, n;
+    int trans_a;    /* A is stored K x M (op(A) = A^T), else M x K; row-major */
+    int trans_b;    /* B is stored N x K, else K x N */
+    int accumulate; /* C += op(A) op(B) instead of C = op(A) op(B) */
+    const float *a; /* values must be bf16-representable (see bf16_round) */
+    const float *b;
+    float *c; /* M x N row-major; read when accumulate, always written */
+} gemm_args;
+
+typedef struct gemm_run_stats {
+    cycle_breakdown cycles;  /* the device's counters for this GEMM */
+    cycle_breakdown formula; /* the closed form (systolic_model.h) */
+    uint64_t bytes_to_device, bytes_from_device;
+} gemm_run_stats;
+
+/* Runs the GEMM on dev. Returns 0, or -1 with a one-line reason in err. */
+int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *err,
+             size_t errlen);
+
+typedef struct gemm_check {
+    double max_abs_err;     /* max |c - blas| */
+    double max_bound_ratio; /* max |c - blas| / bound; <= 1 passes */
+    int64_t worst_index;    /* row-major index of the largest ratio */
+    int passed;
+    char message[256]; /* the first element out of bound, or empty */
+} gemm_check;
+
+/* Compares c against OpenBLAS sgemm on the same inputs (c_in: C before the GEMM when
+ * accumulating, else NULL) with the bound 2 * gamma_K * sum_k |a_ik b_kj| of DESIGN.md. */
+int gemm_check_blas(const gemm_args *g, const float *c_in, const float *c, gemm_check *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,120 @@
+/* The golden backend: the accelerator's commands in C, with the RTL's numerics bit for bit
+ * (bf16.c) and its cycles from the closed-form timing contract (planner/systolic_model.c). */
+#include "accel_backend.h"
+#include "bf16.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct golden {
+    accel_preset p;
+    uint8_t *mem;
+    uint16_t *act;    /* [act_rows][R] */
+    uint32_t *acc;    /* [mxus][acc_rows][C] fp32 bits */
+    uint16_t *shadow; /* [mxus][R][C] */
+    uint16_t *weights;
+    cycle_breakdown cb;
+} golden;
+
+static void golden_close(void *state) {
+    golden *g = state;
+    if (!g)
+        return;
+    free(g->act);
+    free(g->acc);
+    free(g->shadow);
+    free(g->weights);
+    free(g);
+}
+
+static int golden_open(const accel_preset *p, uint8_t *memory, uint64_t mem_bytes, void **state,
+                       char *err, size_t errlen) {
+    (void)mem_bytes;
+    golden *g = calloc(1, sizeof *g);
+    size_t tile = (size_t)p->array_rows * (size_t)p->array_cols;
+    if (g) {
+        g->p = *p;
+        g->mem = memory;
+        g->act = calloc((size_t)p->act_buffer_rows * (size_t)p->array_rows, sizeof *g->act);
+        g->acc = calloc((size_t)p->mxus * (size_t)p->acc_buffer_rows * (size_t)p->array_cols,
+                        sizeof *g->acc);
+        g->shadow = calloc((size_t)p->mxus * tile, sizeof *g->shadow);
+        g->weights = calloc((size_t)p->mxus * tile, sizeof *g->weights);
+    }
+    if (!g || !g->act || !g->acc || !g->shadow || !g->weights) {
+        golden_close(g);
+        snprintf(err, errlen, "golden: out of host memory for preset '%s'", p->name);
+        return -1;
+    }
+    *state = g;
+    return 0;
+}
+
+static uint32_t *acc_row(golden *g, uint32_t mxu, uint32_t row) {
+    return g->acc + ((size_t)mxu * (size_t)g->p.acc_buffer_rows + row) * (size_t)g->p.array_cols;
+}
+
+static void matmul(golden *g, const accel_cmd *c) {
+    const int R = g->p.array_rows, C = g->p.array_cols;
+    size_t tile = (size_t)R * (size_t)C;
+    memcpy(g->weights, g->shadow, (size_t)c->mxus * tile * sizeof *g->weights);
+    if (c->pf_mxus)
+        memcpy(g->shadow, g->mem + c->pf_addr, (size_t)c->pf_mxus * tile * sizeof *g->shadow);
+    for (uint32_t x = 0; x < c->mxus; x++) {
+        const uint16_t *w = g->weights + x * tile;
+        for (uint32_t i = 0; i < c->rows; i++) {
+            const uint16_t *a = g->act + (size_t)(c->act_off + i) * (size_t)R;
+            uint32_t *out = acc_row(g, x, c->acc_off + i);
+            for (int n = 0; n < C; n++) {
+                uint32_t sum = 0; /* +0: the top PE's partial-sum input */
+                for (int k = 0; k < R; k++)
+                    sum = accel_add(sum, accel_mul(a[k], w[(size_t)k * (size_t)C + (size_t)n]));
+                out[n] = c->accumulate ? accel_add(out[n], sum) : sum;
+            }
+        }
+    }
+}
+
+static int golden_execute(void *state, const accel_cmd *cmds, size_t n, char *err,
+                          size_t errlen) {
+    (void)err;
+    (void)errlen;
+    golden *g = state;
+    const accel_preset *p = &g->p;
+    const uint64_t R = (uint64_t)p->array_rows, C = (uint64_t)p->array_cols;
+    for (size_t i = 0; i < n; i++) {
+        const accel_cmd *c = &cmds[i];
+        uint64_t acc_bytes = (uint64_t)c->rows * 4u * C;
+        switch (c->op) {
+        case ACCEL_LOAD_A:
+            memcpy(g->act + (size_t)c->act_off * R, g->mem + c->addr, (size_t)c->rows * 2u * R);
+            model_add_load(p, (uint64_t)c->rows * 2u * R, 1, &g->cb);
+            break;
+        case ACCEL_LOAD_W:
+            memcpy(g->shadow, g->mem + c->addr, (size_t)c->mxus * 2u * R * C);
+            model_add_load(p, (uint64_t)c->mxus * 2u * R * C, 1, &g->cb);
+            break;
+        case ACCEL_LOAD_ACC:
+            memcpy(acc_row(g, c->mxu, c->acc_off), g->mem + c->addr, acc_bytes);
+            model_add_load(p, acc_bytes, 1, &g->cb);
+            break;
+        case ACCEL_MATMUL:
+            matmul(g, c);
+            model_add_matmul(p, c->rows, (int)c->mxus, (int)c->pf_mxus, 1, &g->cb);
+            break;
+        case ACCEL_STORE:
+            memcpy(g->mem + c->addr, acc_row(g, c->mxu, c->acc_off), acc_bytes);
+            model_add_store(p, acc_bytes, 1, &g->cb);
+            break;
+        }
+    }
+    return 0;
+}
+
+static void golden_counters(void *state, cycle_breakdown *out) {
+    *out = ((golden *)state)->cb;
+}
+
+const accel_backend_ops accel_golden_ops = {golden_open, golden_close, golden_execute,
+                                            golden_counters, NULL};

@@ -1,0 +1,181 @@
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void put(json_out *j, const char *fmt, ...) {
+    if (j->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char small[512];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof small) {
+        j->failed = 1;
+        return;
+    }
+    if (j->len + (size_t)n + 1 > j->cap) {
+        size_t cap = j->cap ? 2 * j->cap : 4096;
+        while (cap < j->len + (size_t)n + 1)
+            cap *= 2;
+        char *b = realloc(j->buf, cap);
+        if (!b) {
+            j->failed = 1;
+            return;
+        }
+        j->buf = b;
+        j->cap = cap;
+    }
+    memcpy(j->buf + j->len, small, (size_t)n + 1);
+    j->len += (size_t)n;
+}
+
+static void put_string(json_out *j, const char *s) {
+    put(j, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            put(j, "\\%c", ch);
+        else if (ch < 0x20)
+            put(j, "\\u%04x", ch);
+        else
+            put(j, "%c", ch);
+    }
+    put(j, "\"");
+}
+
+/* Comma, newline, indentation and "key": before a member. */
+static void member(json_out *j, const char *key) {
+    if (j->depth > 0) {
+        put(j, j->first[j->depth] ? "\n" : ",\n");
+        j->first[j->depth] = 0;
+        put(j, "%*s", 2 * j->depth, "");
+    }
+    if (key) {
+        put_string(j, key);
+        put(j, ": ");
+    }
+}
+
+static void open_scope(json_out *j, const char *key, char ch) {
+    member(j, key);
+    put(j, "%c", ch);
+    if (j->depth + 1 >= (int)(sizeof j->first / sizeof j->first[0])) {
+        j->failed = 1;
+        return;
+    }
+    j->first[++j->depth] = 1;
+}
+
+static void close_scope(json_out *j, char ch) {
+    int empty = j->first[j->depth];
+    j->depth--;
+    if (!empty)
+        put(j, "\n%*s", 2 * j->depth, "");
+    put(j, "%c", ch);
+    if (j->depth == 0)
+        put(j, "\n");
+}
+
+void json_begin_object(json_out *j, const char *key) {
+    open_scope(j, key, '{');
+}
+void json_end_object(json_out *j) {
+    close_scope(j, '}');
+}
+void json_begin_array(json_out *j, const char *key) {
+    open_scope(j, key, '[');
+}
+void json_end_array(json_out *j) {
+    close_scope(j, ']');
+}
+
+void json_str(json_out *j, const char *key, const char *value) {
+    member(j, key);
+    put_string(j, value);
+}
+
+void json_num(json_out *j, const char *key, double value) {
+    member(j, key);
+    if (isfinite(value))
+        put(j, "%.17g", value);
+    else
+        put(j, "null");
+}
+
+void json_int(json_out *j, const char *key, int64_t value) {
+    member(j, key);
+    put(j, "%lld", (long long)value);
+}
+
+void json_bool(json_out *j, const char *key, int value) {
+    member(j, key);
+    put(j, value ? "true" : "false");
+}
+
+void json_free(json_out *j) {
+    free(j->buf);
+    memset(j, 0, sizeof *j);
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen) {
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        return -1;
+    }
+    int ok = fwrite(data, 1, len, fp) == len;
+    ok = (fclose(fp) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int json_write_file(json_out *j, const char *path, char *err, size_t errlen) {
+    if (j->failed || j->depth != 0) {
+        snprintf(err, errlen, "%s: report could not be built (out of memory)", path);
+        return -1;
+    }
+    return write_file_atomic(path, j->buf, j->len, err, errlen);
+}
+
+int npy_write_f32(const char *path, const float *data, int64_t rows, int64_t cols, char *err,
+                  size_t errlen) {
+    char header[128];
+    int n = snprintf(header, sizeof header,
+                     "{'descr': '<f4', 'fortran_order': False, 'shape': (%lld, %lld), }",
+                     (long long)rows, (long long)cols);
+    /* magic (6) + version (2) + header length (2) + header + padding + '\n', a multiple of 64 */
+    size_t total_header = ((size_t)10 + (size_t)n + 1 + 63) / 64 * 64;
+    size_t hlen = total_header - 10;
+    size_t bytes = (size_t)(rows * cols) * sizeof(float);
+    unsigned char *buf = malloc(total_header + bytes);
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of host memory", path);
+        return -1;
+    }
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (unsigned char)(hlen & 0xFF);
+    buf[9] = (unsigned char)(hlen >> 8);
+    memset(buf + 10, ' ', hlen);
+    memcpy(buf + 10, header, (size_t)n);
+    buf[total_header - 1] = '\n';
+    memcpy(buf + total_header, data, bytes); /* little-endian host, as '<f4' says */
+    int rc = write_file_atomic(path, buf, total_header + bytes, err, errlen);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,35 @@
+/* Line reader for the project's text formats: '#' starts a comment, blank lines are skipped,
+ * fields are separated by blanks. Tracks the line number for file:line:field errors. */
+#ifndef ACCPAR_TEXT_FILE_H
+#define ACCPAR_TEXT_FILE_H
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { TEXT_FILE_MAX_LINE = 4096, TEXT_FILE_MAX_TOKENS = 64 };
+
+typedef struct text_file {
+    FILE *fp;
+    const char *path;
+    int line_no;
+    char buf[TEXT_FILE_MAX_LINE];
+} text_file;
+
+int text_file_open(text_file *tf, const char *path, char *err, size_t errlen);
+void text_file_close(text_file *tf);
+
+/* Next non-empty line split into tokens. Returns the token count (> 0), 0 at end of file,
+ * -1 on error (line too long, too many fields, NUL byte) with "file:line: why" in err. */
+int text_file_next_tokens(text_file *tf, char **tok, int maxtok, char *err, size_t errlen);
+
+/* Next "key value" line. Returns 1, 0 at end of file, -1 on error (wrong field count). */
+int text_file_next_pair(text_file *tf, char **key, char **value, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

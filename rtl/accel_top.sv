@@ -1,0 +1,253 @@
+// accpar accelerator: MXUS weight-stationary systolic arrays of ROWS x COLS PEs (bf16 x bf16
+// products, fp32 accumulation), an activation buffer, double-buffered weights, fp32
+// accumulators and one DMA port to device memory. Commands, timing and counters:
+// docs/accelerator.md. Written so Verilator emits loops: next-state arrays are computed with
+// blocking assignments in always_comb and copied whole in one always_ff.
+module accel_top
+  import accel_fp::*;
+#(
+    parameter int ROWS     = 4,
+    parameter int COLS     = 4,
+    parameter int MXUS     = 1,
+    parameter int ACT_ROWS = 64,   // activation buffer: rows of ROWS bf16 values
+    parameter int ACC_ROWS = 128,  // accumulators: rows of COLS fp32 values per MXU
+    parameter int BW       = 8     // device-memory port width in bytes (divides 2*ROWS, 2*COLS)
+) (
+    input  logic            clk,
+    input  logic            rst,
+    // command port: a command is accepted on a rising edge with cmd_valid && cmd_ready
+    input  logic            cmd_valid,
+    output logic            cmd_ready,
+    input  logic [   199:0] cmd,
+    // device-memory port, word addressed (one word = BW bytes); read data arrives one cycle
+    // after the request, writes take effect at the end of the cycle
+    output logic            mem_rd,
+    output logic            mem_wr,
+    output logic [    31:0] mem_addr,
+    output logic [BW*8-1:0] mem_wdata,
+    input  logic [BW*8-1:0] mem_rdata,
+    // status and performance counters
+    output logic            idle,
+    output logic [     7:0] err_code,
+    output logic [    63:0] cnt_total,
+    output logic [    63:0] cnt_busy,
+    output logic [    63:0] cnt_stall,
+    output logic [    63:0] cnt_cmds,
+    output logic [    63:0] cnt_macs
+);
+  localparam int WB = BW * 8;
+  localparam int ACT_WPR = 2 * ROWS / BW;  // words per activation row
+  localparam int ACC_WPR = 4 * COLS / BW;  // words per accumulator row of one MXU
+  localparam int W_WPT = 2 * ROWS * COLS / BW;  // words per weight tile
+  localparam int LANES = BW / 2;  // bf16 values per word
+
+  localparam logic [7:0] OP_LOAD_A = 8'd1, OP_LOAD_W = 8'd2, OP_LOAD_ACC = 8'd3,
+      OP_MATMUL = 8'd4, OP_STORE = 8'd5;
+  localparam logic [7:0] ERR_OPCODE = 8'd1, ERR_ACT_RANGE = 8'd2, ERR_ACC_RANGE = 8'd3,
+      ERR_NO_WEIGHTS = 8'd4, ERR_MXU = 8'd5, ERR_ROWS = 8'd6;
+
+  // ---------------- storage ----------------
+  logic [ROWS*16-1:0] act_mem[ACT_ROWS];
+  logic [MXUS*COLS*32-1:0] acc_mem[ACC_ROWS];
+  logic [WB-1:0] w_shadow[MXUS][W_WPT];  // the weight buffer being loaded
+  logic [15:0] w_act[MXUS][ROWS][COLS];  // the weights held in the PEs
+  logic [15:0] w_unpacked[MXUS][ROWS][COLS];
+  logic [MXUS-1:0] shadow_valid;
+
+  // PE state: every MXU sees the same activation stream, so one shift-register set serves all.
+  logic [15:0] a_reg[ROWS][COLS], a_nxt[ROWS][COLS];
+  logic [31:0] psum[MXUS][ROWS][COLS], psum_nxt[MXUS][ROWS][COLS];
+  // de-skew: column n's results wait COLS-1-n cycles so a whole row leaves at once
+  logic [31:0] dsk[MXUS][COLS][COLS], dsk_nxt[MXUS][COLS][COLS];
+
+  // ---------------- the command in progress ----------------
+  logic        active;
+  logic [31:0] cyc;  // 0 = issue cycle, then the body
+  logic [7:0] op, flags, n_mxus, mxu, pf_mxus;  // flags[0]: accumulate; others reserved
+  logic [31:0] rows, act_off, acc_off, addr, pf_addr;
+
+  logic [31:0] words, rd_words, stream_len, last_cyc;
+  logic [7:0] err_now;  // the command's fault, judged in its issue cycle
+  logic failed;  // the command in progress faulted at issue
+  logic ok;
+  logic streaming, issue, err_seen;
+  logic [31:0] s;  // stream cycle
+
+  always_comb begin
+    err_now = 8'd0;
+    words   = 32'd0;
+    if (flags[7:1] != 0) err_now = ERR_OPCODE;
+    else case (op)
+      OP_LOAD_A: begin
+        words = rows * ACT_WPR;
+        if (rows == 0) err_now = ERR_ROWS;
+        else if (act_off + rows > ACT_ROWS) err_now = ERR_ACT_RANGE;
+      end
+      OP_LOAD_W: begin
+        words = {24'd0, n_mxus} * W_WPT;
+        if (n_mxus == 0 || int'(n_mxus) > MXUS) err_now = ERR_MXU;
+      end
+      OP_LOAD_ACC, OP_STORE: begin
+        words = rows * ACC_WPR;
+        if (rows == 0) err_now = ERR_ROWS;
+        else if ({24'd0, mxu} >= MXUS) err_now = ERR_MXU;
+        else if (acc_off + rows > ACC_ROWS) err_now = ERR_ACC_RANGE;
+      end
+      OP_MATMUL: begin
+        words = {24'd0, pf_mxus} * W_WPT;
+        if (rows == 0) err_now = ERR_ROWS;
+        else if (n_mxus == 0 || int'(n_mxus) > MXUS || int'(pf_mxus) > MXUS) err_now = ERR_MXU;
+        else if (act_off + rows > ACT_ROWS) err_now = ERR_ACT_RANGE;
+        else if (acc_off + rows > ACC_ROWS) err_now = ERR_ACC_RANGE;
+        else if ((~shadow_valid & ((MXUS'(1) << n_mxus) - MXUS'(1))) != 0)
+          err_now = ERR_NO_WEIGHTS;
+      end
+      default: err_now = ERR_OPCODE;
+    endcase
+    stream_len = rows + ROWS + COLS;
+    issue = active && cyc == 0;
+    ok = issue ? err_now == 0 : !failed;
+    if (!ok) last_cyc = 0;
+    else if (op == OP_MATMUL)
+      last_cyc = (words == 0 || words + 1 <= stream_len) ? stream_len : words + 1;
+    else if (op == OP_STORE) last_cyc = words;
+    else last_cyc = words + 1;  // loads: one cycle of read latency
+    rd_words  = (op == OP_STORE) ? 32'd0 : words;
+    s         = cyc - 1;
+    streaming = active && op == OP_MATMUL && ok && cyc >= 1 && cyc <= stream_len;
+  end
+
+  assign cmd_ready = !active || cyc == last_cyc;
+  assign idle = !active;
+
+  // ---------------- DMA ----------------
+  logic [31:0] wb_idx;  // word being written back from a read issued last cycle
+  logic wb_valid;
+  always_comb begin
+    mem_rd = active && ok && cyc >= 1 && cyc <= rd_words;
+    mem_wr = active && ok && op == OP_STORE && cyc >= 1 && cyc <= words;
+    mem_addr = ((op == OP_MATMUL) ? pf_addr : addr) + cyc - 1;
+    wb_valid = active && ok && cyc >= 2 && cyc <= rd_words + 1;
+    wb_idx = cyc - 2;
+    mem_wdata = acc_mem[acc_off+(cyc-1)/ACC_WPR][({24'd0, mxu}*ACC_WPR+(cyc-1)%ACC_WPR)*WB+:WB];
+  end
+
+  always_comb begin
+    for (int x = 0; x < MXUS; x++)
+      for (int k = 0; k < ROWS; k++)
+        for (int n = 0; n < COLS; n++)
+          w_unpacked[x][k][n] = w_shadow[x][(k*COLS+n)/LANES][((k*COLS+n)%LANES)*16+:16];
+  end
+
+  // ---------------- the arrays ----------------
+  logic [MXUS*COLS*32-1:0] acc_row;  // accumulator row written this cycle
+  logic [31:0] out_row;
+  logic acc_write;
+  always_comb begin
+    a_nxt    = a_reg;
+    psum_nxt = psum;
+    dsk_nxt  = dsk;
+    if (streaming) begin
+      for (int k = 0; k < ROWS; k++) begin
+        a_nxt[k][0] = (s >= k && s - k < rows) ? act_mem[act_off+s-k][k*16+:16] : 16'd0;
+        for (int n = 1; n < COLS; n++) a_nxt[k][n] = a_reg[k][n-1];
+      end
+      for (int x = 0; x < MXUS; x++) begin
+        if (x < int'(n_mxus)) begin
+          for (int k = 0; k < ROWS; k++)
+            for (int n = 0; n < COLS; n++)
+              psum_nxt[x][k][n] = fp32_add(
+                  k == 0 ? 32'd0 : psum[x][k-1][n], bf16_mul(a_reg[k][n], w_act[x][k][n]));
+          for (int n = 0; n < COLS - 1; n++) begin
+            dsk_nxt[x][n][0] = psum[x][ROWS-1][n];
+            for (int j = 1; j < COLS - 1 - n; j++) dsk_nxt[x][n][j] = dsk[x][n][j-1];
+          end
+        end
+      end
+    end
+    // row i of the stream leaves the de-skew registers in stream cycle i + ROWS + COLS
+    out_row = s - ROWS - COLS;
+    acc_write = streaming && s >= ROWS + COLS && out_row < rows;
+    acc_row = acc_mem[acc_off+out_row];
+    if (acc_write) begin
+      for (int x = 0; x < MXUS; x++)
+        if (x < int'(n_mxus))
+          for (int n = 0; n < COLS; n++)
+            acc_row[(x*COLS+n)*32+:32] = flags[0] ?
+                fp32_add(acc_row[(x*COLS+n)*32+:32],
+                         n == COLS - 1 ? psum[x][ROWS-1][n] : dsk[x][n][COLS-2-n]) :
+                (n == COLS - 1 ? psum[x][ROWS-1][n] : dsk[x][n][COLS-2-n]);
+    end
+  end
+
+  // ---------------- sequential ----------------
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      active       <= 1'b0;
+      cyc          <= 32'd0;
+      op           <= 8'd0;
+      failed       <= 1'b0;
+      shadow_valid <= '0;
+      err_seen     <= 1'b0;
+      err_code     <= 8'd0;
+      cnt_total    <= 64'd0;
+      cnt_busy     <= 64'd0;
+      cnt_stall    <= 64'd0;
+      cnt_cmds     <= 64'd0;
+      cnt_macs     <= 64'd0;
+    end else begin
+      if (active) cnt_total <= cnt_total + 1;
+      if (streaming) cnt_busy <= cnt_busy + 1;
+      if (active && cyc >= 1 && !streaming) cnt_stall <= cnt_stall + 1;
+      if (issue) begin
+        cnt_cmds <= cnt_cmds + 1;
+        failed   <= err_now != 0;
+        if (err_now != 0 && !err_seen) begin
+          err_seen <= 1'b1;
+          err_code <= err_now;
+        end
+        if (err_now == 0 && op == OP_MATMUL) begin
+          cnt_macs <= cnt_macs + 64'(rows) * 64'(ROWS * COLS) * 64'(n_mxus);
+          for (int x = 0; x < MXUS; x++) if (x < int'(n_mxus)) w_act[x] <= w_unpacked[x];
+          shadow_valid <= shadow_valid & ~((MXUS'(1) << n_mxus) - MXUS'(1));
+        end
+      end
+      if (active && ok && cyc == last_cyc) begin
+        if (op == OP_LOAD_W) shadow_valid <= shadow_valid | ((MXUS'(1) << n_mxus) - MXUS'(1));
+        if (op == OP_MATMUL) shadow_valid <= shadow_valid | ((MXUS'(1) << pf_mxus) - MXUS'(1));
+      end
+      if (wb_valid) begin
+        case (op)
+          OP_LOAD_A: act_mem[act_off+wb_idx/ACT_WPR][(wb_idx%ACT_WPR)*WB+:WB] <= mem_rdata;
+          OP_LOAD_ACC:
+          acc_mem[acc_off+wb_idx/ACC_WPR][({24'd0, mxu}*ACC_WPR+wb_idx%ACC_WPR)*WB+:WB] <=
+              mem_rdata;
+          default: w_shadow[wb_idx/W_WPT][wb_idx%W_WPT] <= mem_rdata;  // LOAD_W, prefetch
+        endcase
+      end
+      if (acc_write) acc_mem[acc_off+out_row] <= acc_row;
+      if (streaming) begin
+        a_reg <= a_nxt;
+        psum  <= psum_nxt;
+        dsk   <= dsk_nxt;
+      end
+      if (cmd_valid && cmd_ready) begin
+        active  <= 1'b1;
+        cyc     <= 32'd0;
+        op      <= cmd[7:0];
+        flags   <= cmd[15:8];
+        n_mxus  <= cmd[23:16];
+        mxu     <= cmd[31:24];
+        rows    <= cmd[63:32];
+        act_off <= cmd[95:64];
+        acc_off <= cmd[127:96];
+        addr    <= cmd[159:128];
+        pf_addr <= cmd[191:160];
+        pf_mxus <= cmd[199:192];
+      end else if (active) begin
+        if (cyc == last_cyc) active <= 1'b0;
+        else cyc <= cyc + 1;
+      end
+    end
+  end
+endmodule
