@@ -1,12 +1,12 @@
 #include "report.h"
 
-#include <errno.h>
+#include "atomic_file.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void put(json_out *j, const char *fmt, ...) {
     if (j->failed)
@@ -124,25 +124,19 @@ void json_free(json_out *j) {
     memset(j, 0, sizeof *j);
 }
 
+typedef struct bytes {
+    const void *data;
+    size_t len;
+} bytes;
+
+static int write_bytes(FILE *f, void *ctx) {
+    const bytes *b = ctx;
+    return fwrite(b->data, 1, b->len, f) == b->len ? 0 : -1;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        return -1;
-    }
-    int ok = fwrite(data, 1, len, fp) == len;
-    ok = (fclose(fp) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    bytes b = {data, len};
+    return atomic_write(path, write_bytes, &b, err, errlen);
 }
 
 int json_write_file(json_out *j, const char *path, char *err, size_t errlen) {

@@ -46,19 +46,20 @@ module accel_top
   localparam logic [7:0] ERR_OPCODE = 8'd1, ERR_ACT_RANGE = 8'd2, ERR_ACC_RANGE = 8'd3,
       ERR_NO_WEIGHTS = 8'd4, ERR_MXU = 8'd5, ERR_ROWS = 8'd6;
 
+  localparam int ACC_LANES = BW / 4;  // fp32 values per word
+
   // ---------------- storage ----------------
   logic [ROWS*16-1:0] act_mem[ACT_ROWS];
-  logic [MXUS*COLS*32-1:0] acc_mem[ACC_ROWS];
-  logic [WB-1:0] w_shadow[MXUS][W_WPT];  // the weight buffer being loaded
+  logic [15:0] w_shadow[MXUS][ROWS][COLS];  // the weight buffer being loaded
   logic [15:0] w_act[MXUS][ROWS][COLS];  // the weights held in the PEs
-  logic [15:0] w_unpacked[MXUS][ROWS][COLS];
   logic [MXUS-1:0] shadow_valid;
+  // The accumulators are one memory per (MXU, column), so each column can retire its own row:
+  // column n finishes row i one cycle after column n-1 (the array's skew).
+  logic [31:0] acc_rd[MXUS][COLS];  // each column's word at the STORE read address
 
   // PE state: every MXU sees the same activation stream, so one shift-register set serves all.
   logic [15:0] a_reg[ROWS][COLS], a_nxt[ROWS][COLS];
   logic [31:0] psum[MXUS][ROWS][COLS], psum_nxt[MXUS][ROWS][COLS];
-  // de-skew: column n's results wait COLS-1-n cycles so a whole row leaves at once
-  logic [31:0] dsk[MXUS][COLS][COLS], dsk_nxt[MXUS][COLS][COLS];
 
   // ---------------- the command in progress ----------------
   logic        active;
@@ -122,61 +123,68 @@ module accel_top
 
   // ---------------- DMA ----------------
   logic [31:0] wb_idx;  // word being written back from a read issued last cycle
-  logic wb_valid;
+  logic wb_valid, wb_weights, wb_acc;
+  logic [31:0] st_idx;  // word being stored
   always_comb begin
     mem_rd = active && ok && cyc >= 1 && cyc <= rd_words;
     mem_wr = active && ok && op == OP_STORE && cyc >= 1 && cyc <= words;
     mem_addr = ((op == OP_MATMUL) ? pf_addr : addr) + cyc - 1;
     wb_valid = active && ok && cyc >= 2 && cyc <= rd_words + 1;
     wb_idx = cyc - 2;
-    mem_wdata = acc_mem[acc_off+(cyc-1)/ACC_WPR][({24'd0, mxu}*ACC_WPR+(cyc-1)%ACC_WPR)*WB+:WB];
+    wb_weights = wb_valid && (op == OP_LOAD_W || op == OP_MATMUL);
+    wb_acc = wb_valid && op == OP_LOAD_ACC;
+  end
+  assign st_idx = cyc - 1;
+  always_comb begin
+    mem_wdata = '0;
+    for (int x = 0; x < MXUS; x++)
+      if (x == int'(mxu))
+        for (int l = 0; l < ACC_LANES; l++)
+          mem_wdata[l*32+:32] = acc_rd[x][(st_idx%ACC_WPR)*ACC_LANES+l];
   end
 
-  always_comb begin
-    for (int x = 0; x < MXUS; x++)
-      for (int k = 0; k < ROWS; k++)
-        for (int n = 0; n < COLS; n++)
-          w_unpacked[x][k][n] = w_shadow[x][(k*COLS+n)/LANES][((k*COLS+n)%LANES)*16+:16];
+  // Weight words land lane by lane in the shadow buffer (one always_ff per lane).
+  for (genvar l = 0; l < LANES; l++) begin : g_wlane
+    logic [31:0] e;  // element index within the MXU's tile
+    assign e = (wb_idx % W_WPT) * LANES + l;
+    always_ff @(posedge clk)
+      if (wb_weights) w_shadow[wb_idx/W_WPT][e/COLS][e%COLS] <= mem_rdata[l*16+:16];
   end
 
   // ---------------- the arrays ----------------
-  logic [MXUS*COLS*32-1:0] acc_row;  // accumulator row written this cycle
-  logic [31:0] out_row;
-  logic acc_write;
   always_comb begin
-    a_nxt    = a_reg;
-    psum_nxt = psum;
-    dsk_nxt  = dsk;
     if (streaming) begin
       for (int k = 0; k < ROWS; k++) begin
         a_nxt[k][0] = (s >= k && s - k < rows) ? act_mem[act_off+s-k][k*16+:16] : 16'd0;
         for (int n = 1; n < COLS; n++) a_nxt[k][n] = a_reg[k][n-1];
       end
-      for (int x = 0; x < MXUS; x++) begin
-        if (x < int'(n_mxus)) begin
-          for (int k = 0; k < ROWS; k++)
-            for (int n = 0; n < COLS; n++)
-              psum_nxt[x][k][n] = fp32_add(
-                  k == 0 ? 32'd0 : psum[x][k-1][n], bf16_mul(a_reg[k][n], w_act[x][k][n]));
-          for (int n = 0; n < COLS - 1; n++) begin
-            dsk_nxt[x][n][0] = psum[x][ROWS-1][n];
-            for (int j = 1; j < COLS - 1 - n; j++) dsk_nxt[x][n][j] = dsk[x][n][j-1];
-          end
-        end
-      end
-    end
-    // row i of the stream leaves the de-skew registers in stream cycle i + ROWS + COLS
-    out_row = s - ROWS - COLS;
-    acc_write = streaming && s >= ROWS + COLS && out_row < rows;
-    acc_row = acc_mem[acc_off+out_row];
-    if (acc_write) begin
       for (int x = 0; x < MXUS; x++)
-        if (x < int'(n_mxus))
+        for (int k = 0; k < ROWS; k++)
           for (int n = 0; n < COLS; n++)
-            acc_row[(x*COLS+n)*32+:32] = flags[0] ?
-                fp32_add(acc_row[(x*COLS+n)*32+:32],
-                         n == COLS - 1 ? psum[x][ROWS-1][n] : dsk[x][n][COLS-2-n]) :
-                (n == COLS - 1 ? psum[x][ROWS-1][n] : dsk[x][n][COLS-2-n]);
+            psum_nxt[x][k][n] = fp32_add(
+                k == 0 ? 32'd0 : psum[x][k-1][n], bf16_mul(a_reg[k][n], w_act[x][k][n]));
+    end else begin
+      a_nxt    = a_reg;
+      psum_nxt = psum;
+    end
+  end
+
+  // One accumulator column: retires row s - ROWS - n - 1 of the stream, loads and stores.
+  for (genvar x = 0; x < MXUS; x++) begin : g_mxu
+    for (genvar n = 0; n < COLS; n++) begin : g_col
+      logic [31:0] mem[ACC_ROWS];
+      logic [31:0] row, sum;
+      logic retire, load;
+      assign row = s - ROWS - n - 1;
+      assign retire = streaming && x < int'(n_mxus) && s >= ROWS + n + 1 && row < rows;
+      assign load = wb_acc && x == int'(mxu) && (wb_idx % ACC_WPR) == n / ACC_LANES;
+      assign sum = flags[0] ? fp32_add(mem[acc_off+row], psum[x][ROWS-1][n]) :
+          psum[x][ROWS-1][n];
+      assign acc_rd[x][n] = mem[acc_off+st_idx/ACC_WPR];
+      always_ff @(posedge clk) begin
+        if (retire) mem[acc_off+row] <= sum;
+        else if (load) mem[acc_off+wb_idx/ACC_WPR] <= mem_rdata[(n%ACC_LANES)*32+:32];
+      end
     end
   end
 
@@ -208,7 +216,7 @@ module accel_top
         end
         if (err_now == 0 && op == OP_MATMUL) begin
           cnt_macs <= cnt_macs + 64'(rows) * 64'(ROWS * COLS) * 64'(n_mxus);
-          for (int x = 0; x < MXUS; x++) if (x < int'(n_mxus)) w_act[x] <= w_unpacked[x];
+          w_act <= w_shadow;  // MXUs past n_mxus take weights they will not use
           shadow_valid <= shadow_valid & ~((MXUS'(1) << n_mxus) - MXUS'(1));
         end
       end
@@ -216,20 +224,11 @@ module accel_top
         if (op == OP_LOAD_W) shadow_valid <= shadow_valid | ((MXUS'(1) << n_mxus) - MXUS'(1));
         if (op == OP_MATMUL) shadow_valid <= shadow_valid | ((MXUS'(1) << pf_mxus) - MXUS'(1));
       end
-      if (wb_valid) begin
-        case (op)
-          OP_LOAD_A: act_mem[act_off+wb_idx/ACT_WPR][(wb_idx%ACT_WPR)*WB+:WB] <= mem_rdata;
-          OP_LOAD_ACC:
-          acc_mem[acc_off+wb_idx/ACC_WPR][({24'd0, mxu}*ACC_WPR+wb_idx%ACC_WPR)*WB+:WB] <=
-              mem_rdata;
-          default: w_shadow[wb_idx/W_WPT][wb_idx%W_WPT] <= mem_rdata;  // LOAD_W, prefetch
-        endcase
-      end
-      if (acc_write) acc_mem[acc_off+out_row] <= acc_row;
+      if (wb_valid && op == OP_LOAD_A)
+        act_mem[act_off+wb_idx/ACT_WPR][(wb_idx%ACT_WPR)*WB+:WB] <= mem_rdata;
       if (streaming) begin
         a_reg <= a_nxt;
         psum  <= psum_nxt;
-        dsk   <= dsk_nxt;
       end
       if (cmd_valid && cmd_ready) begin
         active  <= 1'b1;

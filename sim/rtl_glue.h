@@ -10,10 +10,15 @@
 #include <verilated_fst_c.h>
 using RtlTraceFile = VerilatedFstC;
 static const char *const rtl_trace_suffix = ".fst";
-#else
+#elif VM_TRACE
 #include <verilated_vcd_c.h>
 using RtlTraceFile = VerilatedVcdC;
 static const char *const rtl_trace_suffix = ".vcd";
+#else
+struct RtlTraceFile { // no waveform support in this build
+    void dump(uint64_t) {}
+    void close() {}
+};
 #endif
 
 #include <cstring>
@@ -48,6 +53,11 @@ template <class V> class RtlGlue final : public RtlModel {
     }
 
     bool trace(const char *path, std::string &err) override {
+#if !VM_TRACE
+        (void)path;
+        err = "this build has no waveform support (CMake option ACCPAR_RTL_TRACE=ON adds it)";
+        return false;
+#else
         size_t n = std::strlen(path), m = std::strlen(rtl_trace_suffix);
         if (n < m || std::strcmp(path + n - m, rtl_trace_suffix) != 0) {
             err = std::string("trace file '") + path + "': this build writes " +
@@ -69,6 +79,7 @@ template <class V> class RtlGlue final : public RtlModel {
             return false;
         }
         return true;
+#endif
     }
 
     bool execute(const accel_cmd *cmds, size_t n, std::string &err) override {

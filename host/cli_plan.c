@@ -1,0 +1,241 @@
+/* accpar plan: partition a network over a heterogeneous accelerator array. */
+#include "accel_array.h"
+#include "cli.h"
+#include "atomic_file.h"
+#include "compat_ref.h"
+#include "net_find.h"
+#include "plan.h"
+#include "plan_report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static const char usage[] =
+    "usage: accpar plan --net NAME|FILE --accels COUNTxPRESET[,...] [--batch N]\n"
+    "                   [--strategy accpar|hypar|owt|dp|all] [--levels L]\n"
+    "                   [--compat reference] [--format table|reference-grid] [--json PATH]\n"
+    "  --net       models/networks/NAME.net, a .net file, a reference-format .txt file\n"
+    "              (name or path), or resnet18|34|50-reference (docs/networks.md)\n"
+    "  --accels    devices by preset, e.g. 4xtpu-v2,4xtpu-v3 (models/accelerators/)\n"
+    "  --batch     samples per training step (default 512)\n"
+    "  --strategy  default accpar; all plans the four strategies\n"
+    "  --levels    hierarchy levels the strategy searches; deeper ones are data parallel\n"
+    "              (default: all)\n"
+    "  --compat reference  the public reference program's search exactly (batch 512,\n"
+    "              7 levels, alpha 1/2, communication only); --accels is not needed\n"
+    "  --format    table (default) or reference-grid (the reference's layout)\n"
+    "  --json      also write a JSON report to PATH (atomically)\n";
+
+typedef struct {
+    const char *net, *accels, *strategy, *compat, *format, *json;
+    long long batch, levels;
+} plan_args;
+
+static int parse_count(const char *flag, const char *v, long long max, long long *out) {
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end != '\0' || x < 1 || x > max) {
+        fprintf(stderr, "accpar plan: %s: field '%s': '%s' is not an integer in [1, %lld]\n", flag,
+                flag + 2, v, max);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, plan_args *a) {
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(usage, stdout);
+            return 1;
+        }
+        const char **slot = strcmp(flag, "--net") == 0        ? &a->net
+                            : strcmp(flag, "--accels") == 0   ? &a->accels
+                            : strcmp(flag, "--strategy") == 0 ? &a->strategy
+                            : strcmp(flag, "--compat") == 0   ? &a->compat
+                            : strcmp(flag, "--format") == 0   ? &a->format
+                            : strcmp(flag, "--json") == 0     ? &a->json
+                                                              : NULL;
+        int is_count = strcmp(flag, "--batch") == 0 || strcmp(flag, "--levels") == 0;
+        if (!slot && !is_count) {
+            fprintf(stderr, "accpar plan: unknown option '%s' (see --help)\n", flag);
+            return -1;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "accpar plan: %s: field '%s': missing value\n", flag, flag + 2);
+            return -1;
+        }
+        const char *v = argv[++i];
+        if (slot)
+            *slot = v;
+        else if (parse_count(flag, v, flag[2] == 'b' ? 1 << 24 : PLAN_MAX_LEVELS,
+                             flag[2] == 'b' ? &a->batch : &a->levels) != 0)
+            return -1;
+    }
+    if (!a->net) {
+        fprintf(stderr, "accpar plan: --net: field 'net': missing (see --help)\n");
+        return -1;
+    }
+    if (strcmp(a->format, "table") != 0 && strcmp(a->format, "reference-grid") != 0) {
+        fprintf(stderr,
+                "accpar plan: --format: field 'format': '%s' is not table or "
+                "reference-grid\n",
+                a->format);
+        return -1;
+    }
+    return 0;
+}
+
+/* Strategies to run: one, or all four. Returns the count, -1 if unknown. */
+static int strategies(const char *name, strategy *list) {
+    if (strcmp(name, "all") == 0) {
+        for (int s = 0; s < STRATEGY_COUNT; s++)
+            list[s] = (strategy)s;
+        return STRATEGY_COUNT;
+    }
+    if (strategy_parse(name, &list[0]) != 0) {
+        fprintf(stderr,
+                "accpar plan: --strategy: field 'strategy': '%s' is not accpar, hypar, "
+                "owt, dp or all\n",
+                name);
+        return -1;
+    }
+    return 1;
+}
+
+typedef struct {
+    const char *net_name;
+    int n;
+    const strategy *list;
+    const int *grids; /* compat: REF_LEVELS * layers per strategy */
+    const ref_net *ref;
+    const net *g;
+    const plan *plans; /* normal mode: one per strategy, then the dp plan */
+    const plan *dp;
+} report;
+
+static int write_compat_json(FILE *f, void *ctx) {
+    const report *r = ctx;
+    fprintf(f, "{\"network\": \"%s\", \"compat\": \"reference\", \"batch\": %d, \"plans\": [",
+            r->ref->name, REF_BATCH);
+    for (int s = 0; s < r->n; s++) {
+        fprintf(f, "%s{\"strategy\": \"%s\", \"levels\": [", s ? ", " : "",
+                strategy_name(r->list[s]));
+        for (int h = 0; h < REF_LEVELS; h++) {
+            fprintf(f, "%s{\"alpha\": 0.5, \"types\": [", h ? ", " : "");
+            for (int l = 0; l < r->ref->n; l++)
+                fprintf(f, "%s\"%s\"", l ? ", " : "",
+                        (const char *[]){"I", "II",
+                                         "III"}[r->grids[(s * REF_LEVELS + h) * r->ref->n + l]]);
+            fprintf(f, "]}");
+        }
+        fprintf(f, "]}");
+    }
+    fprintf(f, "]}\n");
+    return 0;
+}
+
+static int write_plan_json(FILE *f, void *ctx) {
+    const report *r = ctx;
+    fprintf(f, "{\"network\": \"%s\", \"plans\": [", r->g->name);
+    for (int s = 0; s < r->n; s++) {
+        fprintf(f, "%s", s ? ", " : "");
+        plan_write_json(f, r->g, &r->plans[s], r->dp);
+    }
+    fprintf(f, "]}\n");
+    return 0;
+}
+
+static int run_compat(const plan_args *a, const strategy *list, int n) {
+    if (strcmp(a->compat, "reference") != 0 || (a->batch && a->batch != REF_BATCH) ||
+        (a->levels && a->levels != REF_LEVELS)) {
+        fprintf(stderr,
+                "accpar plan: --compat: field 'compat': only 'reference', which fixes "
+                "batch %d and %d levels\n",
+                REF_BATCH, REF_LEVELS);
+        return 2;
+    }
+    ref_net r;
+    char err[1024];
+    if (ref_net_find(a->net, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "accpar plan: %s\n", err);
+        return 1;
+    }
+    int *grids = malloc(sizeof(int) * REF_LEVELS * (size_t)r.n * (size_t)n), rc = grids ? 0 : 1;
+    for (int s = 0; s < n && rc == 0; s++) {
+        int *grid = &grids[(size_t)s * REF_LEVELS * (size_t)r.n];
+        rc = ref_plan(&r, list[s], grid) != 0 || ref_print_grid(stdout, &r, list[s], grid) != 0;
+    }
+    report rep = {.net_name = a->net, .n = n, .list = list, .grids = grids, .ref = &r};
+    if (rc == 0 && a->json && atomic_write(a->json, write_compat_json, &rep, err, sizeof err)) {
+        fprintf(stderr, "accpar plan: %s\n", err);
+        rc = 1;
+    } else if (rc != 0) {
+        fprintf(stderr, "accpar plan: out of memory\n");
+    }
+    free(grids);
+    ref_net_free(&r);
+    return rc;
+}
+
+static int run_plans(const plan_args *a, const strategy *list, int n, const net *g,
+                     const accel_array *arr) {
+    char err[1024];
+    plan plans[STRATEGY_COUNT + 1];
+    int made = 0, rc = 0;
+    for (; made <= n && rc == 0; made++) {
+        plan_options o = {made < n ? list[made] : STRATEGY_DP, a->batch ? a->batch : 512,
+                          (int)a->levels};
+        rc = plan_make(g, arr, &o, &plans[made], err, sizeof err);
+    }
+    if (rc != 0) {
+        made--;
+        fprintf(stderr, "accpar plan: %s\n", err);
+    }
+    report rep = {
+        .net_name = a->net, .n = n, .list = list, .g = g, .plans = plans, .dp = &plans[n]};
+    for (int s = 0; s < n && rc == 0; s++) {
+        if (strcmp(a->format, "table") == 0)
+            plan_print_table(stdout, g, &plans[s], &plans[n]);
+        else
+            rc = plan_print_grid(stdout, g, &plans[s]);
+    }
+    if (rc == 0 && a->json && atomic_write(a->json, write_plan_json, &rep, err, sizeof err)) {
+        fprintf(stderr, "accpar plan: %s\n", err);
+        rc = 1;
+    }
+    for (int s = 0; s < made; s++)
+        plan_free(&plans[s]);
+    return rc ? 1 : 0;
+}
+
+int cli_plan(int argc, char **argv) {
+    plan_args a = {.strategy = "accpar", .format = "table"};
+    int rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    strategy list[STRATEGY_COUNT];
+    int n = strategies(a.strategy, list);
+    if (n < 0)
+        return 2;
+    if (a.compat)
+        return run_compat(&a, list, n);
+    if (!a.accels) {
+        fprintf(stderr, "accpar plan: --accels: field 'accels': missing (see --help)\n");
+        return 2;
+    }
+    char err[1024];
+    static accel_array arr;
+    net g;
+    if (accel_array_parse(a.accels, &arr, err, sizeof err) != 0 ||
+        net_find(a.net, &g, err, sizeof err) != 0) {
+        fprintf(stderr, "accpar plan: %s\n", err);
+        return 1;
+    }
+    rc = run_plans(&a, list, n, &g, &arr);
+    net_free(&g);
+    return rc;
+}

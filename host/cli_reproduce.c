@@ -1,0 +1,142 @@
+/* accpar reproduce: the AccPar paper's experiment on a TPU-v2 + TPU-v3 array (docs/reproduce.md).
+ */
+#include "accel_array.h"
+#include "cli.h"
+#include "atomic_file.h"
+#include "bar_chart.h"
+#include "net_find.h"
+#include "plan.h"
+#include "plan_report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+
+static const char usage[] =
+    "usage: accpar reproduce [--csv PATH] [--plot PATH.svg] [--json PATH]\n"
+    "  Plans AlexNet, VGG-11/13/16/19 and ResNet-18/34/50 (batch 512) on\n"
+    "  64 tpu-v2-full + 64 tpu-v3-full devices with dp, owt, hypar and accpar, and prints\n"
+    "  each strategy's speedup over data parallelism beside the paper's averages.\n"
+    "  --csv   per-network rows;  --plot  SVG bar chart;  --json  rows and averages\n";
+
+enum { NETS = 8, SHOWN = 3 }; /* owt, hypar, accpar */
+static const char *const nets[NETS] = {"alexnet", "vgg11",    "vgg13",    "vgg16",
+                                       "vgg19",   "resnet18", "resnet34", "resnet50"};
+static const char *const shown[SHOWN] = {"owt", "hypar", "accpar"};
+static const double paper[SHOWN] = {2.98, 3.78, 6.30};
+static const char accels[] = "64xtpu-v2-full,64xtpu-v3-full";
+
+typedef struct {
+    double speedup[NETS][SHOWN];
+    double dp_step[NETS];
+    double average[SHOWN];
+} results;
+
+static int run(results *r, char *err, size_t errlen) {
+    static accel_array arr;
+    if (accel_array_parse(accels, &arr, err, errlen) != 0)
+        return -1;
+    for (int k = 0; k < NETS; k++) {
+        net g;
+        plan p[STRATEGY_COUNT];
+        if (net_find(nets[k], &g, err, errlen) != 0)
+            return -1;
+        int made = 0, rc = 0;
+        for (; made < STRATEGY_COUNT && rc == 0; made++) {
+            plan_options o = {(strategy)made, 512, 0};
+            rc = plan_make(&g, &arr, &o, &p[made], err, errlen);
+        }
+        if (rc != 0)
+            made--;
+        for (int s = 0; s < SHOWN && rc == 0; s++) {
+            r->speedup[k][s] = plan_speedup(&p[s + 1], &p[STRATEGY_DP]);
+            r->average[s] += r->speedup[k][s] / NETS;
+        }
+        r->dp_step[k] = rc == 0 ? p[STRATEGY_DP].step_s : 0;
+        for (int s = 0; s < made; s++)
+            plan_free(&p[s]);
+        net_free(&g);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_csv(FILE *f, void *ctx) {
+    const results *r = ctx;
+    fprintf(f, "network,dp_step_s,owt_speedup,hypar_speedup,accpar_speedup\n");
+    for (int k = 0; k < NETS; k++)
+        fprintf(f, "%s,%.9g,%.4f,%.4f,%.4f\n", nets[k], r->dp_step[k], r->speedup[k][0],
+                r->speedup[k][1], r->speedup[k][2]);
+    return 0;
+}
+
+static int write_json(FILE *f, void *ctx) {
+    const results *r = ctx;
+    fprintf(f, "{\"accels\": \"%s\", \"batch\": 512, \"rows\": [", accels);
+    for (int k = 0; k < NETS; k++)
+        fprintf(f,
+                "%s{\"network\": \"%s\", \"dp_step_s\": %.9g, \"owt\": %.6f, \"hypar\": "
+                "%.6f, \"accpar\": %.6f}",
+                k ? ", " : "", nets[k], r->dp_step[k], r->speedup[k][0], r->speedup[k][1],
+                r->speedup[k][2]);
+    fprintf(f,
+            "], \"averages\": {\"owt\": %.6f, \"hypar\": %.6f, \"accpar\": %.6f}, "
+            "\"paper\": {\"owt\": 2.98, \"hypar\": 3.78, \"accpar\": 6.30}}\n",
+            r->average[0], r->average[1], r->average[2]);
+    return 0;
+}
+
+static int write_plot(FILE *f, void *ctx) {
+    const results *r = ctx;
+    bar_chart c = {"Speedup over data parallelism (dashed: paper averages)",
+                   "speedup",
+                   NETS,
+                   SHOWN,
+                   nets,
+                   shown,
+                   &r->speedup[0][0],
+                   paper};
+    return bar_chart_svg(f, &c);
+}
+
+int cli_reproduce(int argc, char **argv) {
+    const char *out[3] = {NULL, NULL, NULL}; /* csv, plot, json */
+    static const char *const flags[3] = {"--csv", "--plot", "--json"};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        int k = 0;
+        while (k < 3 && strcmp(argv[i], flags[k]) != 0)
+            k++;
+        if (k == 3 || i + 1 >= argc) {
+            fprintf(stderr, "accpar reproduce: %s '%s' (see --help)\n",
+                    k == 3 ? "unknown option" : "missing value for", argv[i]);
+            return 2;
+        }
+        out[k] = argv[++i];
+    }
+    results r = {0};
+    char err[1024];
+    if (run(&r, err, sizeof err) != 0) {
+        fprintf(stderr, "accpar reproduce: %s\n", err);
+        return 1;
+    }
+    printf("speedup over data parallelism, %s, batch 512\n%-10s %8s %8s %8s\n", accels, "network",
+           "owt", "hypar", "accpar");
+    for (int k = 0; k < NETS; k++)
+        printf("%-10s %7.2fx %7.2fx %7.2fx\n", nets[k], r.speedup[k][0], r.speedup[k][1],
+               r.speedup[k][2]);
+    printf("%-10s %7.2fx %7.2fx %7.2fx\n%-10s %7.2fx %7.2fx %7.2fx\n", "average", r.average[0],
+           r.average[1], r.average[2], "paper", paper[0], paper[1], paper[2]);
+    int (*writers[3])(FILE *, void *) = {write_csv, write_plot, write_json};
+    for (int k = 0; k < 3; k++) {
+        if (out[k] && atomic_write(out[k], writers[k], &r, err, sizeof err) != 0) {
+            fprintf(stderr, "accpar reproduce: %s\n", err);
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,32 @@
+/* Human and machine-readable reports of plans: the levels x layers table, the reference-style
+ * grid and JSON. */
+#ifndef ACCPAR_PLAN_REPORT_H
+#define ACCPAR_PLAN_REPORT_H
+
+#include "plan.h"
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Speedup over data parallelism; NAN if either step time is unknown. */
+double plan_speedup(const plan *p, const plan *dp);
+
+/* Table: one row per non-input node, one column per level (I/II/III for layers, B/C/R for add
+ * layouts), alpha per level, then compute, communication and step time. dp may be NULL. */
+void plan_print_table(FILE *f, const net *g, const plan *p, const plan *dp);
+
+/* The reference program's grid layout for the plan's weighted layers. -1 when out of memory. */
+int plan_print_grid(FILE *f, const net *g, const plan *p);
+
+/* One JSON object for the plan: strategy, levels [{alpha, types, comm_s, comm_bytes}],
+ * predicted_step_s, compute_s, comm_s, comm_bytes, speedup_vs_dp (null if unknown). */
+void plan_write_json(FILE *f, const net *g, const plan *p, const plan *dp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
