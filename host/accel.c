@@ -59,8 +59,8 @@ accel_status accel_open(const accel_preset *preset, accel_backend backend, accel
     dev->mem_bytes = (uint64_t)preset->mem_mib << 20;
     dev->mem = calloc(1, dev->mem_bytes);
     if (!dev->mem) {
-        snprintf(err, errlen, "preset '%s': cannot allocate %d MiB of device memory",
-                 preset->name, preset->mem_mib);
+        snprintf(err, errlen, "preset '%s': cannot allocate %d MiB of device memory", preset->name,
+                 preset->mem_mib);
         free(dev);
         return ACCEL_ENOMEM;
     }
@@ -214,8 +214,8 @@ static accel_status check_cmd(accel_dev *dev, const accel_cmd *c) {
         if (c->mxus < 1 || c->mxus > X)
             return fail(dev, ACCEL_EINVAL, "MATMUL: field 'mxus': %u outside 1..%u", c->mxus, X);
         if (c->pf_mxus > X)
-            return fail(dev, ACCEL_EINVAL, "MATMUL: field 'pf_mxus': %u outside 0..%u",
-                        c->pf_mxus, X);
+            return fail(dev, ACCEL_EINVAL, "MATMUL: field 'pf_mxus': %u outside 0..%u", c->pf_mxus,
+                        X);
         if ((st = check_rows(dev, "MATMUL", "act_off", c->act_off, c->rows, p->act_buffer_rows)))
             return st;
         if ((st = check_rows(dev, "MATMUL", "acc_off", c->acc_off, c->rows, p->acc_buffer_rows)))

@@ -17,12 +17,12 @@ extern "C" {
 
 typedef enum accel_status {
     ACCEL_OK = 0,
-    ACCEL_EINVAL = -1,    /* bad argument or command field */
-    ACCEL_ENOMEM = -2,    /* device memory exhausted, or host allocation failed */
-    ACCEL_ERANGE = -3,    /* address or buffer range outside the device */
-    ACCEL_EBUSY = -4,     /* commands are queued: run accel_wait() first */
-    ACCEL_EDEVICE = -5,   /* the device reported an error or hung */
-    ACCEL_EBACKEND = -6   /* backend unavailable for this preset */
+    ACCEL_EINVAL = -1,  /* bad argument or command field */
+    ACCEL_ENOMEM = -2,  /* device memory exhausted, or host allocation failed */
+    ACCEL_ERANGE = -3,  /* address or buffer range outside the device */
+    ACCEL_EBUSY = -4,   /* commands are queued: run accel_wait() first */
+    ACCEL_EDEVICE = -5, /* the device reported an error or hung */
+    ACCEL_EBACKEND = -6 /* backend unavailable for this preset */
 } accel_status;
 
 typedef enum accel_backend { ACCEL_BACKEND_GOLDEN = 0, ACCEL_BACKEND_RTL = 1 } accel_backend;

@@ -11,8 +11,8 @@ extern "C" {
 
 typedef struct accel_backend_ops {
     /* Creates the backend's state; memory is the device memory it serves DMA from. */
-    int (*open)(const accel_preset *p, uint8_t *memory, uint64_t mem_bytes, void **state,
-                char *err, size_t errlen);
+    int (*open)(const accel_preset *p, uint8_t *memory, uint64_t mem_bytes, void **state, char *err,
+                size_t errlen);
     void (*close)(void *state);
     /* Executes the commands in order, back to back; returns 0 or -1 with err set. */
     int (*execute)(void *state, const accel_cmd *cmds, size_t n, char *err, size_t errlen);

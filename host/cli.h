@@ -5,6 +5,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 int cli_gemm(int argc, char **argv);
 int cli_plan(int argc, char **argv);
 int cli_reproduce(int argc, char **argv);
@@ -25,5 +29,9 @@ int cli_int(const char *cmd, const char *flag, const char *value, int64_t min, i
 uint64_t rng_next(uint64_t *state);
 /* Uniform in [-1, 1), rounded to bf16. */
 float rng_bf16(uint64_t *state);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -48,12 +48,14 @@ static void help(void) {
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error (already reported). */
 static int parse(int argc, char **argv, gemm_opts *o) {
-    *o = (gemm_opts){.accel = "tpu-v2", .m = 128, .k = 128, .n = 128, .seed = 1,
-                     .backend = ACCEL_BACKEND_RTL};
+    *o = (gemm_opts){
+        .accel = "tpu-v2", .m = 128, .k = 128, .n = 128, .seed = 1, .backend = ACCEL_BACKEND_RTL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
-        int64_t *shape = !strcmp(a, "--m") ? &o->m : !strcmp(a, "--k") ? &o->k
-                                             : !strcmp(a, "--n") ? &o->n : NULL;
+        int64_t *shape = !strcmp(a, "--m")   ? &o->m
+                         : !strcmp(a, "--k") ? &o->k
+                         : !strcmp(a, "--n") ? &o->n
+                                             : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             help();
             return 1;
@@ -61,8 +63,7 @@ static int parse(int argc, char **argv, gemm_opts *o) {
             if (!(v = cli_value(CMD, argc, argv, &i)) || cli_int(CMD, a, v, 1, 65536, shape))
                 return -1;
         } else if (!strcmp(a, "--seed")) {
-            if (!(v = cli_value(CMD, argc, argv, &i)) ||
-                cli_int(CMD, a, v, 0, INT64_MAX, &o->seed))
+            if (!(v = cli_value(CMD, argc, argv, &i)) || cli_int(CMD, a, v, 0, INT64_MAX, &o->seed))
                 return -1;
         } else if (!strcmp(a, "--trans-a")) {
             o->trans_a = 1;
@@ -127,8 +128,8 @@ static int bits_equal(const float *x, const float *y, size_t n, char *note, size
     for (size_t i = 0; i < n; i++) {
         if (float_bits(x[i]) != float_bits(y[i])) {
             snprintf(note, len, "C[%lld][%lld]: rtl 0x%08x, golden 0x%08x",
-                     (long long)(i / (size_t)cols), (long long)(i % (size_t)cols),
-                     float_bits(x[i]), float_bits(y[i]));
+                     (long long)(i / (size_t)cols), (long long)(i % (size_t)cols), float_bits(x[i]),
+                     float_bits(y[i]));
             return 0;
         }
     }
@@ -196,8 +197,7 @@ static int write_json(const gemm_opts *o, const gemm_outcome *r, int passed) {
     json_num(&j, "time_s", model_seconds(p, cb->total));
     json_num(&j, "macs", useful);
     json_int(&j, "pe_macs_issued", (int64_t)cb->macs);
-    json_num(&j, "utilization",
-             useful / ((double)cb->total * (double)preset_macs_per_cycle(p)));
+    json_num(&j, "utilization", useful / ((double)cb->total * (double)preset_macs_per_cycle(p)));
     json_bool(&j, "bit_exact", r->bit_exact);
     json_bool(&j, "bit_exact_checked", r->bit_exact_checked);
     json_num(&j, "max_abs_err", r->blas.max_abs_err);
@@ -256,8 +256,8 @@ static int check_all(const gemm_opts *o, gemm_outcome *r, const gemm_args *g, co
             return -1;
         }
         r->bit_exact_checked = 1;
-        r->bit_exact = bits_equal(c, gold, (size_t)(o->m * o->n), r->golden_note,
-                                  sizeof r->golden_note, o->n);
+        r->bit_exact =
+            bits_equal(c, gold, (size_t)(o->m * o->n), r->golden_note, sizeof r->golden_note, o->n);
         r->cycles_match = r->cycles_match && same_cycles(&r->stats.cycles, &gs.cycles);
         free(gold);
     }
@@ -296,8 +296,14 @@ int cli_gemm(int argc, char **argv) {
         b[i] = rng_bf16(&rng);
     for (size_t i = 0; c_in && i < nc; i++)
         c_in[i] = rng_bf16(&rng);
-    gemm_args g = {.m = o.m, .k = o.k, .n = o.n, .trans_a = o.trans_a, .trans_b = o.trans_b,
-                   .accumulate = o.accumulate, .a = a, .b = b};
+    gemm_args g = {.m = o.m,
+                   .k = o.k,
+                   .n = o.n,
+                   .trans_a = o.trans_a,
+                   .trans_b = o.trans_b,
+                   .accumulate = o.accumulate,
+                   .a = a,
+                   .b = b};
     if (run_backend(&o, &r.preset, o.backend, g, c_in, c, &r.stats, o.trace, err, sizeof err)) {
         cli_error(CMD, "%s", err);
         goto out;

@@ -65,7 +65,8 @@ static uint64_t c_index(const layout *l, int64_t i, int64_t j) {
     const int64_t C = s->preset->array_cols;
     int64_t chunk = i / s->m_chunk, r = i % s->m_chunk;
     return ((uint64_t)(chunk * s->n_tiles + j / C) * (uint64_t)s->m_chunk + (uint64_t)r) *
-               (uint64_t)C + (uint64_t)(j % C);
+               (uint64_t)C +
+           (uint64_t)(j % C);
 }
 
 static float a_at(const gemm_args *g, int64_t i, int64_t k) {
@@ -83,15 +84,19 @@ static void pack(const layout *l, const gemm_args *g, uint16_t *a, uint16_t *b, 
     for (int64_t i = 0; i < g->m; i++) {
         int64_t chunk = i / s->m_chunk, r = i % s->m_chunk;
         for (int64_t k = 0; k < g->k; k++) {
-            uint64_t at = ((uint64_t)(chunk * s->k_tiles + k / R) * (uint64_t)s->m_chunk +
-                           (uint64_t)r) * (uint64_t)R + (uint64_t)(k % R);
+            uint64_t at =
+                ((uint64_t)(chunk * s->k_tiles + k / R) * (uint64_t)s->m_chunk + (uint64_t)r) *
+                    (uint64_t)R +
+                (uint64_t)(k % R);
             a[at] = bf16_from_float(a_at(g, i, k));
         }
     }
     for (int64_t k = 0; k < g->k; k++)
         for (int64_t j = 0; j < g->n; j++) {
-            uint64_t at = ((uint64_t)((k / R) * s->n_tiles + j / C) * (uint64_t)R +
-                           (uint64_t)(k % R)) * (uint64_t)C + (uint64_t)(j % C);
+            uint64_t at =
+                ((uint64_t)((k / R) * s->n_tiles + j / C) * (uint64_t)R + (uint64_t)(k % R)) *
+                    (uint64_t)C +
+                (uint64_t)(j % C);
             b[at] = bf16_from_float(b_at(g, k, j));
         }
     if (!c)
@@ -147,8 +152,7 @@ static int run_on_device(layout *l, const gemm_args *g, const void *a, const voi
     return 0;
 }
 
-int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *err,
-             size_t errlen) {
+int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *err, size_t errlen) {
     const accel_preset *p = accel_preset_of(dev);
     gemm_schedule s;
     if (gemm_schedule_make(p, g->m, g->k, g->n, g->accumulate, &s, err, errlen) != 0)
@@ -162,7 +166,8 @@ int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *er
                   (double)s.k_tiles * (double)s.n_tiles * (double)l.b_tile +
                   (double)s.m_chunks * (double)s.n_tiles * (double)l.c_tile;
     if (need > (double)((uint64_t)p->mem_mib << 20)) {
-        snprintf(err, errlen, "GEMM %lldx%lldx%lld needs %.1f MiB of device memory; preset '%s' has %d MiB",
+        snprintf(err, errlen,
+                 "GEMM %lldx%lldx%lld needs %.1f MiB of device memory; preset '%s' has %d MiB",
                  (long long)g->m, (long long)g->k, (long long)g->n, need / 1048576.0, p->name,
                  p->mem_mib);
         return -1;

@@ -29,8 +29,7 @@ typedef struct gemm_run_stats {
 } gemm_run_stats;
 
 /* Runs the GEMM on dev. Returns 0, or -1 with a one-line reason in err. */
-int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *err,
-             size_t errlen);
+int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *err, size_t errlen);
 
 typedef struct gemm_check {
     double max_abs_err;     /* max |c - blas| */

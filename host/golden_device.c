@@ -76,8 +76,7 @@ static void matmul(golden *g, const accel_cmd *c) {
     }
 }
 
-static int golden_execute(void *state, const accel_cmd *cmds, size_t n, char *err,
-                          size_t errlen) {
+static int golden_execute(void *state, const accel_cmd *cmds, size_t n, char *err, size_t errlen) {
     (void)err;
     (void)errlen;
     golden *g = state;

@@ -21,7 +21,8 @@ typedef struct {
     double min, max;
 } field_spec;
 
-#define F(key, kind, min, max) {#key, kind, offsetof(accel_preset, key), min, max}
+#define F(key, kind, min, max)                                                                     \
+    { #key, kind, offsetof(accel_preset, key), min, max }
 static const field_spec fields[] = {
     F(name, FIELD_NAME, 0, 0),
     F(array_rows, FIELD_INT, 1, 4096),

@@ -12,15 +12,15 @@ extern "C" {
 
 typedef struct accel_preset {
     char name[64];
-    int array_rows;          /* R: PE rows of one MXU (the K extent of a weight tile) */
-    int array_cols;          /* C: PE columns of one MXU (the N extent of a weight tile) */
-    int mxus;                /* X: matrix units per device */
-    double clock_mhz;        /* device clock */
-    int mem_bytes_per_cycle; /* BW: device-memory port width, bytes per cycle */
-    int act_buffer_rows;     /* activation buffer depth, rows of R bf16 values */
-    int acc_buffer_rows;     /* accumulator depth, rows of C fp32 values per MXU */
-    int mem_mib;             /* device memory size */
-    int links;               /* interconnect links per device */
+    int array_rows;           /* R: PE rows of one MXU (the K extent of a weight tile) */
+    int array_cols;           /* C: PE columns of one MXU (the N extent of a weight tile) */
+    int mxus;                 /* X: matrix units per device */
+    double clock_mhz;         /* device clock */
+    int mem_bytes_per_cycle;  /* BW: device-memory port width, bytes per cycle */
+    int act_buffer_rows;      /* activation buffer depth, rows of R bf16 values */
+    int acc_buffer_rows;      /* accumulator depth, rows of C fp32 values per MXU */
+    int mem_mib;              /* device memory size */
+    int links;                /* interconnect links per device */
     double link_gbytes_per_s; /* bandwidth of one link, GB/s (1e9 bytes) */
     double link_latency_ns;   /* per-transfer link latency */
 } accel_preset;

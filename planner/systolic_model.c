@@ -26,8 +26,8 @@ void model_add_store(const accel_preset *p, uint64_t bytes, uint64_t count, cycl
     cb->total += count * (1 + stall);
 }
 
-void model_add_matmul(const accel_preset *p, uint64_t rows, int tiles, int pf_tiles,
-                      uint64_t count, cycle_breakdown *cb) {
+void model_add_matmul(const accel_preset *p, uint64_t rows, int tiles, int pf_tiles, uint64_t count,
+                      cycle_breakdown *cb) {
     uint64_t stream = rows + (uint64_t)p->array_rows + (uint64_t)p->array_cols;
     uint64_t prefetch = pf_tiles > 0 ? 1 + model_words(p, (uint64_t)pf_tiles * tile_bytes(p)) : 0;
     uint64_t stall = prefetch > stream ? prefetch - stream : 0;
@@ -113,8 +113,12 @@ static int walk_acc_tiles(const gemm_schedule *s, gemm_step_kind kind, int64_t b
     int64_t g0 = b * s->groups_per_block;
     for (int64_t g = 0; g < block_groups(s, b); g++) {
         for (int x = 0; x < gemm_group_tiles(s, g0 + g); x++) {
-            gemm_step st = {.kind = kind, .chunk = c, .rows = chunk_rows(s, c), .group = g0 + g,
-                            .mxu = x, .acc_off = g * s->m_chunk};
+            gemm_step st = {.kind = kind,
+                            .chunk = c,
+                            .rows = chunk_rows(s, c),
+                            .group = g0 + g,
+                            .mxu = x,
+                            .acc_off = g * s->m_chunk};
             int rc = fn(&st, ctx);
             if (rc)
                 return rc;
@@ -136,8 +140,12 @@ int gemm_schedule_walk(const gemm_schedule *s, gemm_step_fn fn, void *ctx) {
                 gemm_step la = {.kind = STEP_LOAD_A, .chunk = c, .rows = rows, .kt = kt};
                 rc = fn(&la, ctx);
                 for (int64_t g = 0; g < block_groups(s, b) && !rc; g++) {
-                    gemm_step mm = {.kind = STEP_MATMUL, .chunk = c, .rows = rows, .kt = kt,
-                                    .group = g0 + g, .tiles = gemm_group_tiles(s, g0 + g),
+                    gemm_step mm = {.kind = STEP_MATMUL,
+                                    .chunk = c,
+                                    .rows = rows,
+                                    .kt = kt,
+                                    .group = g0 + g,
+                                    .tiles = gemm_group_tiles(s, g0 + g),
                                     .acc_off = g * s->m_chunk,
                                     .accumulate = kt > 0 || s->accumulate};
                     if (next_matmul(s, b, c, kt, g, &mm.pf_kt, &mm.pf_group))

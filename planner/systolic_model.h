@@ -31,8 +31,8 @@ uint64_t model_words(const accel_preset *p, uint64_t bytes);
  *   1 + max(rows + R + C, 1 + words(pf_tiles * 2RC))  (just 1 + rows + R + C if pf_tiles = 0). */
 void model_add_load(const accel_preset *p, uint64_t bytes, uint64_t count, cycle_breakdown *cb);
 void model_add_store(const accel_preset *p, uint64_t bytes, uint64_t count, cycle_breakdown *cb);
-void model_add_matmul(const accel_preset *p, uint64_t rows, int tiles, int pf_tiles,
-                      uint64_t count, cycle_breakdown *cb);
+void model_add_matmul(const accel_preset *p, uint64_t rows, int tiles, int pf_tiles, uint64_t count,
+                      cycle_breakdown *cb);
 
 /* How a GEMM C[M,N] (+)= A[M,K] * B[K,N] is cut into array-sized work (docs/accelerator.md). */
 typedef struct gemm_schedule {
@@ -67,12 +67,12 @@ typedef enum {
 
 typedef struct gemm_step {
     gemm_step_kind kind;
-    int64_t chunk, rows; /* chunk index and its row count */
-    int64_t kt, group;   /* weight tile coordinates */
-    int tiles;           /* MXUs used (LOAD_W, MATMUL) */
-    int mxu;             /* LOAD_ACC, STORE: which MXU */
-    int64_t acc_off;     /* accumulator row offset */
-    int accumulate;      /* MATMUL: add into the accumulators */
+    int64_t chunk, rows;     /* chunk index and its row count */
+    int64_t kt, group;       /* weight tile coordinates */
+    int tiles;               /* MXUs used (LOAD_W, MATMUL) */
+    int mxu;                 /* LOAD_ACC, STORE: which MXU */
+    int64_t acc_off;         /* accumulator row offset */
+    int accumulate;          /* MATMUL: add into the accumulators */
     int64_t pf_kt, pf_group; /* MATMUL: weights prefetched for the next MATMUL */
     int pf_tiles;            /* 0 if this is the last MATMUL */
 } gemm_step;

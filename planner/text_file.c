@@ -25,8 +25,8 @@ int text_file_next_tokens(text_file *tf, char **tok, int maxtok, char *err, size
         tf->line_no++;
         size_t len = strlen(tf->buf);
         if (len == sizeof tf->buf - 1 && tf->buf[len - 1] != '\n' && !feof(tf->fp)) {
-            snprintf(err, errlen, "%s:%d: line longer than %d characters", tf->path,
-                     tf->line_no, TEXT_FILE_MAX_LINE - 2);
+            snprintf(err, errlen, "%s:%d: line longer than %d characters", tf->path, tf->line_no,
+                     TEXT_FILE_MAX_LINE - 2);
             return -1;
         }
         char *hash = strchr(tf->buf, '#');

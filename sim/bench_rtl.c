@@ -38,8 +38,8 @@ int main(int argc, char **argv) {
     if (accel_open(&p, ACCEL_BACKEND_RTL, &dev, err, sizeof err) != ACCEL_OK)
         return fail(argv[1], err);
     uint64_t R = (uint64_t)p.array_rows, C = (uint64_t)p.array_cols, X = (uint64_t)p.mxus;
-    uint64_t rows = (uint64_t)(p.act_buffer_rows < p.acc_buffer_rows ? p.act_buffer_rows
-                                                                      : p.acc_buffer_rows);
+    uint64_t rows =
+        (uint64_t)(p.act_buffer_rows < p.acc_buffer_rows ? p.act_buffer_rows : p.acc_buffer_rows);
     uint64_t wbytes = X * R * C * 2, abytes = rows * R * 2;
     uint64_t waddr, aaddr;
     uint16_t *host = malloc(wbytes > abytes ? wbytes : abytes);
@@ -53,8 +53,12 @@ int main(int argc, char **argv) {
         return fail(argv[1], accel_last_error(dev));
     accel_cmd lw = {.op = ACCEL_LOAD_W, .mxus = (uint32_t)X, .addr = waddr};
     accel_cmd la = {.op = ACCEL_LOAD_A, .rows = (uint32_t)rows, .addr = aaddr};
-    accel_cmd mm = {.op = ACCEL_MATMUL, .mxus = (uint32_t)X, .rows = (uint32_t)rows,
-                    .accumulate = 1, .pf_addr = waddr, .pf_mxus = (uint32_t)X};
+    accel_cmd mm = {.op = ACCEL_MATMUL,
+                    .mxus = (uint32_t)X,
+                    .rows = (uint32_t)rows,
+                    .accumulate = 1,
+                    .pf_addr = waddr,
+                    .pf_mxus = (uint32_t)X};
     if (accel_issue(dev, &lw) || accel_issue(dev, &la))
         return fail(argv[1], accel_last_error(dev));
     for (long i = 0; i < matmuls; i++)

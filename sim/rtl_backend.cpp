@@ -30,8 +30,11 @@ int rtl_open(const accel_preset *p, uint8_t *memory, uint64_t mem_bytes, void **
                       p->acc_buffer_rows, p->mem_bytes_per_cycle);
         return -1;
     }
-    if ((2 * p->array_rows) % p->mem_bytes_per_cycle || (2 * p->array_cols) % p->mem_bytes_per_cycle) {
-        std::snprintf(err, errlen, "preset '%s': mem_bytes_per_cycle %d must divide 2*array_rows and 2*array_cols for the RTL",
+    if ((2 * p->array_rows) % p->mem_bytes_per_cycle ||
+        (2 * p->array_cols) % p->mem_bytes_per_cycle) {
+        std::snprintf(err, errlen,
+                      "preset '%s': mem_bytes_per_cycle %d must divide 2*array_rows and "
+                      "2*array_cols for the RTL",
                       p->name, p->mem_bytes_per_cycle);
         return -1;
     }
@@ -70,5 +73,5 @@ int rtl_trace(void *state, const char *path, char *err, size_t errlen) {
 
 } // namespace
 
-extern "C" const accel_backend_ops accel_rtl_ops = {rtl_open, rtl_close, rtl_execute,
-                                                    rtl_counters, rtl_trace};
+extern "C" const accel_backend_ops accel_rtl_ops = {rtl_open, rtl_close, rtl_execute, rtl_counters,
+                                                    rtl_trace};

@@ -60,8 +60,8 @@ template <class V> class RtlGlue final : public RtlModel {
 #else
         size_t n = std::strlen(path), m = std::strlen(rtl_trace_suffix);
         if (n < m || std::strcmp(path + n - m, rtl_trace_suffix) != 0) {
-            err = std::string("trace file '") + path + "': this build writes " +
-                  rtl_trace_suffix + " waveforms (CMake option ACCPAR_TRACE_FST switches)";
+            err = std::string("trace file '") + path + "': this build writes " + rtl_trace_suffix +
+                  " waveforms (CMake option ACCPAR_TRACE_FST switches)";
             return false;
         }
         if (top_) {

@@ -1,0 +1,45 @@
+# accpar: the README's two commands. `make run` and `make test` install what is missing
+# (Debian packages), configure, build, then run the main job or every test.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+DEBIAN_PACKAGES := cmake make g++ pkg-config ccache verilator libsystemc-dev libopenblas-dev \
+                   libgtest-dev googletest
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps configure build run test test-sanitize bench clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	./$(BUILD)/accpar gemm --accel tpu-v3 --m 256 --k 300 --n 200
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
+test-sanitize:
+	$(MAKE) test BUILD=build-sanitize CMAKE_FLAGS="-DACCPAR_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+
+bench: build
+	scripts/bench-rtl
+	scripts/bench-planner
+
+clean:
+	rm -rf $(BUILD) build-sanitize build-bench
