@@ -28,7 +28,7 @@ build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
 run: build
-	./$(BUILD)/accpar gemm --accel tpu-v3 --m 256 --k 300 --n 200
+	./$(BUILD)/accpar run
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -40,6 +40,7 @@ test-sanitize:
 bench: build
 	scripts/bench-rtl
 	scripts/bench-planner
+	scripts/bench-run
 
 clean:
 	rm -rf $(BUILD) build-sanitize build-bench

@@ -37,14 +37,29 @@ static accel_status fail(accel_dev *dev, accel_status st, const char *fmt, ...) 
     return st;
 }
 
+static const char *const backend_names[] = {"golden", "rtl", "replay"};
+static const accel_backend_ops *const backend_ops[] = {&accel_golden_ops, &accel_rtl_ops,
+                                                       &accel_replay_ops};
+enum { N_BACKENDS = sizeof backend_names / sizeof backend_names[0] };
+
 const char *accel_backend_name(accel_backend backend) {
-    return backend == ACCEL_BACKEND_RTL ? "rtl" : "golden";
+    return (unsigned)backend < N_BACKENDS ? backend_names[backend] : "unknown";
+}
+
+int accel_backend_parse(const char *name, accel_backend *out) {
+    for (int b = 0; b < N_BACKENDS; b++) {
+        if (strcmp(name, backend_names[b]) == 0) {
+            *out = (accel_backend)b;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 accel_status accel_open(const accel_preset *preset, accel_backend backend, accel_dev **out,
                         char *err, size_t errlen) {
     *out = NULL;
-    if (backend != ACCEL_BACKEND_GOLDEN && backend != ACCEL_BACKEND_RTL) {
+    if ((unsigned)backend >= N_BACKENDS) {
         snprintf(err, errlen, "unknown backend %d", (int)backend);
         return ACCEL_EINVAL;
     }
@@ -55,7 +70,7 @@ accel_status accel_open(const accel_preset *preset, accel_backend backend, accel
     }
     dev->preset = *preset;
     dev->backend = backend;
-    dev->ops = backend == ACCEL_BACKEND_RTL ? &accel_rtl_ops : &accel_golden_ops;
+    dev->ops = backend_ops[backend];
     dev->mem_bytes = (uint64_t)preset->mem_mib << 20;
     dev->mem = calloc(1, dev->mem_bytes);
     if (!dev->mem) {

@@ -25,7 +25,13 @@ typedef enum accel_status {
     ACCEL_EBACKEND = -6 /* backend unavailable for this preset */
 } accel_status;
 
-typedef enum accel_backend { ACCEL_BACKEND_GOLDEN = 0, ACCEL_BACKEND_RTL = 1 } accel_backend;
+/* golden: the C model (numerics bit-exact to the RTL, closed-form cycles); rtl: the verilated
+ * accelerator; replay: golden numerics, each command shape's cycles measured once on the RTL. */
+typedef enum accel_backend {
+    ACCEL_BACKEND_GOLDEN = 0,
+    ACCEL_BACKEND_RTL = 1,
+    ACCEL_BACKEND_REPLAY = 2
+} accel_backend;
 
 typedef enum accel_opcode {
     ACCEL_LOAD_A = 1,   /* rows x R bf16 from addr into activation rows act_off.. */
@@ -57,6 +63,8 @@ void accel_close(accel_dev *dev);
 
 const accel_preset *accel_preset_of(const accel_dev *dev);
 const char *accel_backend_name(accel_backend backend);
+/* Parses golden, rtl or replay; returns -1 for anything else. */
+int accel_backend_parse(const char *name, accel_backend *out);
 const char *accel_last_error(const accel_dev *dev);
 
 /* Device memory: allocations are aligned to the port width. */

@@ -23,6 +23,7 @@ typedef struct accel_backend_ops {
 
 extern const accel_backend_ops accel_golden_ops;
 extern const accel_backend_ops accel_rtl_ops;
+extern const accel_backend_ops accel_replay_ops;
 
 #ifdef __cplusplus
 }

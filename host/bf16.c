@@ -32,30 +32,24 @@ float bf16_round(float f) {
     return bf16_to_float(bf16_from_float(f));
 }
 
-/* Subnormals read as zero of the same sign. */
-static float flush_input(float f) {
+float accel_operand(float f) {
     return fpclassify(f) == FP_SUBNORMAL ? copysignf(0.0f, f) : f;
 }
 
-/* An exactly representable-in-double result to fp32: NaN -> canonical, |r| >= 2^128 -> Inf,
- * below the smallest normal -> signed zero. Callers pass values fp32 holds exactly otherwise. */
-static uint32_t finish(double r) {
-    if (isnan(r))
-        return FP32_CANONICAL_NAN;
-    if (fabs(r) >= 0x1p128)
-        return float_bits(copysignf(INFINITY, (float)copysign(1.0, r)));
-    if (r != 0.0 && fabs(r) < (double)FLT_MIN)
-        return float_bits(copysignf(0.0f, (float)copysign(1.0, r)));
-    return float_bits((float)r);
+uint32_t accel_result(float f) {
+    return isnan(f) ? FP32_CANONICAL_NAN : float_bits(f);
 }
 
+/* The host's IEEE float operations give the accelerator's results once subnormal inputs are
+ * zeroed and tiny results flushed: a bf16 product has at most 16 significant bits, so the
+ * float product is exact unless it overflows (to Inf, as required) or falls below FLT_MIN
+ * (flushed; rounding cannot lift it to FLT_MIN); a sum of two normals below FLT_MIN is exact,
+ * and every other sum is rounded to nearest even. NaNs are made canonical at the end. */
 uint32_t accel_mul(uint16_t a, uint16_t b) {
-    /* Exact in double: two 8-bit significands, exponents far inside double's range. */
-    return finish((double)flush_input(bf16_to_float(a)) * (double)flush_input(bf16_to_float(b)));
+    return accel_result(
+        accel_flush(accel_operand(bf16_to_float(a)) * accel_operand(bf16_to_float(b))));
 }
 
 uint32_t accel_add(uint32_t x, uint32_t y) {
-    /* The float sum is the IEEE RNE result; a sum of two normals below FLT_MIN is exact. */
-    float r = flush_input(bits_float(x)) + flush_input(bits_float(y));
-    return finish((double)r);
+    return accel_result(accel_flush(accel_operand(bits_float(x)) + accel_operand(bits_float(y))));
 }

@@ -5,6 +5,8 @@
 #ifndef ACCPAR_BF16_H
 #define ACCPAR_BF16_H
 
+#include <float.h>
+#include <math.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -21,6 +23,16 @@ float bf16_round(float f);
 
 uint32_t float_bits(float f);
 float bits_float(uint32_t u);
+
+/* An operand as the array reads it: a subnormal becomes a zero of its sign. */
+float accel_operand(float f);
+/* A result below the smallest normal becomes a zero of its sign (inline: the golden model's
+ * inner loop). */
+static inline float accel_flush(float f) {
+    return fabsf(f) < FLT_MIN ? copysignf(0.0f, f) : f;
+}
+/* The bits the array stores for a result: NaNs are the canonical quiet NaN. */
+uint32_t accel_result(float f);
 
 /* The accelerator's product and sum, on bit patterns. */
 uint32_t accel_mul(uint16_t a, uint16_t b);

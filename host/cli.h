@@ -12,6 +12,7 @@ extern "C" {
 int cli_gemm(int argc, char **argv);
 int cli_plan(int argc, char **argv);
 int cli_reproduce(int argc, char **argv);
+int cli_run(int argc, char **argv);
 
 enum { EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2 };
 

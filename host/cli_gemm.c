@@ -28,7 +28,7 @@ typedef struct gemm_outcome {
 
 static void help(void) {
     printf("usage: accpar gemm [--accel PRESET] [--m M] [--k K] [--n N] [--trans-a] [--trans-b]\n"
-           "                   [--accumulate] [--backend rtl|golden] [--seed S]\n"
+           "                   [--accumulate] [--backend rtl|golden|replay] [--seed S]\n"
            "                   [--trace FILE.vcd] [--dump DIR] [--json PATH]\n\n"
            "Runs C = op(A) op(B) (+ C) with random bf16 inputs on one emulated accelerator and\n"
            "checks it: bit for bit against the golden model, within the error bound against\n"
@@ -38,7 +38,8 @@ static void help(void) {
            "  --trans-a           A is stored K x M (op(A) = A^T)\n"
            "  --trans-b           B is stored N x K (op(B) = B^T)\n"
            "  --accumulate        add into a random C instead of overwriting it\n"
-           "  --backend B         rtl (verilated, the default) or golden (C model)\n"
+           "  --backend B         rtl (verilated, the default), golden (C model) or replay\n"
+           "                      (golden numerics, each command shape timed once on rtl)\n"
            "  --seed S            input seed [1]\n"
            "  --trace FILE        waveform of the run (rtl; .vcd, or .fst in an FST build)\n"
            "  --dump DIR          write a.npy, b.npy (inputs as stored) and c.npy (result)\n"
@@ -74,12 +75,8 @@ static int parse(int argc, char **argv, gemm_opts *o) {
         } else if (!strcmp(a, "--backend")) {
             if (!(v = cli_value(CMD, argc, argv, &i)))
                 return -1;
-            if (!strcmp(v, "rtl"))
-                o->backend = ACCEL_BACKEND_RTL;
-            else if (!strcmp(v, "golden"))
-                o->backend = ACCEL_BACKEND_GOLDEN;
-            else {
-                cli_error(CMD, "--backend: '%s' is not rtl or golden", v);
+            if (accel_backend_parse(v, &o->backend)) {
+                cli_error(CMD, "--backend: '%s' is not rtl, golden or replay", v);
                 return -1;
             }
         } else if (!strcmp(a, "--accel") || !strcmp(a, "--trace") || !strcmp(a, "--dump") ||
@@ -163,7 +160,8 @@ static void print_human(const gemm_opts *o, const gemm_outcome *r) {
         printf("  golden model  %s%s%s\n", r->bit_exact ? "bit-exact" : "MISMATCH ",
                r->bit_exact ? "" : r->golden_note, "");
     else
-        printf("  golden model  (this is the golden backend)\n");
+        printf("  golden model  (the %s backend computes with it)\n",
+               accel_backend_name(o->backend));
     printf("  OpenBLAS      max |err| %.3g, max err/bound %.3g: %s%s\n", r->blas.max_abs_err,
            r->blas.max_bound_ratio, r->blas.passed ? "within bound" : "OUT OF BOUND: ",
            r->blas.passed ? "" : r->blas.message);

@@ -3,19 +3,22 @@
 #include "cli.h"
 #include "atomic_file.h"
 #include "compat_ref.h"
+#include "json_put.h"
 #include "net_find.h"
-#include "plan.h"
 #include "plan_report.h"
+#include "plan_set.h"
+#include "text_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-
 static const char usage[] =
     "usage: accpar plan --net NAME|FILE --accels COUNTxPRESET[,...] [--batch N]\n"
     "                   [--strategy accpar|hypar|owt|dp|all] [--levels L]\n"
-    "                   [--compat reference] [--format table|reference-grid] [--json PATH]\n"
+    "                   [--format table|reference-grid] [--json PATH]\n"
+    "       accpar plan --net NAME|FILE --compat reference [--strategy S|all]\n"
+    "                   [--format table|reference-grid] [--json PATH]\n"
     "  --net       models/networks/NAME.net, a .net file, a reference-format .txt file\n"
     "              (name or path), or resnet18|34|50-reference (docs/networks.md)\n"
     "  --accels    devices by preset, e.g. 4xtpu-v2,4xtpu-v3 (models/accelerators/)\n"
@@ -24,8 +27,10 @@ static const char usage[] =
     "  --levels    hierarchy levels the strategy searches; deeper ones are data parallel\n"
     "              (default: all)\n"
     "  --compat reference  the public reference program's search exactly (batch 512,\n"
-    "              7 levels, alpha 1/2, communication only); --accels is not needed\n"
-    "  --format    table (default) or reference-grid (the reference's layout)\n"
+    "              7 levels, alpha 1/2, communication only); takes no --accels, --batch\n"
+    "              or --levels\n"
+    "  --format    table (default: levels x layers) or reference-grid (the reference's\n"
+    "              layout)\n"
     "  --json      also write a JSON report to PATH (atomically)\n";
 
 typedef struct {
@@ -34,11 +39,10 @@ typedef struct {
 } plan_args;
 
 static int parse_count(const char *flag, const char *v, long long max, long long *out) {
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (*v < '0' || *v > '9' || *end != '\0' || x < 1 || x > max) {
-        fprintf(stderr, "accpar plan: %s: field '%s': '%s' is not an integer in [1, %lld]\n", flag,
-                flag + 2, v, max);
+    char why[160];
+    int64_t x;
+    if (text_parse_int(v, 1, max, &x, why, sizeof why) != 0) {
+        fprintf(stderr, "accpar plan: %s: field '%s': %s\n", flag, flag + 2, why);
         return -1;
     }
     *out = x;
@@ -81,8 +85,7 @@ static int parse_args(int argc, char **argv, plan_args *a) {
     }
     if (strcmp(a->format, "table") != 0 && strcmp(a->format, "reference-grid") != 0) {
         fprintf(stderr,
-                "accpar plan: --format: field 'format': '%s' is not table or "
-                "reference-grid\n",
+                "accpar plan: --format: field 'format': '%s' is not table or reference-grid\n",
                 a->format);
         return -1;
     }
@@ -98,8 +101,8 @@ static int strategies(const char *name, strategy *list) {
     }
     if (strategy_parse(name, &list[0]) != 0) {
         fprintf(stderr,
-                "accpar plan: --strategy: field 'strategy': '%s' is not accpar, hypar, "
-                "owt, dp or all\n",
+                "accpar plan: --strategy: field 'strategy': '%s' is not accpar, hypar, owt, dp or "
+                "all\n",
                 name);
         return -1;
     }
@@ -107,20 +110,19 @@ static int strategies(const char *name, strategy *list) {
 }
 
 typedef struct {
-    const char *net_name;
     int n;
     const strategy *list;
     const int *grids; /* compat: REF_LEVELS * layers per strategy */
     const ref_net *ref;
     const net *g;
     const plan *plans; /* normal mode: one per strategy, then the dp plan */
-    const plan *dp;
 } report;
 
 static int write_compat_json(FILE *f, void *ctx) {
     const report *r = ctx;
-    fprintf(f, "{\"network\": \"%s\", \"compat\": \"reference\", \"batch\": %d, \"plans\": [",
-            r->ref->name, REF_BATCH);
+    fprintf(f, "{\"network\": ");
+    json_put_string(f, r->ref->name);
+    fprintf(f, ", \"compat\": \"reference\", \"batch\": %d, \"plans\": [", REF_BATCH);
     for (int s = 0; s < r->n; s++) {
         fprintf(f, "%s{\"strategy\": \"%s\", \"levels\": [", s ? ", " : "",
                 strategy_name(r->list[s]));
@@ -128,8 +130,7 @@ static int write_compat_json(FILE *f, void *ctx) {
             fprintf(f, "%s{\"alpha\": 0.5, \"types\": [", h ? ", " : "");
             for (int l = 0; l < r->ref->n; l++)
                 fprintf(f, "%s\"%s\"", l ? ", " : "",
-                        (const char *[]){"I", "II",
-                                         "III"}[r->grids[(s * REF_LEVELS + h) * r->ref->n + l]]);
+                        plan_state_name(NODE_CONV, r->grids[(s * REF_LEVELS + h) * r->ref->n + l]));
             fprintf(f, "]}");
         }
         fprintf(f, "]}");
@@ -140,41 +141,81 @@ static int write_compat_json(FILE *f, void *ctx) {
 
 static int write_plan_json(FILE *f, void *ctx) {
     const report *r = ctx;
-    fprintf(f, "{\"network\": \"%s\", \"plans\": [", r->g->name);
+    fprintf(f, "{\"network\": ");
+    json_put_string(f, r->g->name);
+    fprintf(f, ", \"plans\": [");
     for (int s = 0; s < r->n; s++) {
         fprintf(f, "%s", s ? ", " : "");
-        plan_write_json(f, r->g, &r->plans[s], r->dp);
+        plan_write_json(f, r->g, &r->plans[s], &r->plans[r->n]);
     }
     fprintf(f, "]}\n");
     return 0;
 }
 
-static int run_compat(const plan_args *a, const strategy *list, int n) {
-    if (strcmp(a->compat, "reference") != 0 || (a->batch && a->batch != REF_BATCH) ||
-        (a->levels && a->levels != REF_LEVELS)) {
+/* The reference's grid of one strategy as a levels x layers table. -1 when out of memory. */
+static int print_compat_table(const ref_net *r, strategy s, const int *grid) {
+    const char **names = malloc(sizeof *names * (size_t)r->n * (REF_LEVELS + 1));
+    if (!names)
+        return -1;
+    const char **cells = names + r->n;
+    double alpha[REF_LEVELS];
+    for (int h = 0; h < REF_LEVELS; h++)
+        alpha[h] = 0.5;
+    for (int l = 0; l < r->n; l++)
+        names[l] = r->layers[l].name;
+    for (int c = 0; c < REF_LEVELS * r->n; c++)
+        cells[c] = plan_state_name(NODE_CONV, grid[c]);
+    printf("strategy %s, reference-compatible: batch %d, %d levels, communication only\n",
+           strategy_name(s), REF_BATCH, REF_LEVELS);
+    plan_print_types(stdout, REF_LEVELS, r->n, names, alpha, cells);
+    free(names);
+    return 0;
+}
+
+/* The reference mode's fixed settings: 0, or EXIT_USAGE with a message. */
+static int check_compat(const plan_args *a) {
+    const char *fixed = a->batch && a->batch != REF_BATCH ? "batch" : "levels";
+    if (strcmp(a->compat, "reference") != 0)
+        fprintf(stderr, "accpar plan: --compat: field 'compat': '%s' is not reference\n",
+                a->compat);
+    else if ((a->batch && a->batch != REF_BATCH) || (a->levels && a->levels != REF_LEVELS))
         fprintf(stderr,
-                "accpar plan: --compat: field 'compat': only 'reference', which fixes "
-                "batch %d and %d levels\n",
-                REF_BATCH, REF_LEVELS);
-        return 2;
-    }
+                "accpar plan: --%s: field '%s': --compat reference fixes batch %d and %d "
+                "levels\n",
+                fixed, fixed, REF_BATCH, REF_LEVELS);
+    else if (a->accels)
+        fprintf(stderr, "accpar plan: --accels: field 'accels': --compat reference counts "
+                        "elements and models no devices; drop --accels\n");
+    else
+        return 0;
+    return EXIT_USAGE;
+}
+
+static int run_compat(const plan_args *a, const strategy *list, int n) {
+    if (check_compat(a) != 0)
+        return EXIT_USAGE;
     ref_net r;
     char err[1024];
     if (ref_net_find(a->net, &r, err, sizeof err) != 0) {
         fprintf(stderr, "accpar plan: %s\n", err);
-        return 1;
+        return EXIT_USAGE;
     }
+    int table = strcmp(a->format, "table") == 0;
     int *grids = malloc(sizeof(int) * REF_LEVELS * (size_t)r.n * (size_t)n), rc = grids ? 0 : 1;
     for (int s = 0; s < n && rc == 0; s++) {
         int *grid = &grids[(size_t)s * REF_LEVELS * (size_t)r.n];
-        rc = ref_plan(&r, list[s], grid) != 0 || ref_print_grid(stdout, &r, list[s], grid) != 0;
+        if (table && s > 0)
+            printf("\n");
+        rc = ref_plan(&r, list[s], grid) != 0 ||
+             (table ? print_compat_table(&r, list[s], grid)
+                    : ref_print_grid(stdout, &r, list[s], grid)) != 0;
     }
-    report rep = {.net_name = a->net, .n = n, .list = list, .grids = grids, .ref = &r};
-    if (rc == 0 && a->json && atomic_write(a->json, write_compat_json, &rep, err, sizeof err)) {
+    report rep = {.n = n, .list = list, .grids = grids, .ref = &r};
+    if (rc != 0)
+        fprintf(stderr, "accpar plan: out of memory\n");
+    else if (a->json && atomic_write(a->json, write_compat_json, &rep, err, sizeof err) != 0) {
         fprintf(stderr, "accpar plan: %s\n", err);
         rc = 1;
-    } else if (rc != 0) {
-        fprintf(stderr, "accpar plan: out of memory\n");
     }
     free(grids);
     ref_net_free(&r);
@@ -185,47 +226,45 @@ static int run_plans(const plan_args *a, const strategy *list, int n, const net 
                      const accel_array *arr) {
     char err[1024];
     plan plans[STRATEGY_COUNT + 1];
-    int made = 0, rc = 0;
-    for (; made <= n && rc == 0; made++) {
-        plan_options o = {made < n ? list[made] : STRATEGY_DP, a->batch ? a->batch : 512,
-                          (int)a->levels};
-        rc = plan_make(g, arr, &o, &plans[made], err, sizeof err);
-    }
-    if (rc != 0) {
-        made--;
+    plan_options o = {STRATEGY_DP, a->batch ? a->batch : 512, (int)a->levels};
+    if (plan_make_set(g, arr, list, n, &o, plans, err, sizeof err) != 0) {
         fprintf(stderr, "accpar plan: %s\n", err);
+        return EXIT_USAGE;
     }
-    report rep = {
-        .net_name = a->net, .n = n, .list = list, .g = g, .plans = plans, .dp = &plans[n]};
+    int rc = 0;
+    int table = strcmp(a->format, "table") == 0;
     for (int s = 0; s < n && rc == 0; s++) {
-        if (strcmp(a->format, "table") == 0)
-            plan_print_table(stdout, g, &plans[s], &plans[n]);
-        else
-            rc = plan_print_grid(stdout, g, &plans[s]);
+        if (table && s > 0)
+            printf("\n");
+        rc = table ? plan_print_table(stdout, g, &plans[s], &plans[n])
+                   : plan_print_grid(stdout, g, &plans[s]);
     }
-    if (rc == 0 && a->json && atomic_write(a->json, write_plan_json, &rep, err, sizeof err)) {
+    report rep = {.n = n, .list = list, .g = g, .plans = plans};
+    if (rc != 0) {
+        fprintf(stderr, "accpar plan: out of memory\n");
+        rc = 1;
+    } else if (a->json && atomic_write(a->json, write_plan_json, &rep, err, sizeof err) != 0) {
         fprintf(stderr, "accpar plan: %s\n", err);
         rc = 1;
     }
-    for (int s = 0; s < made; s++)
-        plan_free(&plans[s]);
-    return rc ? 1 : 0;
+    plan_free_set(plans, n);
+    return rc;
 }
 
 int cli_plan(int argc, char **argv) {
     plan_args a = {.strategy = "accpar", .format = "table"};
     int rc = parse_args(argc, argv, &a);
     if (rc != 0)
-        return rc > 0 ? 0 : 2;
+        return rc > 0 ? 0 : EXIT_USAGE;
     strategy list[STRATEGY_COUNT];
     int n = strategies(a.strategy, list);
     if (n < 0)
-        return 2;
+        return EXIT_USAGE;
     if (a.compat)
         return run_compat(&a, list, n);
     if (!a.accels) {
         fprintf(stderr, "accpar plan: --accels: field 'accels': missing (see --help)\n");
-        return 2;
+        return EXIT_USAGE;
     }
     char err[1024];
     static accel_array arr;
@@ -233,7 +272,7 @@ int cli_plan(int argc, char **argv) {
     if (accel_array_parse(a.accels, &arr, err, sizeof err) != 0 ||
         net_find(a.net, &g, err, sizeof err) != 0) {
         fprintf(stderr, "accpar plan: %s\n", err);
-        return 1;
+        return EXIT_USAGE;
     }
     rc = run_plans(&a, list, n, &g, &arr);
     net_free(&g);

@@ -4,13 +4,13 @@
 #include "cli.h"
 #include "atomic_file.h"
 #include "bar_chart.h"
+#include "json_put.h"
 #include "net_find.h"
-#include "plan.h"
 #include "plan_report.h"
+#include "plan_set.h"
 
 #include <stdio.h>
 #include <string.h>
-
 
 static const char usage[] =
     "usage: accpar reproduce [--csv PATH] [--plot PATH.svg] [--json PATH]\n"
@@ -33,31 +33,26 @@ typedef struct {
 } results;
 
 static int run(results *r, char *err, size_t errlen) {
+    static const strategy list[SHOWN] = {STRATEGY_OWT, STRATEGY_HYPAR, STRATEGY_ACCPAR};
     static accel_array arr;
     if (accel_array_parse(accels, &arr, err, errlen) != 0)
         return -1;
     for (int k = 0; k < NETS; k++) {
         net g;
-        plan p[STRATEGY_COUNT];
+        plan p[SHOWN + 1]; /* the shown strategies, then dp */
+        plan_options o = {STRATEGY_DP, 512, 0};
         if (net_find(nets[k], &g, err, errlen) != 0)
             return -1;
-        int made = 0, rc = 0;
-        for (; made < STRATEGY_COUNT && rc == 0; made++) {
-            plan_options o = {(strategy)made, 512, 0};
-            rc = plan_make(&g, &arr, &o, &p[made], err, errlen);
-        }
-        if (rc != 0)
-            made--;
-        for (int s = 0; s < SHOWN && rc == 0; s++) {
-            r->speedup[k][s] = plan_speedup(&p[s + 1], &p[STRATEGY_DP]);
-            r->average[s] += r->speedup[k][s] / NETS;
-        }
-        r->dp_step[k] = rc == 0 ? p[STRATEGY_DP].step_s : 0;
-        for (int s = 0; s < made; s++)
-            plan_free(&p[s]);
+        int rc = plan_make_set(&g, &arr, list, SHOWN, &o, p, err, errlen);
         net_free(&g);
         if (rc != 0)
             return -1;
+        for (int s = 0; s < SHOWN; s++) {
+            r->speedup[k][s] = plan_speedup(&p[s], &p[SHOWN]);
+            r->average[s] += r->speedup[k][s] / NETS;
+        }
+        r->dp_step[k] = p[SHOWN].step_s;
+        plan_free_set(p, SHOWN);
     }
     return 0;
 }
@@ -73,13 +68,15 @@ static int write_csv(FILE *f, void *ctx) {
 
 static int write_json(FILE *f, void *ctx) {
     const results *r = ctx;
-    fprintf(f, "{\"accels\": \"%s\", \"batch\": 512, \"rows\": [", accels);
-    for (int k = 0; k < NETS; k++)
-        fprintf(f,
-                "%s{\"network\": \"%s\", \"dp_step_s\": %.9g, \"owt\": %.6f, \"hypar\": "
-                "%.6f, \"accpar\": %.6f}",
-                k ? ", " : "", nets[k], r->dp_step[k], r->speedup[k][0], r->speedup[k][1],
-                r->speedup[k][2]);
+    fprintf(f, "{\"accels\": ");
+    json_put_string(f, accels);
+    fprintf(f, ", \"batch\": 512, \"rows\": [");
+    for (int k = 0; k < NETS; k++) {
+        fprintf(f, "%s{\"network\": ", k ? ", " : "");
+        json_put_string(f, nets[k]);
+        fprintf(f, ", \"dp_step_s\": %.9g, \"owt\": %.6f, \"hypar\": %.6f, \"accpar\": %.6f}",
+                r->dp_step[k], r->speedup[k][0], r->speedup[k][1], r->speedup[k][2]);
+    }
     fprintf(f,
             "], \"averages\": {\"owt\": %.6f, \"hypar\": %.6f, \"accpar\": %.6f}, "
             "\"paper\": {\"owt\": 2.98, \"hypar\": 3.78, \"accpar\": 6.30}}\n",

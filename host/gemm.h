@@ -43,6 +43,15 @@ typedef struct gemm_check {
  * accumulating, else NULL) with the bound 2 * gamma_K * sum_k |a_ik b_kj| of DESIGN.md. */
 int gemm_check_blas(const gemm_args *g, const float *c_in, const float *c, gemm_check *out);
 
+/* Its two halves, for results that pass through further sums (a partitioned GEMM, col2im):
+ * ref = OpenBLAS op(A) op(B) (+ c_in) and mag = sum_k |a_ik b_kj| (+ |c_ij|), each M x N;
+ * then c against ref with the bound 2 gamma_terms mag, terms being the most products any
+ * element sums. Both return 0, or -1 (out of memory, with out->message set). */
+int gemm_blas_reference(const gemm_args *g, const float *c_in, float *ref, double *mag,
+                        gemm_check *out);
+void gemm_check_values(const float *c, const float *ref, const double *mag, int64_t rows,
+                       int64_t cols, int64_t terms, gemm_check *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,7 +13,8 @@ typedef struct golden {
     uint16_t *act;    /* [act_rows][R] */
     uint32_t *acc;    /* [mxus][acc_rows][C] fp32 bits */
     uint16_t *shadow; /* [mxus][R][C] */
-    uint16_t *weights;
+    float *weights;   /* [mxus][R][C], as the PEs read them */
+    float *row;       /* one activation row, then C column sums */
     cycle_breakdown cb;
 } golden;
 
@@ -25,6 +26,7 @@ static void golden_close(void *state) {
     free(g->acc);
     free(g->shadow);
     free(g->weights);
+    free(g->row);
     free(g);
 }
 
@@ -41,8 +43,9 @@ static int golden_open(const accel_preset *p, uint8_t *memory, uint64_t mem_byte
                         sizeof *g->acc);
         g->shadow = calloc((size_t)p->mxus * tile, sizeof *g->shadow);
         g->weights = calloc((size_t)p->mxus * tile, sizeof *g->weights);
+        g->row = calloc((size_t)p->array_rows + (size_t)p->array_cols, sizeof *g->row);
     }
-    if (!g || !g->act || !g->acc || !g->shadow || !g->weights) {
+    if (!g || !g->act || !g->acc || !g->shadow || !g->weights || !g->row) {
         golden_close(g);
         snprintf(err, errlen, "golden: out of host memory for preset '%s'", p->name);
         return -1;
@@ -55,23 +58,34 @@ static uint32_t *acc_row(golden *g, uint32_t mxu, uint32_t row) {
     return g->acc + ((size_t)mxu * (size_t)g->p.acc_buffer_rows + row) * (size_t)g->p.array_cols;
 }
 
+/* The MXUs' work in float, column sums vectorised across the columns: each column still adds
+ * its products in row order k = 0 .. R-1 from +0, then into the accumulator (bf16.h explains
+ * why float operations with these flushes give the array's bits). */
 static void matmul(golden *g, const accel_cmd *c) {
     const int R = g->p.array_rows, C = g->p.array_cols;
     size_t tile = (size_t)R * (size_t)C;
-    memcpy(g->weights, g->shadow, (size_t)c->mxus * tile * sizeof *g->weights);
+    for (size_t e = 0; e < (size_t)c->mxus * tile; e++)
+        g->weights[e] = accel_operand(bf16_to_float(g->shadow[e]));
     if (c->pf_mxus)
         memcpy(g->shadow, g->mem + c->pf_addr, (size_t)c->pf_mxus * tile * sizeof *g->shadow);
-    for (uint32_t x = 0; x < c->mxus; x++) {
-        const uint16_t *w = g->weights + x * tile;
-        for (uint32_t i = 0; i < c->rows; i++) {
-            const uint16_t *a = g->act + (size_t)(c->act_off + i) * (size_t)R;
+    float *a = g->row, *sum = g->row + R;
+    for (uint32_t i = 0; i < c->rows; i++) {
+        const uint16_t *act = g->act + (size_t)(c->act_off + i) * (size_t)R;
+        for (int k = 0; k < R; k++)
+            a[k] = accel_operand(bf16_to_float(act[k]));
+        for (uint32_t x = 0; x < c->mxus; x++) {
+            const float *w = g->weights + x * tile;
+            for (int n = 0; n < C; n++)
+                sum[n] = 0.0f; /* +0: the top PE's partial-sum input */
+            for (int k = 0; k < R; k++)
+                for (int n = 0; n < C; n++)
+                    sum[n] = accel_flush(sum[n] +
+                                         accel_flush(a[k] * w[(size_t)k * (size_t)C + (size_t)n]));
             uint32_t *out = acc_row(g, x, c->acc_off + i);
-            for (int n = 0; n < C; n++) {
-                uint32_t sum = 0; /* +0: the top PE's partial-sum input */
-                for (int k = 0; k < R; k++)
-                    sum = accel_add(sum, accel_mul(a[k], w[(size_t)k * (size_t)C + (size_t)n]));
-                out[n] = c->accumulate ? accel_add(out[n], sum) : sum;
-            }
+            for (int n = 0; n < C; n++)
+                out[n] = accel_result(c->accumulate
+                                          ? accel_flush(accel_operand(bits_float(out[n])) + sum[n])
+                                          : sum[n]);
         }
     }
 }

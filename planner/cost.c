@@ -3,6 +3,7 @@
 #include "systolic_model.h"
 
 #include <math.h>
+#include <stdio.h>
 
 node_layouts cost_layouts(node_kind kind, int state) {
     static const node_layouts layer[COST_STATES] = {
@@ -51,6 +52,41 @@ void cost_layer_gemms(const net_node *nd, int needs_backward, int64_t b, int64_t
     out[2] = (gemm_dims){di, rows, co};
 }
 
+/* a * b for a, b >= 0, or cap + 1 when that exceeds cap. */
+static int64_t mul_cap(int64_t a, int64_t b, int64_t cap) {
+    return a != 0 && b > cap / a ? cap + 1 : a * b;
+}
+
+static int64_t mul3_cap(int64_t a, int64_t b, int64_t c, int64_t cap) {
+    return mul_cap(mul_cap(a, b, cap), c, cap);
+}
+
+int cost_node_fits(const net_node *nd, const char **field, char *why, size_t whylen) {
+    const int64_t lim = COST_MAX_ELEMS;
+    const char *out = nd->kind == NODE_FC ? "out" : nd->kind == NODE_ADD ? "in" : "cout";
+    int weighted = net_is_weighted(nd);
+    int64_t rows = mul_cap(nd->hout, nd->wout, lim);
+    int64_t di = mul3_cap(nd->cin, nd->k, nd->k, lim);
+    const char *bad = NULL, *what = "";
+    if (nd->kind == NODE_INPUT) {
+        if (mul3_cap(nd->oc, nd->oh, nd->ow, lim) > lim)
+            bad = "c", what = "c*h*w exceeds 2^31-1 elements per sample";
+    } else if (mul3_cap(nd->cin, nd->hin, nd->win, lim) > lim) {
+        bad = "in", what = "the input tensor exceeds 2^31-1 elements per sample";
+    } else if (mul_cap(rows, nd->cout, lim) > lim) {
+        bad = out, what = "the output tensor (before pooling) exceeds 2^31-1 elements per sample";
+    } else if (weighted && di > lim) {
+        bad = "k", what = "Di = cin*k*k exceeds 2^31-1";
+    } else if (weighted && mul3_cap(rows, di, nd->cout, COST_MAX_MACS) > COST_MAX_MACS) {
+        bad = out, what = "one sample's GEMM exceeds 2^48 multiply-accumulates";
+    }
+    if (!bad)
+        return 0;
+    *field = bad;
+    snprintf(why, whylen, "%s", what);
+    return -1;
+}
+
 int cost_gemms_seconds(const accel_preset *p, const gemm_dims g[3], double *seconds, char *err,
                        size_t errlen) {
     uint64_t cycles = 0;
@@ -61,6 +97,11 @@ int cost_gemms_seconds(const accel_preset *p, const gemm_dims g[3], double *seco
         cycle_breakdown cb;
         if (gemm_schedule_make(p, g[i].m, g[i].k, g[i].n, 0, &s, err, errlen) != 0)
             return -1;
+        if (mul3_cap(g[i].m, g[i].k, g[i].n, COST_MAX_MACS) > COST_MAX_MACS) {
+            snprintf(err, errlen, "GEMM %lldx%lldx%lld exceeds 2^48 multiply-accumulates",
+                     (long long)g[i].m, (long long)g[i].k, (long long)g[i].n);
+            return -1;
+        }
         gemm_cycles_closed_form(&s, &cb);
         cycles += cb.total;
     }

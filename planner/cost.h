@@ -57,7 +57,18 @@ typedef struct gemm_dims {
 void cost_layer_gemms(const net_node *nd, int needs_backward, int64_t b, int64_t ci, int64_t co,
                       gemm_dims out[3]);
 
-/* Seconds one device spends on the three GEMMs. -1 with a message if a shape is too large. */
+/* Size limits that keep every element count of the cost model within int64 and every transfer
+ * within 2^58 bytes: per-sample tensors (a node's input and its output before pooling) and Di
+ * up to 2^31-1 elements, a GEMM up to 2^48 multiply-accumulates. */
+#define COST_MAX_ELEMS 2147483647LL
+#define COST_MAX_MACS (1LL << 48)
+
+/* Checks a shaped node against the limits for one sample. Returns 0, or -1 with the .net field
+ * to blame ("c", "in", "k", "cout" or "out") in *field and the reason in why. */
+int cost_node_fits(const net_node *nd, const char **field, char *why, size_t whylen);
+
+/* Seconds one device spends on the three GEMMs. -1 with a message if a shape is outside the
+ * systolic model's range or a GEMM exceeds COST_MAX_MACS. */
 int cost_gemms_seconds(const accel_preset *p, const gemm_dims g[3], double *seconds, char *err,
                        size_t errlen);
 

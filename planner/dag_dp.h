@@ -14,7 +14,8 @@ extern "C" {
 enum { DAG_STATES = 3, DAG_MAX_FRONTIER = 9 };
 
 typedef struct dag_problem {
-    int n;                 /* nodes 0 .. n-1, every predecessor before its node */
+    int n;                 /* nodes 0 .. n-1, every predecessor before its node (the order
+                              decides the frontier width: dag_order.h for networks) */
     const int *pred_start; /* predecessors of v: pred[pred_start[v] .. pred_start[v+1]) */
     const int *pred;       /* the position in pred is the edge's index */
     const double *unary;   /* unary[v * 3 + s]; INFINITY forbids the state */

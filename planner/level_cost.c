@@ -1,5 +1,7 @@
 #include "level_cost.h"
 
+#include "dag_order.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,15 +31,30 @@ int level_ctx_init(level_ctx *c, const net *g, const accel_array *a, char *err, 
         const net_node *nd = &g->nodes[v];
         dp_index[v] = -1;
         c->needs_backward[v] = nd->n_in > 0 && g->nodes[nd->in[0]].kind != NODE_INPUT;
-        if (nd->kind == NODE_INPUT)
-            continue;
+    }
+    int widest, m = dag_order(g, c->node_of);
+    int width = m < 0 ? -1 : dag_order_width(g, c->node_of, m, &widest);
+    if (width < 0 || width > DAG_MAX_FRONTIER) {
+        free(dp_index);
+        level_ctx_free(c);
+        if (width < 0)
+            snprintf(err, errlen, "%s: out of memory", g->name);
+        else
+            snprintf(err, errlen,
+                     "%s:%d: field 'in': node %s: the graph is too wide for the exact search "
+                     "(%d tensors live at once; at most %d)",
+                     net_source(g), g->nodes[widest].line, g->nodes[widest].name, width,
+                     DAG_MAX_FRONTIER);
+        return -1;
+    }
+    for (c->m = 0; c->m < m; c->m++) {
+        int v = c->node_of[c->m];
+        const net_node *nd = &g->nodes[v];
         dp_index[v] = c->m;
-        c->node_of[c->m] = v;
         c->pred_start[c->m] = edges;
         for (int e = 0; e < nd->n_in; e++)
             if (dp_index[nd->in[e]] >= 0)
                 c->pred[edges++] = dp_index[nd->in[e]];
-        c->m++;
     }
     c->pred_start[c->m] = edges;
     free(dp_index);
@@ -122,7 +139,11 @@ double level_node_cost(const level_ctx *c, const split_pair *p, int node, int st
         return 0.0;
     double ti = level_group_compute(c, p->i, node, di);
     double tj = level_group_compute(c, p->j, node, dj);
-    *intra_bytes = (uint64_t)cost_intra_elems(nd, state, d.b, d.ci, d.co) * COST_PSUM_BYTES;
+    /* Type III reduces E(l), which a layer reading a network input never computes */
+    int64_t elems = state == 2 && !c->needs_backward[node]
+                        ? 0
+                        : cost_intra_elems(nd, state, d.b, d.ci, d.co);
+    *intra_bytes = (uint64_t)elems * COST_PSUM_BYTES;
     *intra_s = cost_transfer_s(*intra_bytes, p->bytes_per_s, p->latency_s);
     return (ti > tj ? ti : tj) + *intra_s;
 }

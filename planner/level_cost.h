@@ -28,7 +28,7 @@ typedef struct level_ctx {
     const net *g;
     const accel_array *a;
     int m;                  /* DP nodes: every non-input node */
-    int *node_of;           /* [m] net node of DP node */
+    int *node_of;           /* [m] net node of DP node, in dag_order's order */
     int *pred_start;        /* [m + 1] */
     int *pred;              /* [edges] DP node of each in-edge's source */
     int *needs_backward;    /* [net node] */
@@ -37,6 +37,8 @@ typedef struct level_ctx {
     unsigned char *allowed; /* [m * 3]: states the strategy permits at this level */
 } level_ctx;
 
+/* Builds the DP graph of g in dag_order's order. Errors: -1 with a message when out of memory
+ * or when the graph is too wide for the exact search ("file:line: field 'in': node X: ..."). */
 int level_ctx_init(level_ctx *c, const net *g, const accel_array *a, char *err, size_t errlen);
 void level_ctx_free(level_ctx *c);
 

@@ -22,6 +22,8 @@ typedef struct net_node {
     int in[NET_MAX_IN];       /* predecessor node indices, always smaller than this node's */
     int64_t cin, hin, win;    /* input tensor per sample; FC: cin is the flattened size */
     int64_t k;                /* CONV kernel k x k (1 for FC) */
+    int64_t stride, pad, pool; /* CONV stride and padding (0: unknown, reference format);
+                                  pool divides the output map (1: none) */
     int64_t cout, hout, wout; /* GEMM output per sample, before pooling (ADD: the sum) */
     int64_t oc, oh, ow;       /* output tensor per sample after pooling, what consumers see */
 } net_node;
@@ -37,6 +39,15 @@ typedef struct net {
  * rows B' = batch * hout * wout, Di = cin * k * k, Do = cout. */
 int64_t net_rows(const net_node *nd, int64_t batch);
 int64_t net_di(const net_node *nd);
+
+/* Output shape of nd (cin.., hout.., oc..) from its inputs a, b (b only for ADD) and its own
+ * kind, cout, k, stride, pad and pool. Returns 0, or -1 with the failing field's name in
+ * *field and the reason in why. */
+int net_infer_shape(net_node *nd, const net_node *a, const net_node *b, const char **field,
+                    char *why, size_t whylen);
+
+/* Where messages about g point: its file, or its name if it was generated. */
+const char *net_source(const net *g);
 
 /* True for CONV and FC. */
 int net_is_weighted(const net_node *nd);

@@ -1,5 +1,6 @@
 #include "net_parse.h"
 
+#include "cost.h"
 #include "text_file.h"
 
 #include <stdio.h>
@@ -12,7 +13,6 @@ enum { MAX_DIM = 1 << 20 };
 typedef struct {
     net_node node;
     char in_name[NET_MAX_IN][NET_NAME_MAX];
-    int64_t stride, pad, pool;
 } pending;
 
 typedef struct {
@@ -32,18 +32,9 @@ static int fail(const ctx *c, int line, const char *field, const char *why, cons
 }
 
 static int parse_int(const ctx *c, int line, const key_spec *k, const char *s, int64_t *v) {
-    char *end;
-    if (*s < '0' || *s > '9')
-        return fail(c, line, k->key, "not a non-negative integer: ", s);
-    long long x = strtoll(s, &end, 10);
-    if (*end != '\0')
-        return fail(c, line, k->key, "not an integer: ", s);
-    if (x < k->min || x > k->max) {
-        snprintf(c->err, c->errlen, "%s:%d: field '%s': %s is outside [%lld, %lld]", c->path, line,
-                 k->key, s, (long long)k->min, (long long)k->max);
-        return -1;
-    }
-    *v = x;
+    char why[160];
+    if (text_parse_int(s, k->min, k->max, v, why, sizeof why) != 0)
+        return fail(c, line, k->key, why, "");
     return 0;
 }
 
@@ -139,9 +130,14 @@ static int parse_node(const ctx *c, int line, char **tok, int ntok, pending *p) 
             return -1;
         nd->cout = v[0];
         nd->k = v[1];
-        p->stride = v[2];
-        p->pad = v[3];
-        p->pool = v[4];
+        nd->stride = v[2];
+        nd->pad = v[3];
+        nd->pool = v[4];
+        if (nd->pad > nd->k / 2) {
+            snprintf(c->err, c->errlen, "%s:%d: field 'pad': %lld exceeds k/2 = %lld", c->path,
+                     line, (long long)nd->pad, (long long)(nd->k / 2));
+            return -1;
+        }
     } else if (strcmp(tok[0], "fc") == 0) {
         nd->kind = NODE_FC;
         nd->n_in = 1;
@@ -149,13 +145,14 @@ static int parse_node(const ctx *c, int line, char **tok, int ntok, pending *p) 
             return -1;
         nd->cout = v[0];
         nd->k = 1;
-        p->pool = 1;
+        nd->stride = 1;
+        nd->pool = 1;
     } else if (strcmp(tok[0], "add") == 0) {
         nd->kind = NODE_ADD;
         nd->n_in = 2;
         if (parse_fields(c, line, tok, ntok, add_keys, 1, 2, v, p) != 0)
             return -1;
-        p->pool = v[0];
+        nd->pool = v[0];
     } else {
         return fail(c, line, "kind", "unknown node kind (input, conv, fc, add): ", tok[0]);
     }
@@ -185,47 +182,14 @@ static int visit(const ctx *c, pending *p, int n, int v, int *state, int *order,
 }
 
 /* Output shape of a node from its (already shaped) inputs. */
-static int shape_node(const ctx *c, net_node *nd, const net_node *a, const net_node *b,
-                      const pending *p) {
-    if (nd->kind == NODE_INPUT)
+static int shape_node(const ctx *c, net_node *nd, const net_node *a, const net_node *b) {
+    const char *field = "";
+    char why[256];
+    if (net_infer_shape(nd, a, b, &field, why, sizeof why) == 0 &&
+        cost_node_fits(nd, &field, why, sizeof why) == 0)
         return 0;
-    nd->cin = a->oc;
-    nd->hin = a->oh;
-    nd->win = a->ow;
-    if (nd->kind == NODE_CONV) {
-        int64_t span_h = a->oh + 2 * p->pad - nd->k, span_w = a->ow + 2 * p->pad - nd->k;
-        if (span_h < 0 || span_w < 0)
-            return fail(c, nd->line, "k", "kernel larger than the padded input", "");
-        nd->hout = span_h / p->stride + 1;
-        nd->wout = span_w / p->stride + 1;
-        if (nd->cin * nd->k * nd->k > 2147483647)
-            return fail(c, nd->line, "k", "cin*k*k exceeds 2^31-1", "");
-    } else if (nd->kind == NODE_FC) {
-        nd->cin = a->oc * a->oh * a->ow;
-        nd->hin = nd->win = 1;
-        nd->hout = nd->wout = 1;
-        if (nd->cin > 2147483647)
-            return fail(c, nd->line, "in", "flattened input exceeds 2^31-1", "");
-    } else {
-        if (a->oc != b->oc || a->oh != b->oh || a->ow != b->ow) {
-            snprintf(c->err, c->errlen,
-                     "%s:%d: field 'in': shapes differ: %s is %lldx%lldx%lld, %s is "
-                     "%lldx%lldx%lld",
-                     c->path, nd->line, a->name, (long long)a->oc, (long long)a->oh,
-                     (long long)a->ow, b->name, (long long)b->oc, (long long)b->oh,
-                     (long long)b->ow);
-            return -1;
-        }
-        nd->cout = a->oc;
-        nd->hout = a->oh;
-        nd->wout = a->ow;
-    }
-    nd->oc = nd->cout;
-    nd->oh = nd->hout / p->pool;
-    nd->ow = nd->wout / p->pool;
-    if (nd->oh < 1 || nd->ow < 1)
-        return fail(c, nd->line, "pool", "larger than the output feature map", "");
-    return 0;
+    snprintf(c->err, c->errlen, "%s:%d: field '%s': %s", c->path, nd->line, field, why);
+    return -1;
 }
 
 /* Resolves input names, orders the nodes and computes their shapes. */
@@ -255,7 +219,7 @@ static int build(const ctx *c, pending *p, int n, net *out) {
             nd->in[e] = pos[nd->in[e]];
         const net_node *a = nd->n_in > 0 ? &out->nodes[nd->in[0]] : NULL;
         const net_node *b = nd->n_in > 1 ? &out->nodes[nd->in[1]] : NULL;
-        rc = shape_node(c, nd, a, b, &p[order[i]]);
+        rc = shape_node(c, nd, a, b);
     }
     free(state);
     if (rc != 0) {
@@ -292,10 +256,14 @@ static int read_lines(const ctx *c, text_file *tf, pending *p, int *n, char *nam
         inputs += p[i].node.kind == NODE_INPUT;
         weighted += net_is_weighted(&p[i].node);
     }
+    int end = text_file_end_line(tf);
+    if (*n == 0)
+        return fail(c, end, "input", "no nodes: ",
+                    tf->line_no ? "only comments and blank lines" : "the file is empty");
     if (inputs == 0)
-        return fail(c, tf->line_no, "input", "no input node", "");
+        return fail(c, end, "input", "no input node", "");
     if (weighted == 0)
-        return fail(c, tf->line_no, "conv", "no CONV or FC layer", "");
+        return fail(c, end, "conv", "no CONV or FC layer", "");
     return 0;
 }
 

@@ -20,25 +20,33 @@ typedef struct search {
     size_t errlen;
 } search;
 
-/* States the strategy allows at a level (adds may take any layout). */
+/* States the strategy allows at a level: adds any layout; layers I under data parallelism and
+ * at levels not searched, I for CONV and II for FC under OWT, {I, II} under HyPar, all under
+ * AccPar. */
 static void set_allowed(level_ctx *c, strategy s, int searched) {
     for (int x = 0; x < c->m; x++) {
         const net_node *nd = &c->g->nodes[c->node_of[x]];
         for (int t = 0; t < COST_STATES; t++) {
-            int ok = t == 0;
+            int ok;
             if (nd->kind == NODE_ADD)
                 ok = 1;
-            else if (!searched)
+            else if (!searched || s == STRATEGY_DP)
                 ok = t == 0;
             else if (s == STRATEGY_OWT)
                 ok = t == (nd->kind == NODE_FC ? 1 : 0);
-            else if (s == STRATEGY_HYPAR)
-                ok = t < 2;
-            else if (s == STRATEGY_ACCPAR)
-                ok = 1;
+            else
+                ok = s == STRATEGY_ACCPAR || t < 2;
             c->allowed[x * COST_STATES + t] = (unsigned char)ok;
         }
     }
+}
+
+/* *acc += x; -1 if the sum would exceed 2^64 - 1. */
+static int add_bytes(uint64_t *acc, uint64_t x) {
+    if (x > UINT64_MAX - *acc)
+        return -1;
+    *acc += x;
+    return 0;
 }
 
 /* Minimum level objective at alpha; the states land in sr->states. */
@@ -125,7 +133,8 @@ static int unique_pairs(const accel_array *a, const split_pair *all, int n, int 
     return k;
 }
 
-/* Bytes and times of the chosen states, per split. */
+/* Bytes and times of the chosen states, per split. -1 when out of memory or when the level's
+ * bytes exceed 2^64 - 1 (with a message). */
 static int record_level(search *sr, const split_pair *all, int n_all, const split_pair *uniq,
                         int n_uniq, plan_level *lv) {
     const level_ctx *c = &sr->c;
@@ -134,6 +143,7 @@ static int record_level(search *sr, const split_pair *all, int n_all, const spli
     if (!lv->pairs)
         return -1;
     lv->n_pairs = n_all;
+    int overflow = 0;
     for (int q = 0; q < n_all; q++) {
         plan_pair *pp = &lv->pairs[q];
         pp->i = all[q].i;
@@ -142,20 +152,27 @@ static int record_level(search *sr, const split_pair *all, int n_all, const spli
         pp->inter_bytes = calloc((size_t)nn * 2, sizeof *pp->inter_bytes);
         if (!pp->intra_bytes || !pp->inter_bytes)
             return -1;
+        /* one transfer is at most 2^58 bytes (COST_MAX_ELEMS), so only the sums can overflow */
         for (int x = 0; x < c->m; x++) {
             int v = c->node_of[x];
             double intra;
             level_node_cost(c, &all[q], v, lv->state[v], lv->alpha, &intra, &pp->intra_bytes[v]);
-            lv->comm_bytes += 2 * pp->intra_bytes[v];
+            overflow |= add_bytes(&lv->comm_bytes, 2 * pp->intra_bytes[v]);
             for (int e = c->pred_start[x]; e < c->pred_start[x + 1]; e++) {
                 int u = c->node_of[c->pred[e]];
                 uint64_t b[2];
                 level_edge_cost(c, &all[q], u, v, lv->state[u], lv->state[v], lv->alpha, b);
                 pp->inter_bytes[2 * v] += b[0];
                 pp->inter_bytes[2 * v + 1] += b[1];
-                lv->comm_bytes += b[0] + b[1];
+                overflow |= add_bytes(&lv->comm_bytes, b[0] + b[1]);
             }
         }
+    }
+    if (overflow) {
+        snprintf(sr->err, sr->errlen,
+                 "%s: field 'batch': the bytes moved at one level exceed 2^64 - 1",
+                 net_source(c->g));
+        return -1;
     }
     for (int x = 0; x < c->m; x++) {
         int v = c->node_of[x];
@@ -228,7 +245,7 @@ static int run_level(search *sr, group *groups, int *n_groups, plan *p) {
         snprintf(sr->err, sr->errlen,
                  "%s: field 'batch': %lld: level %d cannot split every layer with strategy %s "
                  "(a part would be empty: batch or channels smaller than the split)",
-                 sr->c.g->name, (long long)p->batch, h, strategy_name(sr->o->strat));
+                 net_source(sr->c.g), (long long)p->batch, h, strategy_name(sr->o->strat));
         rc = -1;
     }
     lv->state = rc == 0 ? malloc(sizeof(int) * (size_t)sr->c.g->n) : NULL;
@@ -269,31 +286,42 @@ static int finish(search *sr, const group *groups, int n_groups, plan *p) {
     }
     for (int h = 0; h < p->n_levels; h++) {
         p->comm_s += p->levels[h].comm_s;
-        p->comm_bytes += p->levels[h].comm_bytes;
+        if (add_bytes(&p->comm_bytes, p->levels[h].comm_bytes) != 0) {
+            snprintf(sr->err, sr->errlen,
+                     "%s: field 'batch': the bytes moved in a step exceed 2^64 - 1", net_source(g));
+            return -1;
+        }
     }
     p->step_s = p->compute_s + p->comm_s;
     return 0;
 }
 
-/* Batch and shapes must fit the accelerator's GEMM limits on one device. */
+/* Shapes must fit the cost model's limits for one sample (the file formats check this when
+ * they load; a network built in code may not), and batch-sized GEMMs one device's. */
 static int check_root(const net *g, const accel_array *a, int64_t batch, const int *needs_bw,
                       char *err, size_t errlen) {
     if (batch < 1 || batch > (1 << 24)) {
-        snprintf(err, errlen, "%s: field 'batch': %lld is outside [1, %d]", g->name,
+        snprintf(err, errlen, "%s: field 'batch': %lld is outside [1, %d]", net_source(g),
                  (long long)batch, 1 << 24);
         return -1;
     }
     for (int v = 0; v < g->n; v++) {
         const net_node *nd = &g->nodes[v];
+        const char *field;
+        char why[256];
+        if (cost_node_fits(nd, &field, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s:%d: field '%s': node %s: %s", net_source(g), nd->line, field,
+                     nd->name, why);
+            return -1;
+        }
         gemm_dims gd[3];
         double s;
-        char why[256];
         if (!net_is_weighted(nd))
             continue;
         cost_layer_gemms(nd, needs_bw[v], batch, nd->cin, nd->cout, gd);
         if (cost_gemms_seconds(&a->kinds[0], gd, &s, why, sizeof why) != 0) {
-            snprintf(err, errlen, "%s:%d: field 'batch': layer %s: %s", g->path, nd->line, nd->name,
-                     why);
+            snprintf(err, errlen, "%s:%d: field 'batch': %lld is too large for layer %s: %s",
+                     net_source(g), nd->line, (long long)batch, nd->name, why);
             return -1;
         }
     }
@@ -340,7 +368,7 @@ int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *o
     level_ctx_free(&sr.c);
     if (rc != 0) {
         if (err[0] == '\0')
-            snprintf(err, errlen, "%s: out of memory", g->name);
+            snprintf(err, errlen, "%s: out of memory", net_source(g));
         plan_free(out);
     }
     return rc;
@@ -365,29 +393,29 @@ int plan_root_objective(const net *g, const accel_array *a, const plan_options *
                         const int *state, double *objective, char *err, size_t errlen) {
     level_ctx c;
     device_group i, j;
+    if (level_ctx_init(&c, g, a, err, errlen) != 0)
+        return -1;
     node_dims *dims = malloc(sizeof *dims * (size_t)g->n);
-    if (!dims || level_ctx_init(&c, g, a, err, errlen) != 0) {
-        free(dims);
-        snprintf(err, errlen, "%s: out of memory", g->name);
-        return -1;
+    int *dp_state = malloc(sizeof(int) * (size_t)g->n);
+    int rc = 0;
+    if (!dims || !dp_state) {
+        snprintf(err, errlen, "%s: out of memory", net_source(g));
+        rc = -1;
+    } else if (!accel_array_split(a, (device_group){0, a->n}, &i, &j)) {
+        snprintf(err, errlen, "--accels: field 'accels': one device: no split");
+        rc = -1;
+    } else {
+        init_dims(g, o->batch, dims);
+        split_pair pair = level_pair(a, i, j, dims);
+        set_allowed(&c, o->strat, 1);
+        level_fill(&c, &pair, 1, alpha);
+        dag_problem p = level_problem(&c);
+        for (int x = 0; x < c.m; x++)
+            dp_state[x] = state[c.node_of[x]];
+        *objective = dag_cost(&p, dp_state);
     }
-    if (!accel_array_split(a, (device_group){0, a->n}, &i, &j)) {
-        snprintf(err, errlen, "%s: one device: no split", g->name);
-        free(dims);
-        level_ctx_free(&c);
-        return -1;
-    }
-    init_dims(g, o->batch, dims);
-    split_pair pair = level_pair(a, i, j, dims);
-    set_allowed(&c, o->strat, 1);
-    level_fill(&c, &pair, 1, alpha);
-    dag_problem p = level_problem(&c);
-    int *dp_state = malloc(sizeof(int) * (size_t)c.m);
-    for (int x = 0; dp_state && x < c.m; x++)
-        dp_state[x] = state[c.node_of[x]];
-    *objective = dp_state ? dag_cost(&p, dp_state) : INFINITY;
     free(dp_state);
     free(dims);
     level_ctx_free(&c);
-    return 0;
+    return rc;
 }

@@ -52,15 +52,16 @@ typedef struct plan {
     uint64_t comm_bytes;
 } plan;
 
-/* Plans net on the array. Errors (bad batch, infeasible split, too wide network): -1 and a
- * one-line message. */
+/* Plans net on the array. Errors (bad batch, shapes beyond the cost model's limits, infeasible
+ * split, too wide network, bytes beyond 2^64 - 1): -1 and a one-line "file:line: field" message. */
 int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *out, char *err,
               size_t errlen);
 
 void plan_free(plan *p);
 
 /* The objective the search minimises at the root split (level 0) for the given node states at
- * ratio alpha (INFINITY if a state is infeasible or not allowed). For tests and tools. */
+ * ratio alpha (INFINITY if a state is infeasible or not allowed). For tests and tools. Errors
+ * (one device, out of memory, a graph too wide): -1 and a one-line message. */
 int plan_root_objective(const net *g, const accel_array *a, const plan_options *o, double alpha,
                         const int *state, double *objective, char *err, size_t errlen);
 

@@ -1,43 +1,84 @@
 #include "plan_report.h"
 
 #include "grid_print.h"
+#include "json_put.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
-static const char *state_name(const net_node *nd, int state) {
+enum { TABLE_WIDTH = 100, LEAD = 12 /* "level  alpha" */ };
+
+const char *plan_state_name(node_kind kind, int state) {
     static const char *const types[] = {"I", "II", "III"}, *const layouts[] = {"B", "C", "R"};
-    return nd->kind == NODE_ADD ? layouts[state] : types[state];
+    return kind == NODE_ADD ? layouts[state] : types[state];
 }
 
 double plan_speedup(const plan *p, const plan *dp) {
     return dp && dp->step_s > 0 && p->step_s > 0 ? dp->step_s / p->step_s : NAN;
 }
 
-void plan_print_table(FILE *f, const net *g, const plan *p, const plan *dp) {
-    fprintf(f, "strategy %s, %d devices, batch %lld, %d levels\n%-16s", strategy_name(p->strat),
-            p->n_devices, (long long)p->batch, p->n_levels, "level");
-    for (int h = 0; h < p->n_levels; h++)
-        fprintf(f, "%6d", h);
-    fprintf(f, "\n%-16s", "alpha");
-    for (int h = 0; h < p->n_levels; h++)
-        fprintf(f, "%6.3f", p->levels[h].alpha);
-    fprintf(f, "\n");
-    for (int v = 0; v < g->n; v++) {
+static int column_width(const char *name) {
+    int n = (int)strlen(name);
+    return n > 3 ? n : 3;
+}
+
+void plan_print_types(FILE *f, int levels, int cols, const char *const *names, const double *alpha,
+                      const char *const *cells) {
+    for (int c0 = 0; c0 < cols;) {
+        int c1 = c0 + 1, width = LEAD + 2 + column_width(names[c0]);
+        while (c1 < cols && width + 2 + column_width(names[c1]) <= TABLE_WIDTH)
+            width += 2 + column_width(names[c1++]);
+        fprintf(f, "%s%-5s  %-5s", c0 ? "\n" : "", "level", "alpha");
+        for (int c = c0; c < c1; c++)
+            fprintf(f, "  %-*s", c + 1 < c1 ? column_width(names[c]) : 0, names[c]);
+        fputc('\n', f);
+        for (int h = 0; h < levels; h++) {
+            fprintf(f, "%-5d  %5.3f", h, alpha[h]);
+            for (int c = c0; c < c1; c++)
+                fprintf(f, "  %-*s", c + 1 < c1 ? column_width(names[c]) : 0,
+                        cells[(size_t)h * (size_t)cols + (size_t)c]);
+            fputc('\n', f);
+        }
+        c0 = c1;
+    }
+}
+
+int plan_print_table(FILE *f, const net *g, const plan *p, const plan *dp) {
+    size_t levels = (size_t)p->n_levels, cols = 0;
+    for (int v = 0; v < g->n; v++)
+        cols += g->nodes[v].kind != NODE_INPUT;
+    const char **names = malloc(sizeof *names * cols * (levels + 1));
+    double *alpha = malloc(sizeof *alpha * (levels + 1));
+    if (!names || !alpha) {
+        free(names);
+        free(alpha);
+        return -1;
+    }
+    const char **cells = names + cols;
+    for (size_t h = 0; h < levels; h++)
+        alpha[h] = p->levels[h].alpha;
+    for (int v = 0, c = 0; v < g->n; v++) {
         const net_node *nd = &g->nodes[v];
         if (nd->kind == NODE_INPUT)
             continue;
-        fprintf(f, "%-16.16s", nd->name);
-        for (int h = 0; h < p->n_levels; h++)
-            fprintf(f, "%6s", state_name(nd, p->levels[h].state[v]));
-        fprintf(f, "\n");
+        names[c] = nd->name;
+        for (size_t h = 0; h < levels; h++)
+            cells[h * cols + (size_t)c] = plan_state_name(nd->kind, p->levels[h].state[v]);
+        c++;
     }
+    fprintf(f, "strategy %s, %d devices, batch %lld, %d levels\n", strategy_name(p->strat),
+            p->n_devices, (long long)p->batch, p->n_levels);
+    plan_print_types(f, p->n_levels, (int)cols, names, alpha, cells);
     fprintf(f, "compute %.6f s, communication %.6f s (%llu bytes), step %.6f s", p->compute_s,
             p->comm_s, (unsigned long long)p->comm_bytes, p->step_s);
     double s = plan_speedup(p, dp);
     if (!isnan(s))
         fprintf(f, ", speedup over dp %.3fx", s);
     fprintf(f, "\n");
+    free(names);
+    free(alpha);
+    return 0;
 }
 
 int plan_print_grid(FILE *f, const net *g, const plan *p) {
@@ -64,20 +105,14 @@ int plan_print_grid(FILE *f, const net *g, const plan *p) {
     return 0;
 }
 
-static void json_number(FILE *f, double x) {
-    if (isfinite(x))
-        fprintf(f, "%.9g", x);
-    else
-        fprintf(f, "null");
-}
-
 void plan_write_json(FILE *f, const net *g, const plan *p, const plan *dp) {
     fprintf(f, "{\"strategy\": \"%s\", \"devices\": %d, \"batch\": %lld, \"nodes\": [",
             strategy_name(p->strat), p->n_devices, (long long)p->batch);
     const char *sep = "";
     for (int v = 0; v < g->n; v++) {
         if (g->nodes[v].kind != NODE_INPUT) {
-            fprintf(f, "%s\"%s\"", sep, g->nodes[v].name);
+            fputs(sep, f);
+            json_put_string(f, g->nodes[v].name);
             sep = ", ";
         }
     }
@@ -85,24 +120,24 @@ void plan_write_json(FILE *f, const net *g, const plan *p, const plan *dp) {
     for (int h = 0; h < p->n_levels; h++) {
         const plan_level *lv = &p->levels[h];
         fprintf(f, "%s{\"alpha\": %.9g, \"comm_s\": ", h ? ", " : "", lv->alpha);
-        json_number(f, lv->comm_s);
+        json_put_number(f, lv->comm_s);
         fprintf(f, ", \"comm_bytes\": %llu, \"types\": [", (unsigned long long)lv->comm_bytes);
         sep = "";
         for (int v = 0; v < g->n; v++) {
             if (g->nodes[v].kind != NODE_INPUT) {
-                fprintf(f, "%s\"%s\"", sep, state_name(&g->nodes[v], lv->state[v]));
+                fprintf(f, "%s\"%s\"", sep, plan_state_name(g->nodes[v].kind, lv->state[v]));
                 sep = ", ";
             }
         }
         fprintf(f, "]}");
     }
     fprintf(f, "], \"predicted_step_s\": ");
-    json_number(f, p->step_s);
+    json_put_number(f, p->step_s);
     fprintf(f, ", \"compute_s\": ");
-    json_number(f, p->compute_s);
+    json_put_number(f, p->compute_s);
     fprintf(f, ", \"comm_s\": ");
-    json_number(f, p->comm_s);
+    json_put_number(f, p->comm_s);
     fprintf(f, ", \"comm_bytes\": %llu, \"speedup_vs_dp\": ", (unsigned long long)p->comm_bytes);
-    json_number(f, plan_speedup(p, dp));
+    json_put_number(f, plan_speedup(p, dp));
     fprintf(f, "}");
 }

@@ -52,15 +52,23 @@ static int set_field(const field_spec *f, const char *value, accel_preset *p, co
         strcpy(base, value);
         return 0;
     }
+    if (f->kind == FIELD_INT) {
+        char why[160];
+        int64_t v;
+        if (text_parse_int(value, (int64_t)f->min, (int64_t)f->max, &v, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s: field '%s': %s", where, f->key, why);
+            return -1;
+        }
+        *(int *)base = (int)v;
+        return 0;
+    }
     char *end;
     errno = 0;
     double v = strtod(value, &end);
-    if (end == value || *end != '\0' || errno != 0 || !isfinite(v)) {
+    /* decimal reals only: no hex floats, inf or nan */
+    if (end == value || *end != '\0' || errno != 0 || !isfinite(v) ||
+        value[strspn(value, "0123456789.eE+-")] != '\0') {
         snprintf(err, errlen, "%s: field '%s': '%s' is not a number", where, f->key, value);
-        return -1;
-    }
-    if (f->kind == FIELD_INT && v != floor(v)) {
-        snprintf(err, errlen, "%s: field '%s': '%s' is not an integer", where, f->key, value);
         return -1;
     }
     if (v < f->min || v > f->max) {
@@ -68,10 +76,7 @@ static int set_field(const field_spec *f, const char *value, accel_preset *p, co
                  f->min, f->max);
         return -1;
     }
-    if (f->kind == FIELD_INT)
-        *(int *)base = (int)v;
-    else
-        *(double *)base = v;
+    *(double *)base = v;
     return 0;
 }
 
@@ -111,7 +116,8 @@ int preset_load_file(const char *path, accel_preset *out, char *err, size_t errl
         return -1;
     for (int i = 0; i < NFIELDS; i++) {
         if (!seen[i]) {
-            snprintf(err, errlen, "%s:%d: field '%s': missing", path, tf.line_no, fields[i].key);
+            snprintf(err, errlen, "%s:%d: field '%s': missing (%s)", path, text_file_end_line(&tf),
+                     fields[i].key, text_file_end_what(&tf));
             return -1;
         }
     }

@@ -1,8 +1,8 @@
 #include "ref_net.h"
 
+#include "cost.h"
 #include "text_file.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +17,21 @@ static int alloc_layers(ref_net *out, int n, char *err, size_t errlen) {
     return 0;
 }
 
-/* Reads "key value" where key must be `want`; the value a positive integer up to max. */
-static int read_field(text_file *tf, const char *want, double max, double *v, char *err,
+/* Upper bounds of the fields, as in the .net format (docs/networks.md). */
+#define CHANNELS_MAX (1 << 20)
+#define FMAP_MAX (1 << 16)
+#define KERNEL_MAX (1 << 10)
+
+/* Reads "key value" where key must be `want`; the value an integer in [1, max]. */
+static int read_field(text_file *tf, const char *want, int64_t max, int64_t *v, char *err,
                       size_t errlen) {
-    char *key, *value, *end;
+    char *key, *value, why[160];
     int rc = text_file_next_pair(tf, &key, &value, err, errlen);
     if (rc < 0)
         return -1;
     if (rc == 0) {
-        snprintf(err, errlen, "%s:%d: field '%s': missing (file ends)", tf->path, tf->line_no,
-                 want);
+        snprintf(err, errlen, "%s:%d: field '%s': missing (%s)", tf->path, text_file_end_line(tf),
+                 want, text_file_end_what(tf));
         return -1;
     }
     if (strcmp(key, want) != 0) {
@@ -34,26 +39,80 @@ static int read_field(text_file *tf, const char *want, double max, double *v, ch
                  want, key);
         return -1;
     }
-    double x = strtod(value, &end);
-    if (*end != '\0' || !(x >= 1 && x <= max) || x != floor(x)) {
-        snprintf(err, errlen, "%s:%d: field '%s': '%s' is not an integer in [1, %.0f]", tf->path,
-                 tf->line_no, want, value, max);
+    if (text_parse_int(value, 1, max, v, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s:%d: field '%s': %s", tf->path, tf->line_no, want, why);
         return -1;
     }
-    *v = x;
     return 0;
 }
 
-static int read_layer(text_file *tf, ref_layer *L, char *err, size_t errlen) {
-    static const char *const conv_keys[] = {"in_ch",  "in_fmap_h",  "in_fmap_w",  "kernel",
-                                            "out_ch", "out_fmap_h", "out_fmap_w", "pool"};
-    static const char *const fc_keys[] = {"in_ch", "out_ch"};
+/* The chain node of a layer: a CONV's pre-pool output is out_fmap * pool. */
+static net_node layer_node(const ref_layer *L, int index) {
+    int64_t pool = L->pool;
+    net_node nd = {.kind = L->is_fc ? NODE_FC : NODE_CONV,
+                   .line = L->line,
+                   .n_in = 1,
+                   .in = {index},
+                   .cin = (int64_t)L->cin,
+                   .hin = (int64_t)L->hin,
+                   .win = (int64_t)L->win,
+                   .k = (int64_t)L->k,
+                   .pool = pool,
+                   .cout = (int64_t)L->cout,
+                   .hout = (int64_t)L->hout * pool,
+                   .wout = (int64_t)L->wout * pool,
+                   .oc = (int64_t)L->cout,
+                   .oh = (int64_t)L->hout,
+                   .ow = (int64_t)L->wout};
+    snprintf(nd.name, sizeof nd.name, "%s", L->name);
+    return nd;
+}
+
+enum { IN_CH, IN_H, IN_W, KERNEL, OUT_CH, OUT_H, OUT_W, POOL, NKEYS };
+static const char *const keys[NKEYS] = {"in_ch",  "in_fmap_h",  "in_fmap_w",  "kernel",
+                                        "out_ch", "out_fmap_h", "out_fmap_w", "pool"};
+
+/* A layer's input must be the previous layer's output (an FC's in_ch its flattened size), a
+ * CONV's output map no larger than a convolution allows, and its sizes within the cost model's
+ * limits. lines[key]: where each field was read. */
+static int check_layer(const text_file *tf, const ref_layer *L, const ref_layer *prev,
+                       const int *lines, char *err, size_t errlen) {
+    int key = -1;
+    char why[160] = "";
+    double flat = prev ? prev->cout * prev->hout * prev->wout : 0;
+    if (prev && (L->is_fc ? L->cin != flat
+                          : L->cin != prev->cout || L->hin != prev->hout || L->win != prev->wout)) {
+        key = L->cin != (L->is_fc ? flat : prev->cout) ? IN_CH : L->hin != prev->hout ? IN_H : IN_W;
+        snprintf(why, sizeof why, "does not match the output of %s (%.0fx%.0fx%.0f)", prev->name,
+                 prev->cout, prev->hout, prev->wout);
+    } else if (!L->is_fc && (L->hout * L->pool > L->hin + 1 || L->wout * L->pool > L->win + 1)) {
+        /* a convolution with pad <= k/2 (as .net requires) cannot grow the map by more than 1 */
+        key = L->hout * L->pool > L->hin + 1 ? OUT_H : OUT_W;
+        snprintf(why, sizeof why, "out_fmap * pool exceeds the input map + 1 (%.0fx%.0f)", L->hin,
+                 L->win);
+    } else {
+        net_node nd = layer_node(L, 0);
+        const char *field;
+        if (cost_node_fits(&nd, &field, why, sizeof why) != 0)
+            key = strcmp(field, "k") == 0 ? KERNEL : strcmp(field, "in") == 0 ? IN_CH : OUT_CH;
+    }
+    if (key < 0)
+        return 0;
+    snprintf(err, errlen, "%s:%d: field '%s': %s", tf->path, lines[key], keys[key], why);
+    return -1;
+}
+
+static int read_layer(text_file *tf, ref_layer *L, const ref_layer *prev, char *err,
+                      size_t errlen) {
+    static const int64_t conv_max[NKEYS] = {CHANNELS_MAX, FMAP_MAX, FMAP_MAX, KERNEL_MAX,
+                                            CHANNELS_MAX, FMAP_MAX, FMAP_MAX, KERNEL_MAX};
+    static const int fc_order[2] = {IN_CH, OUT_CH};
     char *name, *kind;
     int rc = text_file_next_pair(tf, &name, &kind, err, errlen);
     if (rc <= 0) {
         if (rc == 0)
-            snprintf(err, errlen, "%s:%d: field 'name': missing (file ends)", tf->path,
-                     tf->line_no);
+            snprintf(err, errlen, "%s:%d: field 'name': missing (%s)", tf->path,
+                     text_file_end_line(tf), text_file_end_what(tf));
         return -1;
     }
     if (!net_valid_name(name) || (strcmp(kind, "CONV") != 0 && strcmp(kind, "FC") != 0)) {
@@ -64,22 +123,20 @@ static int read_layer(text_file *tf, ref_layer *L, char *err, size_t errlen) {
     strcpy(L->name, name);
     L->line = tf->line_no;
     L->is_fc = strcmp(kind, "FC") == 0;
-    double v[8];
-    int nkeys = L->is_fc ? 2 : 8;
-    for (int i = 0; i < nkeys; i++) {
-        const char *key = L->is_fc ? fc_keys[i] : conv_keys[i];
-        double max = (i == 0 || (L->is_fc && i == 1) || i == 4) ? 2147483647.0 : 65536.0;
-        if (read_field(tf, key, max, &v[i], err, errlen) != 0)
+    /* an FC's in_ch is a flattened size: up to 2^31-1 like a .net FC's input */
+    int64_t v[NKEYS] = {1, 1, 1, 1, 1, 1, 1, 1};
+    int lines[NKEYS] = {0};
+    for (int i = 0; i < (L->is_fc ? 2 : NKEYS); i++) {
+        int key = L->is_fc ? fc_order[i] : i;
+        int64_t max = L->is_fc && key == IN_CH ? COST_MAX_ELEMS : conv_max[key];
+        if (read_field(tf, keys[key], max, &v[key], err, errlen) != 0)
             return -1;
+        lines[key] = tf->line_no;
     }
-    if (L->is_fc) {
-        L->cin = v[0], L->hin = 1, L->win = 1, L->k = 1;
-        L->cout = v[1], L->hout = 1, L->wout = 1, L->pool = 1;
-    } else {
-        L->cin = v[0], L->hin = v[1], L->win = v[2], L->k = v[3];
-        L->cout = v[4], L->hout = v[5], L->wout = v[6], L->pool = (int)v[7];
-    }
-    return 0;
+    L->cin = (double)v[IN_CH], L->hin = (double)v[IN_H], L->win = (double)v[IN_W];
+    L->k = (double)v[KERNEL], L->cout = (double)v[OUT_CH], L->hout = (double)v[OUT_H];
+    L->wout = (double)v[OUT_W], L->pool = (int)v[POOL];
+    return check_layer(tf, L, prev, lines, err, errlen);
 }
 
 int ref_net_load(const char *path, ref_net *out, char *err, size_t errlen) {
@@ -87,12 +144,12 @@ int ref_net_load(const char *path, ref_net *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     if (text_file_open(&tf, path, err, errlen) != 0)
         return -1;
-    double n = 0;
+    int64_t n = 0;
     int rc = read_field(&tf, "num_layers", NET_MAX_NODES - 1, &n, err, errlen);
     if (rc == 0)
         rc = alloc_layers(out, (int)n, err, errlen);
     for (int i = 0; i < out->n && rc == 0; i++)
-        rc = read_layer(&tf, &out->layers[i], err, errlen);
+        rc = read_layer(&tf, &out->layers[i], i ? &out->layers[i - 1] : NULL, err, errlen);
     char *tok[1];
     if (rc == 0 && text_file_next_tokens(&tf, tok, 1, err, errlen) != 0) {
         snprintf(err, errlen, "%s:%d: field 'num_layers': more layers than the %d declared", path,
@@ -106,6 +163,7 @@ int ref_net_load(const char *path, ref_net *out, char *err, size_t errlen) {
     }
     const char *base = strrchr(path, '/');
     snprintf(out->name, sizeof out->name, "%s", base ? base + 1 : path);
+    snprintf(out->path, sizeof out->path, "%s", path);
     return 0;
 }
 
@@ -170,6 +228,7 @@ int ref_net_to_net(const ref_net *r, net *out, char *err, size_t errlen) {
     }
     out->n = r->n + 1;
     snprintf(out->name, sizeof out->name, "%s", r->name);
+    snprintf(out->path, sizeof out->path, "%s", r->path);
     const ref_layer *first = &r->layers[0];
     net_node *in = &out->nodes[0];
     *in = (net_node){.name = "data",
@@ -177,25 +236,8 @@ int ref_net_to_net(const ref_net *r, net *out, char *err, size_t errlen) {
                      .oc = (int64_t)first->cin,
                      .oh = (int64_t)first->hin,
                      .ow = (int64_t)first->win};
-    for (int i = 0; i < r->n; i++) {
-        const ref_layer *L = &r->layers[i];
-        int64_t pool = L->pool > 0 ? L->pool : 1;
-        out->nodes[i + 1] = (net_node){.kind = L->is_fc ? NODE_FC : NODE_CONV,
-                                       .line = L->line,
-                                       .n_in = 1,
-                                       .in = {i},
-                                       .cin = (int64_t)L->cin,
-                                       .hin = (int64_t)L->hin,
-                                       .win = (int64_t)L->win,
-                                       .k = (int64_t)L->k,
-                                       .cout = (int64_t)L->cout,
-                                       .hout = (int64_t)L->hout * pool,
-                                       .wout = (int64_t)L->wout * pool,
-                                       .oc = (int64_t)L->cout,
-                                       .oh = (int64_t)L->hout,
-                                       .ow = (int64_t)L->wout};
-        snprintf(out->nodes[i + 1].name, NET_NAME_MAX, "%s", L->name);
-    }
+    for (int i = 0; i < r->n; i++)
+        out->nodes[i + 1] = layer_node(&r->layers[i], i);
     return 0;
 }
 

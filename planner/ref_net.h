@@ -20,12 +20,14 @@ typedef struct ref_layer {
 
 typedef struct ref_net {
     char name[NET_NAME_MAX];
+    char path[512]; /* file the network came from ("" if generated) */
     int n;
     ref_layer *layers;
 } ref_net;
 
 /* Reads the reference format ("num_layers N", then per layer "NAME CONV|FC" and its fields in
- * the reference's order). Errors: -1 with "file:line: field 'x': why". */
+ * the reference's order) with the .net format's bounds; each layer's input must be the previous
+ * layer's output. Errors: -1 with "file:line: field 'x': why". */
 int ref_net_load(const char *path, ref_net *out, char *err, size_t errlen);
 
 /* The reference program's ResNet generator for depth 18, 34 or 50 (its shapes, including its
@@ -33,7 +35,7 @@ int ref_net_load(const char *path, ref_net *out, char *err, size_t errlen);
 int ref_net_resnet(int depth, ref_net *out, char *err, size_t errlen);
 
 /* A chain network with the same layers: input "data", then each layer; a CONV's pre-pool output
- * is taken as out_fmap * pool. */
+ * is taken as out_fmap * pool. The net keeps r's name and path (for messages). */
 int ref_net_to_net(const ref_net *r, net *out, char *err, size_t errlen);
 
 void ref_net_free(ref_net *r);

@@ -20,20 +20,46 @@ void text_file_close(text_file *tf) {
     tf->fp = NULL;
 }
 
-int text_file_next_tokens(text_file *tf, char **tok, int maxtok, char *err, size_t errlen) {
-    while (fgets(tf->buf, sizeof tf->buf, tf->fp)) {
-        tf->line_no++;
-        size_t len = strlen(tf->buf);
-        if (len == sizeof tf->buf - 1 && tf->buf[len - 1] != '\n' && !feof(tf->fp)) {
-            snprintf(err, errlen, "%s:%d: line longer than %d characters", tf->path, tf->line_no,
-                     TEXT_FILE_MAX_LINE - 2);
+/* Reads the next line into buf without its newline. Returns 1, 0 at end of file, -1 with err
+ * (NUL byte, line too long, read error). */
+static int read_line(text_file *tf, char *err, size_t errlen) {
+    size_t n = 0;
+    int ch = getc(tf->fp);
+    if (ch == EOF) {
+        if (!ferror(tf->fp))
+            return 0;
+        snprintf(err, errlen, "%s:%d: read error", tf->path, tf->line_no);
+        return -1;
+    }
+    tf->line_no++;
+    for (; ch != EOF && ch != '\n'; ch = getc(tf->fp)) {
+        if (ch == '\0') {
+            snprintf(err, errlen, "%s:%d: NUL byte", tf->path, tf->line_no);
             return -1;
         }
+        if (n == sizeof tf->buf - 1) {
+            snprintf(err, errlen, "%s:%d: line longer than %d characters", tf->path, tf->line_no,
+                     TEXT_FILE_MAX_LINE - 1);
+            return -1;
+        }
+        tf->buf[n++] = (char)ch;
+    }
+    tf->buf[n] = '\0';
+    if (ferror(tf->fp)) {
+        snprintf(err, errlen, "%s:%d: read error", tf->path, tf->line_no);
+        return -1;
+    }
+    return 1;
+}
+
+int text_file_next_tokens(text_file *tf, char **tok, int maxtok, char *err, size_t errlen) {
+    int rc;
+    while ((rc = read_line(tf, err, errlen)) > 0) {
         char *hash = strchr(tf->buf, '#');
         if (hash)
             *hash = '\0';
         int n = 0;
-        for (char *s = strtok(tf->buf, " \t\r\n"); s; s = strtok(NULL, " \t\r\n")) {
+        for (char *s = strtok(tf->buf, " \t\r"); s; s = strtok(NULL, " \t\r")) {
             if (n == maxtok) {
                 snprintf(err, errlen, "%s:%d: more than %d fields on one line", tf->path,
                          tf->line_no, maxtok);
@@ -44,11 +70,7 @@ int text_file_next_tokens(text_file *tf, char **tok, int maxtok, char *err, size
         if (n > 0)
             return n;
     }
-    if (ferror(tf->fp)) {
-        snprintf(err, errlen, "%s:%d: read error", tf->path, tf->line_no);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 int text_file_next_pair(text_file *tf, char **key, char **value, char *err, size_t errlen) {
@@ -64,4 +86,31 @@ int text_file_next_pair(text_file *tf, char **key, char **value, char *err, size
     *key = tok[0];
     *value = tok[1];
     return 1;
+}
+
+int text_file_end_line(const text_file *tf) {
+    return tf->line_no > 0 ? tf->line_no : 1;
+}
+
+const char *text_file_end_what(const text_file *tf) {
+    return tf->line_no > 0 ? "the file ends" : "the file is empty";
+}
+
+int text_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *why,
+                   size_t whylen) {
+    int64_t x = 0;
+    size_t n = strspn(s, "0123456789");
+    int ok = n > 0 && s[n] == '\0';
+    for (size_t i = 0; ok && i < n; i++) {
+        int d = s[i] - '0';
+        ok = d <= max && x <= (max - d) / 10; /* x * 10 + d <= max, without overflow */
+        x = ok ? x * 10 + d : x;
+    }
+    if (!ok || x < min) {
+        snprintf(why, whylen, "'%s' is not an integer in [%lld, %lld]", s, (long long)min,
+                 (long long)max);
+        return -1;
+    }
+    *out = x;
+    return 0;
 }

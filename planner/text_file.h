@@ -1,8 +1,10 @@
 /* Line reader for the project's text formats: '#' starts a comment, blank lines are skipped,
- * fields are separated by blanks. Tracks the line number for file:line:field errors. */
+ * fields are separated by blanks. Tracks the line number for file:line:field errors. Also the
+ * one strict integer syntax every planner text format (and the plan command's flags) uses. */
 #ifndef ACCPAR_TEXT_FILE_H
 #define ACCPAR_TEXT_FILE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -14,7 +16,7 @@ enum { TEXT_FILE_MAX_LINE = 4096, TEXT_FILE_MAX_TOKENS = 64 };
 typedef struct text_file {
     FILE *fp;
     const char *path;
-    int line_no;
+    int line_no; /* lines read so far: the current line after a read */
     char buf[TEXT_FILE_MAX_LINE];
 } text_file;
 
@@ -27,6 +29,16 @@ int text_file_next_tokens(text_file *tf, char **tok, int maxtok, char *err, size
 
 /* Next "key value" line. Returns 1, 0 at end of file, -1 on error (wrong field count). */
 int text_file_next_pair(text_file *tf, char **key, char **value, char *err, size_t errlen);
+
+/* Where to report something missing at the end of the file: the last line read (1 if the file
+ * has none), and "the file ends" or "the file is empty" for the message. */
+int text_file_end_line(const text_file *tf);
+const char *text_file_end_what(const text_file *tf);
+
+/* Strict decimal integer: one or more digits and nothing else (no sign, blank, exponent or base
+ * prefix), in [min, max] (0 <= min <= max). Returns 0, or -1 with "'s' is not an integer in
+ * [min, max]" in why. */
+int text_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *why, size_t whylen);
 
 #ifdef __cplusplus
 }

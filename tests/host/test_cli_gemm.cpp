@@ -43,7 +43,7 @@ TEST(CliGemm, BadInputIsOneLineAndStatusTwo) {
         {{"gemm", "--m", "12x"}, "--m: '12x'"},
         {{"gemm", "--m"}, "--m: missing value"},
         {{"gemm", "--frobnicate"}, "unknown option '--frobnicate'"},
-        {{"gemm", "--backend", "fpga"}, "--backend: 'fpga' is not rtl or golden"},
+        {{"gemm", "--backend", "fpga"}, "--backend: 'fpga' is not rtl, golden or replay"},
         {{"gemm", "--accel", "tpu-v9"}, "tpu-v9.acc: cannot open"},
         {{"gemm", "--backend", "golden", "--trace", "x.vcd"},
          "--trace: waveforms need --backend rtl"},

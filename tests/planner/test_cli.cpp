@@ -1,6 +1,10 @@
 // The plan and reproduce commands: reference grid, flags, errors, atomic JSON.
+#include "compat_ref.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -31,6 +35,151 @@ bool exists(const std::string &path) {
     return stat(path.c_str(), &st) == 0;
 }
 
+std::string write_file(const std::string &name, const std::string &text) {
+    std::string path = testing::TempDir() + name;
+    FILE *f = fopen(path.c_str(), "wb");
+    fwrite(text.data(), 1, text.size(), f);
+    fclose(f);
+    return path;
+}
+
+struct Output {
+    int rc;
+    std::string out, err;
+};
+
+Output capture(int (*cmd)(int, char **), std::vector<std::string> args) {
+    testing::internal::CaptureStdout();
+    testing::internal::CaptureStderr();
+    int rc = run(cmd, std::move(args));
+    std::string err = testing::internal::GetCapturedStderr();
+    return {rc, testing::internal::GetCapturedStdout(), err};
+}
+
+std::vector<std::string> lines(const std::string &text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    for (std::string line; std::getline(ss, line);)
+        out.push_back(line);
+    return out;
+}
+
+// A strict JSON reader (RFC 8259 values), enough to check the reports are well formed.
+struct Json {
+    enum Kind { Null, Bool, Num, Str, Arr, Obj } kind = Null;
+    double num = 0;
+    std::string str;
+    std::vector<Json> items;
+    std::vector<std::pair<std::string, Json>> fields;
+    const Json &operator[](const std::string &key) const {
+        for (const auto &f : fields)
+            if (f.first == key)
+                return f.second;
+        static const Json none;
+        return none;
+    }
+};
+
+struct JsonReader {
+    const std::string &s;
+    size_t i = 0;
+    bool ok = true;
+    void ws() {
+        while (i < s.size() && strchr(" \t\r\n", s[i]))
+            i++;
+    }
+    bool eat(char c) {
+        ws();
+        if (i < s.size() && s[i] == c)
+            return ++i, true;
+        return false;
+    }
+    std::string string() {
+        std::string out;
+        if (!eat('"'))
+            return ok = false, out;
+        while (i < s.size() && s[i] != '"') {
+            unsigned char c = (unsigned char)s[i++];
+            if (c < 0x20)
+                return ok = false, out;
+            if (c == '\\') {
+                char e = i < s.size() ? s[i++] : 0;
+                if (e == 'u') {
+                    out += (char)std::stoi(s.substr(i, 4), nullptr, 16);
+                    i += 4;
+                } else if (strchr("\"\\/", e) && e) {
+                    out += e;
+                } else if (strchr("bfnrt", e) && e) {
+                    out += e == 'n'   ? '\n'
+                           : e == 't' ? '\t'
+                           : e == 'r' ? '\r'
+                           : e == 'b' ? '\b'
+                                      : '\f';
+                } else {
+                    return ok = false, out;
+                }
+            } else {
+                out += (char)c;
+            }
+        }
+        ok = ok && eat('"');
+        return out;
+    }
+    Json value() {
+        Json v;
+        ws();
+        if (i >= s.size())
+            return ok = false, v;
+        if (s[i] == '{') {
+            v.kind = Json::Obj;
+            i++;
+            if (!eat('}'))
+                do {
+                    std::string k = string();
+                    ok = ok && eat(':');
+                    v.fields.push_back({k, value()});
+                } while (ok && eat(','));
+            ok = ok && (v.fields.empty() || eat('}'));
+        } else if (s[i] == '[') {
+            v.kind = Json::Arr;
+            i++;
+            if (!eat(']'))
+                do
+                    v.items.push_back(value());
+                while (ok && eat(','));
+            ok = ok && (v.items.empty() || eat(']'));
+        } else if (s[i] == '"') {
+            v.kind = Json::Str;
+            v.str = string();
+        } else if (s.compare(i, 4, "null") == 0) {
+            i += 4;
+        } else if (s.compare(i, 4, "true") == 0 || s.compare(i, 5, "false") == 0) {
+            v.kind = Json::Bool;
+            i += s[i] == 't' ? 4 : 5;
+        } else {
+            size_t used = 0;
+            v.kind = Json::Num;
+            try {
+                v.num = std::stod(s.substr(i), &used);
+            } catch (...) {
+                ok = false;
+            }
+            ok = ok && used > 0 && (s[i] == '-' || isdigit((unsigned char)s[i]));
+            i += used;
+        }
+        return v;
+    }
+};
+
+// Parses a whole document; a syntax error or trailing text fails the calling test.
+Json parse_json(const std::string &text) {
+    JsonReader r{text};
+    Json v = r.value();
+    r.ws();
+    EXPECT_TRUE(r.ok && r.i == text.size()) << "malformed JSON near byte " << r.i << ": " << text;
+    return v;
+}
+
 } // namespace
 
 TEST(Cli, ReferenceGridOfAlexnetDiffsCleanAgainstTheReference) {
@@ -49,23 +198,133 @@ TEST(Cli, BadInputGivesOneLineErrorAndNonZeroExit) {
         {"plan", "--net", "alexnet", "--accels", "0xtpu-v2"},
         {"plan", "--net", "alexnet", "--accels", "tpu-v2"},
         {"plan", "--net", "alexnet", "--accels", "2xtpu-v2", "--batch", "-3"},
+        {"plan", "--net", "alexnet", "--accels", "2xtpu-v2", "--batch", "1e3"},
         {"plan", "--net", "alexnet", "--accels", "2xtpu-v2", "--strategy", "fast"},
         {"plan", "--net", "nosuchnet", "--accels", "2xtpu-v2"},
         {"plan", "--net", "alexnet", "--accels", "2xtpu-v2", "--format", "xml"},
+        {"plan", "--net", "alexnet", "--accels", "64xtpu-v2", "--batch", "8"},
         {"plan", "--net", "Alexnet.txt", "--compat", "reference", "--batch", "64"},
+        {"plan", "--net", "Alexnet.txt", "--compat", "reference", "--accels", "2xtpu-v2"},
+        {"plan", "--net", "Alexnet.txt", "--compat", "other"},
+        {"plan", "--net", "alexnet", "--compat", "reference"},
         {"plan", "--bogus"},
         {"reproduce", "--csv"},
     };
     for (auto &c : cases) {
-        testing::internal::CaptureStderr();
-        int rc = run(c[0] == "plan" ? cli_plan : cli_reproduce, c);
-        std::string e = testing::internal::GetCapturedStderr();
-        EXPECT_NE(rc, 0) << c.back();
-        ASSERT_FALSE(e.empty());
-        EXPECT_EQ(e.find('\n'), e.size() - 1) << e;
+        Output o = capture(c[0] == "plan" ? cli_plan : cli_reproduce, c);
+        EXPECT_EQ(o.rc, 2) << c.back();
+        EXPECT_EQ(o.out, "") << c.back();
+        ASSERT_FALSE(o.err.empty());
+        EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << o.err;
     }
 }
 
+// Malformed network files, through the command: exit status 2, one line on stderr naming the
+// file, nothing on stdout, in both modes.
+TEST(Cli, MalformedFilesExitWithStatusTwoAndOneLine) {
+    const std::string in = "input x c=3 h=8 w=8\n";
+    std::string twelve = in;
+    for (int i = 0; i < 12; i++)
+        twelve += "conv c" + std::to_string(i) + " in=x cout=4 k=1\n";
+    for (int i = 0; i < 12; i++)
+        for (int j = i + 1; j < 12; j++)
+            twelve += "add a" + std::to_string(i) + "_" + std::to_string(j) + " in=c" +
+                      std::to_string(i) + ",c" + std::to_string(j) + "\n";
+    struct Case {
+        std::string name, text;
+    } cases[] = {
+        {"bad_empty.net", ""},
+        {"bad_trunc.net", in + "conv c in=x cout=4 k="},
+        {"bad_neg.net", in + "conv c in=x cout=-4 k=3\nfc f in=c out=2\n"},
+        {"bad_cycle.net", in + "fc a in=b out=2\nfc b in=a out=2\n"},
+        {"bad_kind.net", in + "pool p in=x\n"},
+        {"bad_huge.net", in + "fc a in=x out=99999999999999999999\n"},
+        {"bad_pad.net", in + "conv c in=x cout=4 k=3 pad=1024\n"},
+        {"bad_nul.net", in + std::string("fc a in=x out=2\0\n", 17)},
+        {"bad_wide.net", twelve},
+        {"bad_empty.txt", ""},
+        {"bad_trunc.txt", "num_layers 1\nfc FC\nin_ch 4\n"},
+        {"bad_expo.txt", "num_layers 1\nfc FC\nin_ch 1e3\nout_ch 2\n"},
+        {"bad_mac.txt", "num_layers 1\nf FC\nin_ch 2147483647\nout_ch 1048576\n"},
+    };
+    for (const Case &c : cases) {
+        std::string path = write_file(c.name, c.text);
+        bool txt = c.name.find(".txt") != std::string::npos;
+        std::vector<std::vector<std::string>> modes = {
+            {"plan", "--net", path, "--accels", "2xtpu-v2"}};
+        if (txt)
+            modes.push_back({"plan", "--net", path, "--compat", "reference"});
+        for (auto &args : modes) {
+            Output o = capture(cli_plan, args);
+            EXPECT_EQ(o.rc, 2) << c.name << ": " << o.err;
+            EXPECT_EQ(o.out, "") << c.name;
+            EXPECT_EQ(o.err.rfind("accpar plan: " + path + ":", 0), 0u) << o.err;
+            EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << o.err;
+        }
+        remove(path.c_str());
+    }
+}
+
+// Rows are levels and columns layers; wide networks wrap into blocks of at most 100 characters.
+TEST(Cli, TableHasOneRowPerLevelAndWraps) {
+    Output o = capture(cli_plan, {"plan", "--net", "tiny-resnet", "--accels", "1xtpu-v2,2xtpu-v3",
+                                  "--batch", "32"});
+    ASSERT_EQ(o.rc, 0) << o.err;
+    std::vector<std::string> l = lines(o.out);
+    ASSERT_GE(l.size(), 5u);
+    EXPECT_EQ(l[0], "strategy accpar, 3 devices, batch 32, 2 levels");
+    EXPECT_EQ(l[1].substr(0, 33), "level  alpha  stem  b1_a  b1_b  b");
+    EXPECT_EQ(l[2].substr(0, 5), "0    ");
+    EXPECT_EQ(l[3].substr(0, 5), "1    ");
+    EXPECT_EQ(l[4].substr(0, 8), "compute ");
+
+    o = capture(cli_plan, {"plan", "--net", "resnet50", "--accels", "2xtpu-v2,2xtpu-v3"});
+    ASSERT_EQ(o.rc, 0) << o.err;
+    int headers = 0;
+    std::string names;
+    for (const std::string &line : lines(o.out)) {
+        if (line.rfind("compute ", 0) == 0)
+            continue;
+        EXPECT_LE(line.size(), 100u) << line;
+        if (line.rfind("level  alpha", 0) == 0) {
+            headers++;
+            names += line.substr(12);
+        }
+    }
+    EXPECT_GT(headers, 1);
+    for (const char *layer : {"conv1", "s2b1_a", "s5b3_add", "fc"})
+        EXPECT_NE(names.find(std::string("  ") + layer), std::string::npos) << layer;
+}
+
+// The reference mode honours --format table: its grids as levels x layers tables.
+TEST(Cli, ReferenceModeTable) {
+    Output o = capture(cli_plan, {"plan", "--net", "Alexnet.txt", "--compat", "reference",
+                                  "--strategy", "accpar"});
+    ASSERT_EQ(o.rc, 0) << o.err;
+    std::vector<std::string> l = lines(o.out);
+    ASSERT_EQ(l.size(), 2u + REF_LEVELS);
+    EXPECT_EQ(l[1], "level  alpha  conv1  conv2  conv3  conv4  conv5  fc1  fc2  fc3");
+    // the reference's own level-0 row for AccPar, as types
+    EXPECT_EQ(l[2], "0      0.500  I      I      I      I      I      II   III  II");
+}
+
+// Names from files (a reference file's name is its file name) are escaped in JSON.
+TEST(Cli, JsonEscapesNames) {
+    std::string alex = slurp(ACCPAR_MODELS "/networks/reference/Alexnet.txt");
+    std::string path = write_file("q\"x\\y.txt", alex);
+    std::string json = testing::TempDir() + "accpar_escape.json";
+    for (auto args : std::vector<std::vector<std::string>>{
+             {"plan", "--net", path, "--accels", "2xtpu-v2", "--json", json},
+             {"plan", "--net", path, "--compat", "reference", "--json", json}}) {
+        Output o = capture(cli_plan, args);
+        ASSERT_EQ(o.rc, 0) << o.err;
+        Json j = parse_json(slurp(json));
+        EXPECT_EQ(j["network"].str, "q\"x\\y.txt");
+        EXPECT_EQ(j["plans"].items.size(), 1u);
+    }
+    remove(path.c_str());
+    remove(json.c_str());
+}
 TEST(Cli, JsonIsWrittenAtomicallyWithTheRequiredFields) {
     std::string path = testing::TempDir() + "accpar_plan.json";
     remove(path.c_str());
@@ -87,6 +346,64 @@ TEST(Cli, JsonIsWrittenAtomicallyWithTheRequiredFields) {
     testing::internal::GetCapturedStdout();
     testing::internal::GetCapturedStderr();
     EXPECT_FALSE(exists(bad));
+}
+
+// accpar reproduce: the CSV has its header and a row per network, the SVG is well formed, and
+// the JSON's averages are the means of its rows.
+TEST(Cli, ReproduceWritesConsistentCsvSvgAndJson) {
+    std::string dir = testing::TempDir(), csv = dir + "accpar_r.csv", svg = dir + "accpar_r.svg",
+                json = dir + "accpar_r.json";
+    Output o = capture(cli_reproduce, {"reproduce", "--csv", csv, "--plot", svg, "--json", json});
+    ASSERT_EQ(o.rc, 0) << o.err;
+    const char *nets[] = {"alexnet", "vgg11",    "vgg13",    "vgg16",
+                          "vgg19",   "resnet18", "resnet34", "resnet50"};
+
+    std::vector<std::string> rows = lines(slurp(csv));
+    ASSERT_EQ(rows.size(), 9u);
+    EXPECT_EQ(rows[0], "network,dp_step_s,owt_speedup,hypar_speedup,accpar_speedup");
+    for (int k = 0; k < 8; k++) {
+        EXPECT_EQ(rows[k + 1].substr(0, rows[k + 1].find(',')), nets[k]);
+        EXPECT_EQ(std::count(rows[k + 1].begin(), rows[k + 1].end(), ','), 4) << rows[k + 1];
+    }
+
+    // SVG: one root, every element closed in order, 8 networks x 3 bars
+    std::string s = slurp(svg);
+    std::vector<std::string> open;
+    int rects = 0, roots = 0;
+    for (size_t i = s.find('<'); i != std::string::npos; i = s.find('<', i + 1)) {
+        size_t end = s.find('>', i);
+        ASSERT_NE(end, std::string::npos);
+        std::string tag = s.substr(i + 1, end - i - 1);
+        std::string name = tag.substr(tag[0] == '/', tag.find_first_of(" />", 1) - (tag[0] == '/'));
+        if (tag[0] == '/') {
+            ASSERT_FALSE(open.empty()) << tag;
+            EXPECT_EQ(open.back(), name);
+            open.pop_back();
+        } else if (tag.back() != '/') {
+            roots += open.empty();
+            open.push_back(name);
+        } else {
+            rects += name == "rect";
+        }
+    }
+    EXPECT_TRUE(open.empty());
+    EXPECT_EQ(roots, 1);
+    EXPECT_EQ(s.rfind("<svg ", 0), 0u);
+    EXPECT_EQ(rects, 8 * 3 + 3); // bars and legend swatches
+
+    Json j = parse_json(slurp(json));
+    ASSERT_EQ(j["rows"].items.size(), 8u);
+    for (const char *strat : {"owt", "hypar", "accpar"}) {
+        double sum = 0;
+        for (int k = 0; k < 8; k++) {
+            EXPECT_EQ(j["rows"].items[k]["network"].str, nets[k]);
+            sum += j["rows"].items[k][strat].num;
+        }
+        EXPECT_NEAR(j["averages"][strat].num, sum / 8, 2e-6) << strat;
+        EXPECT_GT(j["averages"][strat].num, 1.0) << strat;
+    }
+    for (const std::string &p : {csv, svg, json})
+        remove(p.c_str());
 }
 
 TEST(Cli, HelpOnEachCommand) {

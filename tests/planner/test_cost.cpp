@@ -1,9 +1,11 @@
 // Cost-model pieces against element-by-element counting.
 #include "cost.h"
+#include "preset.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 namespace {
 
@@ -58,9 +60,52 @@ TEST(Cost, SplitRoundsAndRejectsEmptyParts) {
     EXPECT_NE(cost_split(3, 0.1, &i, &j), 0);
 }
 
-TEST(Cost, ElementSizesAreBf16AndFp32) {
-    EXPECT_EQ(COST_ACT_BYTES, 2);
-    EXPECT_EQ(COST_PSUM_BYTES, 4);
+// The limits hold exactly at their boundaries: per-sample tensors and Di up to 2^31-1 elements,
+// a sample's GEMM up to 2^48 multiply-accumulates, each blamed on its own field.
+TEST(Cost, NodeLimitsHoldAtTheirBoundaries) {
+    const char *field = "";
+    char why[256];
+    net_node in{};
+    in.kind = NODE_INPUT;
+    in.oc = 2147483647, in.oh = in.ow = 1;
+    EXPECT_EQ(cost_node_fits(&in, &field, why, sizeof why), 0);
+    in.oc = 1 << 20, in.oh = 1 << 11, in.ow = 1; // 2^31
+    EXPECT_NE(cost_node_fits(&in, &field, why, sizeof why), 0);
+    EXPECT_STREQ(field, "c");
+
+    net_node fc{};
+    fc.kind = NODE_FC;
+    fc.k = 1, fc.hin = fc.win = fc.hout = fc.wout = 1;
+    fc.cin = 1 << 28, fc.cout = 1 << 20; // 2^48 MACs: the limit itself
+    EXPECT_EQ(cost_node_fits(&fc, &field, why, sizeof why), 0);
+    fc.cout++;
+    EXPECT_NE(cost_node_fits(&fc, &field, why, sizeof why), 0);
+    EXPECT_STREQ(field, "out");
+
+    net_node cv{};
+    cv.kind = NODE_CONV;
+    cv.cin = 1 << 15, cv.k = 256, cv.hin = cv.win = 256, cv.hout = cv.wout = 1, cv.cout = 1;
+    EXPECT_NE(cost_node_fits(&cv, &field, why, sizeof why), 0); // in: 2^31, Di: 2^31
+    EXPECT_STREQ(field, "in");
+    cv.hin = 255;
+    EXPECT_NE(cost_node_fits(&cv, &field, why, sizeof why), 0); // Di = 2^15 * 256^2 = 2^31
+    EXPECT_STREQ(field, "k");
+    cv.k = 255;
+    EXPECT_EQ(cost_node_fits(&cv, &field, why, sizeof why), 0);
+    cv.hout = 1 << 16, cv.wout = 1 << 15, cv.cout = 1; // output 2^31
+    EXPECT_NE(cost_node_fits(&cv, &field, why, sizeof why), 0);
+    EXPECT_STREQ(field, "cout");
+
+    // a single GEMM beyond 2^48 MACs is an error, not a wrapped cycle count
+    accel_preset p;
+    ASSERT_EQ(preset_find("tpu-v2-full", &p, why, sizeof why), 0) << why;
+    gemm_dims g[3] = {{1 << 24, 1 << 23, 1 << 1}, {0, 0, 0}, {0, 0, 0}}; // 2^48
+    double sec;
+    EXPECT_EQ(cost_gemms_seconds(&p, g, &sec, why, sizeof why), 0) << why;
+    EXPECT_GT(sec, 0.0);
+    g[0].k = 1 << 24;
+    EXPECT_NE(cost_gemms_seconds(&p, g, &sec, why, sizeof why), 0);
+    EXPECT_NE(std::string(why).find("exceeds 2^48"), std::string::npos) << why;
 }
 
 TEST(Cost, TransferTimeIsBytesOverBandwidthPlusLatency) {

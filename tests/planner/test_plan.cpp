@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -47,20 +49,95 @@ TEST(Plan, DeviceSubGemmsAddUpToTheWholeLayer) {
     }
 }
 
+// Every level's states lie in the strategy's set (layers: DP {I}; OWT {I} for CONV, {II} for FC;
+// HyPar {I, II}; AccPar {I, II, III}; adds any layout), and the searches use their freedom.
 TEST(Plan, StrategiesKeepTheirTypeSets) {
-    static Fixture f("2xtpu-v2,2xtpu-v3", "alexnet");
-    for (int s = 0; s < STRATEGY_COUNT; s++) {
-        plan_options o{(strategy)s, 128, 0};
+    static Fixture alex("2xtpu-v2,2xtpu-v3", "alexnet"), res("2xtpu-v2,2xtpu-v3", "tiny-resnet");
+    auto allowed = [](strategy s, node_kind kind, int t) {
+        if (kind == NODE_ADD)
+            return t >= 0 && t < 3;
+        switch (s) {
+        case STRATEGY_DP:
+            return t == 0;
+        case STRATEGY_OWT:
+            return t == (kind == NODE_FC ? 1 : 0);
+        case STRATEGY_HYPAR:
+            return t == 0 || t == 1;
+        default:
+            return t >= 0 && t < 3;
+        }
+    };
+    for (Fixture *f : {&alex, &res}) {
+        for (int s = 0; s < STRATEGY_COUNT; s++) {
+            plan_options o{(strategy)s, 128, 0};
+            plan p;
+            ASSERT_EQ(plan_make(&f->g, &f->arr, &o, &p, f->err, sizeof f->err), 0) << f->err;
+            int used[3] = {0, 0, 0};
+            for (int h = 0; h < p.n_levels; h++)
+                for (int v = 0; v < f->g.n; v++) {
+                    const net_node &nd = f->g.nodes[v];
+                    int t = p.levels[h].state[v];
+                    if (nd.kind == NODE_INPUT) {
+                        EXPECT_EQ(t, -1);
+                        continue;
+                    }
+                    EXPECT_TRUE(allowed((strategy)s, nd.kind, t))
+                        << strategy_name((strategy)s) << " " << nd.name << " level " << h << ": "
+                        << t;
+                    used[t] += net_is_weighted(&nd);
+                }
+            // on AlexNet the FC layers make HyPar use II and AccPar use III
+            if (f == &alex && s == STRATEGY_HYPAR) {
+                EXPECT_GT(used[1], 0);
+            }
+            if (f == &alex && s == STRATEGY_ACCPAR) {
+                EXPECT_GT(used[2], 0);
+            }
+            plan_free(&p);
+        }
+    }
+}
+
+// The level-0 objective at alpha, minimised over every state assignment by enumeration.
+static double best_over_states(const Fixture &f, const plan_options &o, double alpha) {
+    std::vector<int> free_nodes, s(f.g.n, -1);
+    for (int v = 0; v < f.g.n; v++)
+        if (f.g.nodes[v].kind != NODE_INPUT)
+            free_nodes.push_back(v);
+    int combos = 1;
+    for (size_t k = 0; k < free_nodes.size(); k++)
+        combos *= 3;
+    double best = INFINITY;
+    char err[256];
+    for (int code = 0; code < combos; code++) {
+        for (size_t k = 0, c = code; k < free_nodes.size(); k++, c /= 3)
+            s[free_nodes[k]] = (int)(c % 3);
+        double x;
+        EXPECT_EQ(plan_root_objective(&f.g, &f.arr, &o, alpha, s.data(), &x, err, sizeof err), 0)
+            << err;
+        best = std::fmin(best, x);
+    }
+    return best;
+}
+
+// The alpha the search picks for a heterogeneous split is as good as the best point of a fine
+// sweep of the same objective (each point minimised over all state assignments).
+TEST(Plan, SearchedAlphaMatchesAFineSweep) {
+    for (const char *network : {"mlp", "tiny-cnn"}) {
+        Fixture f("1xtpu-v2,1xtpu-v3", network);
+        plan_options o{STRATEGY_ACCPAR, 64, 0};
         plan p;
         ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
-        for (int h = 0; h < p.n_levels; h++)
-            for (int v = 1; v < f.g.n; v++) {
-                int t = p.levels[h].state[v];
-                bool fc = f.g.nodes[v].kind == NODE_FC;
-                int expect = s == STRATEGY_DP ? 0 : s == STRATEGY_OWT ? (fc ? 1 : 0) : t;
-                EXPECT_EQ(t, expect);
-                EXPECT_TRUE(s != STRATEGY_HYPAR || t < 2);
-            }
+        ASSERT_EQ(p.n_levels, 1);
+        double chosen = best_over_states(f, o, p.levels[0].alpha), sweep = INFINITY, at = 0;
+        for (int k = 1; k < 400; k++) {
+            double x = best_over_states(f, o, k / 400.0);
+            if (x < sweep)
+                sweep = x, at = k / 400.0;
+        }
+        EXPECT_LE(chosen, sweep * (1 + 1e-3))
+            << network << ": alpha " << p.levels[0].alpha << " gives " << chosen
+            << ", the sweep's best is " << sweep << " at " << at;
         plan_free(&p);
     }
 }
@@ -79,6 +156,30 @@ TEST(Plan, DataParallelAlphaAndBytesFollowClosedForms) {
         if (net_is_weighted(&f.g.nodes[v]))
             weights += (uint64_t)(net_di(&f.g.nodes[v]) * f.g.nodes[v].cout);
     EXPECT_EQ(p.comm_bytes, (uint64_t)(f.arr.n - 1) * 2 * 4 * weights);
+    plan_free(&p);
+}
+
+// Bytes in a plan are the design table's element counts times 2 (bf16 activations and errors)
+// for conversions and times 4 (fp32 partial sums) for reductions. OWT makes every FC layer of
+// the MLP Type II: II -> II moves beta * A_E, and II reduces F(l+1) = b * Do.
+TEST(Plan, BytesAreBf16ConversionsAndFp32Reductions) {
+    static Fixture f("2xtpu-v2", "mlp");
+    const int64_t b = 64;
+    plan_options o{STRATEGY_OWT, b, 0};
+    plan p;
+    ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
+    ASSERT_EQ(p.n_levels, 1);
+    ASSERT_EQ(p.levels[0].alpha, 0.5);
+    const plan_pair &pp = p.levels[0].pairs[0];
+    for (int v = 1; v < f.g.n; v++) {
+        const net_node &nd = f.g.nodes[v];
+        ASSERT_EQ(p.levels[0].state[v], 1) << nd.name;
+        EXPECT_EQ(pp.intra_bytes[v], (uint64_t)(b * nd.cout) * 4) << nd.name;
+        bool reads_input = f.g.nodes[nd.in[0]].kind == NODE_INPUT;
+        uint64_t e_elems = reads_input ? 0 : (uint64_t)(0.5 * (double)(b * nd.cin));
+        EXPECT_EQ(pp.inter_bytes[2 * v], e_elems * 2) << nd.name;
+        EXPECT_EQ(pp.inter_bytes[2 * v + 1], e_elems * 2) << nd.name;
+    }
     plan_free(&p);
 }
 

@@ -1,0 +1,61 @@
+/* Where a plan puts every node's work: the index ranges (samples, input and output channels)
+ * each device group owns at each depth of the hierarchy, and tensor blocks over those ranges.
+ * Internal to the runtime. */
+#ifndef ACCPAR_RUN_GEOM_H
+#define ACCPAR_RUN_GEOM_H
+
+#include "plan.h"
+
+#include <stdint.h>
+
+typedef struct run_range {
+    int64_t lo, hi;
+} run_range;
+
+/* A node's sub-problem: samples b, input channels ci, output channels co (an add: ci = co,
+ * its channels). */
+typedef struct run_box {
+    run_range b, ci, co;
+} run_box;
+
+typedef struct run_geom {
+    const net *g;
+    const plan *p;
+    int depths;   /* n_levels + 1 */
+    run_box *box; /* [(node * n_devices + device) * depths + depth] */
+} run_geom;
+
+int run_geom_make(const net *g, const plan *p, run_geom *out);
+void run_geom_free(run_geom *G);
+
+/* The box of `node` in the group holding `dev` at `depth` (0: the whole array). */
+const run_box *run_geom_box(const run_geom *G, int node, int dev, int depth);
+
+/* Splits r by alpha (cost_split's rounding): part 0 for group i, part 1 for group j. */
+run_range run_range_part(run_range r, double alpha, int part);
+
+static inline int64_t run_len(run_range r) {
+    return r.hi - r.lo;
+}
+
+/* A block of a tensor stored [x][mx][y][my] over ranges x, y of two of its box axes, each
+ * index carrying an inner block of mx (my) elements: F(l+1) is x = b (mx = Hout*Wout),
+ * y = co; E and activations x = b, y = channels (my = H*W); dW x = ci (mx = k*k), y = co. */
+typedef struct run_block {
+    run_range x, y;
+    int64_t mx, my;
+} run_block;
+
+static inline int64_t run_block_elems(const run_block *k) {
+    return run_len(k->x) * k->mx * run_len(k->y) * k->my;
+}
+
+/* Copies the elements of src that lie in dst (the blocks share mx, my). */
+void run_block_copy(const run_block *dst, float *d, const run_block *src, const float *s);
+
+/* Elements of `want` outside `have` (both within one tensor), packed in want's order into out
+ * (may be NULL to count). Returns the count. */
+int64_t run_block_missing(const run_block *want, const run_block *have, const float *want_data,
+                          float *out);
+
+#endif

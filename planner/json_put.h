@@ -1,0 +1,22 @@
+/* The pieces of JSON the planner's reports write by hand: escaped strings and numbers. */
+#ifndef ACCPAR_JSON_PUT_H
+#define ACCPAR_JSON_PUT_H
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* s as a JSON string literal: '"', '\\' and control characters escaped (bytes >= 0x80 are
+ * passed through as they are, so UTF-8 stays UTF-8). */
+void json_put_string(FILE *f, const char *s);
+
+/* x with 9 significant digits, or null if it is not finite. */
+void json_put_number(FILE *f, double x);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
