@@ -13,6 +13,7 @@ int cli_gemm(int argc, char **argv);
 int cli_plan(int argc, char **argv);
 int cli_reproduce(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_calibrate(int argc, char **argv);
 
 enum { EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -25,6 +26,13 @@ const char *cli_value(const char *cmd, int argc, char **argv, int *i);
 /* Integer flag value in [min, max]; -1 with an error printed otherwise. */
 int cli_int(const char *cmd, const char *flag, const char *value, int64_t min, int64_t max,
             int64_t *out);
+
+/* A scale factor in (0, 1]; -1 with an error printed otherwise. */
+int cli_scale(const char *cmd, const char *flag, const char *value, double *out);
+
+struct json_out;
+/* Writes a finished JSON report atomically and frees it; prints "--json: why" on failure. */
+int cli_write_json(const char *cmd, struct json_out *j, const char *path);
 
 /* Deterministic pseudo-random numbers (splitmix64), so a seed reproduces a run. */
 uint64_t rng_next(uint64_t *state);

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include "bf16.h"
+#include "report.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +40,18 @@ int cli_int(const char *cmd, const char *flag, const char *value, int64_t min, i
     return 0;
 }
 
+int cli_scale(const char *cmd, const char *flag, const char *value, double *out) {
+    char *end;
+    errno = 0;
+    double f = strtod(value, &end);
+    if (end == value || *end || errno || !(f > 0.0 && f <= 1.0)) {
+        cli_error(cmd, "%s: '%s' is not a number in (0, 1]", flag, value);
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
 uint64_t rng_next(uint64_t *state) {
     uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -49,4 +62,13 @@ uint64_t rng_next(uint64_t *state) {
 float rng_bf16(uint64_t *state) {
     double u = (double)(rng_next(state) >> 11) * 0x1p-53; /* [0, 1) */
     return bf16_round((float)(2.0 * u - 1.0));
+}
+
+int cli_write_json(const char *cmd, json_out *j, const char *path) {
+    char err[512];
+    int rc = json_write_file(j, path, err, sizeof err);
+    json_free(j);
+    if (rc != 0)
+        cli_error(cmd, "--json: %s", err);
+    return rc;
 }

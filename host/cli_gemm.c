@@ -205,12 +205,7 @@ static int write_json(const gemm_opts *o, const gemm_outcome *r, int passed) {
     json_int(&j, "bytes_from_device", (int64_t)r->stats.bytes_from_device);
     json_bool(&j, "passed", passed);
     json_end_object(&j);
-    char err[512];
-    int rc = json_write_file(&j, o->json, err, sizeof err);
-    json_free(&j);
-    if (rc)
-        cli_error(CMD, "--json %s", err);
-    return rc;
+    return cli_write_json(CMD, &j, o->json);
 }
 
 static int dump(const gemm_opts *o, const float *a, const float *b, const float *c) {

@@ -1,5 +1,6 @@
 /* accpar plan: partition a network over a heterogeneous accelerator array. */
 #include "accel_array.h"
+#include "array_model.h"
 #include "cli.h"
 #include "atomic_file.h"
 #include "compat_ref.h"
@@ -17,6 +18,7 @@ static const char usage[] =
     "usage: accpar plan --net NAME|FILE --accels COUNTxPRESET[,...] [--batch N]\n"
     "                   [--strategy accpar|hypar|owt|dp|all] [--levels L]\n"
     "                   [--format table|reference-grid] [--json PATH]\n"
+    "                   [--compute-model calibrated|exact|peak] [--calibration FILE[,FILE]]\n"
     "       accpar plan --net NAME|FILE --compat reference [--strategy S|all]\n"
     "                   [--format table|reference-grid] [--json PATH]\n"
     "  --net       models/networks/NAME.net, a .net file, a reference-format .txt file\n"
@@ -31,10 +33,14 @@ static const char usage[] =
     "              or --levels\n"
     "  --format    table (default: levels x layers) or reference-grid (the reference's\n"
     "              layout)\n"
-    "  --json      also write a JSON report to PATH (atomically)\n";
+    "  --json      also write a JSON report to PATH (atomically)\n"
+    "  --compute-model  calibrated (default: each preset's models/calibration/NAME.cal if\n"
+    "              present, else exact), exact (the closed-form cycle contract) or peak\n"
+    "              (MACs at the peak rate); docs/calibration.md\n"
+    "  --calibration  calibration files to use instead of the presets' defaults\n";
 
 typedef struct {
-    const char *net, *accels, *strategy, *compat, *format, *json;
+    const char *net, *accels, *strategy, *compat, *format, *json, *model, *calibration;
     long long batch, levels;
 } plan_args;
 
@@ -56,13 +62,15 @@ static int parse_args(int argc, char **argv, plan_args *a) {
             fputs(usage, stdout);
             return 1;
         }
-        const char **slot = strcmp(flag, "--net") == 0        ? &a->net
-                            : strcmp(flag, "--accels") == 0   ? &a->accels
-                            : strcmp(flag, "--strategy") == 0 ? &a->strategy
-                            : strcmp(flag, "--compat") == 0   ? &a->compat
-                            : strcmp(flag, "--format") == 0   ? &a->format
-                            : strcmp(flag, "--json") == 0     ? &a->json
-                                                              : NULL;
+        const char **slot = strcmp(flag, "--net") == 0             ? &a->net
+                            : strcmp(flag, "--accels") == 0        ? &a->accels
+                            : strcmp(flag, "--strategy") == 0      ? &a->strategy
+                            : strcmp(flag, "--compat") == 0        ? &a->compat
+                            : strcmp(flag, "--format") == 0        ? &a->format
+                            : strcmp(flag, "--json") == 0          ? &a->json
+                            : strcmp(flag, "--compute-model") == 0 ? &a->model
+                            : strcmp(flag, "--calibration") == 0   ? &a->calibration
+                                                                   : NULL;
         int is_count = strcmp(flag, "--batch") == 0 || strcmp(flag, "--levels") == 0;
         if (!slot && !is_count) {
             fprintf(stderr, "accpar plan: unknown option '%s' (see --help)\n", flag);
@@ -175,6 +183,10 @@ static int print_compat_table(const ref_net *r, strategy s, const int *grid) {
 /* The reference mode's fixed settings: 0, or EXIT_USAGE with a message. */
 static int check_compat(const plan_args *a) {
     const char *fixed = a->batch && a->batch != REF_BATCH ? "batch" : "levels";
+    const char *device_flag = a->accels        ? "accels"
+                              : a->model       ? "compute-model"
+                              : a->calibration ? "calibration"
+                                               : NULL;
     if (strcmp(a->compat, "reference") != 0)
         fprintf(stderr, "accpar plan: --compat: field 'compat': '%s' is not reference\n",
                 a->compat);
@@ -183,9 +195,11 @@ static int check_compat(const plan_args *a) {
                 "accpar plan: --%s: field '%s': --compat reference fixes batch %d and %d "
                 "levels\n",
                 fixed, fixed, REF_BATCH, REF_LEVELS);
-    else if (a->accels)
-        fprintf(stderr, "accpar plan: --accels: field 'accels': --compat reference counts "
-                        "elements and models no devices; drop --accels\n");
+    else if (device_flag)
+        fprintf(stderr,
+                "accpar plan: --%s: field '%s': --compat reference counts elements and models no "
+                "devices; drop it\n",
+                device_flag, device_flag);
     else
         return 0;
     return EXIT_USAGE;
@@ -270,6 +284,7 @@ int cli_plan(int argc, char **argv) {
     static accel_array arr;
     net g;
     if (accel_array_parse(a.accels, &arr, err, sizeof err) != 0 ||
+        array_model_select(&arr, a.model, a.calibration, err, sizeof err) != 0 ||
         net_find(a.net, &g, err, sizeof err) != 0) {
         fprintf(stderr, "accpar plan: %s\n", err);
         return EXIT_USAGE;

@@ -1,12 +1,12 @@
 /* accpar run: one partitioned training step on an emulated heterogeneous array, verified
  * (docs/runtime.md). */
+#include "array_model.h"
 #include "cli.h"
 #include "net_find.h"
 #include "report.h"
 #include "run.h"
 #include "run_scale.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@ static const char *const CMD = "run";
 static const char *const STATE[2][3] = {{"I", "II", "III"}, {"B", "C", "R"}};
 
 typedef struct run_args {
-    const char *net, *accels, *json, *trace;
+    const char *net, *accels, *json, *trace, *model, *calibration;
     int64_t batch, seed;
     double scale, image_scale;
     run_options o;
@@ -28,7 +28,8 @@ static void help(void) {
     printf("usage: accpar run [--net NAME|FILE] [--accels SPEC] [--batch N]\n"
            "                  [--strategy accpar|hypar|owt|dp] [--fidelity rtl|replay|golden]\n"
            "                  [--scale F] [--image-scale F] [--seed S] [--json PATH]\n"
-           "                  [--trace DIR]\n\n"
+           "                  [--trace DIR] [--compute-model calibrated|exact|peak]\n"
+           "                  [--calibration FILE[,FILE]]\n\n"
            "Emulates one training step of a network partitioned by the planner over an array of\n"
            "emulated accelerators: every layer's forward, backward and gradient GEMMs split per\n"
            "the plan, reductions and layout conversions moved between device memories over the\n"
@@ -44,20 +45,12 @@ static void help(void) {
            "  --image-scale F     multiply image sizes only by F in (0, 1] [--scale]\n"
            "  --seed S            seed of the generated tensors [1]\n"
            "  --json PATH         machine-readable report (written atomically)\n"
-           "  --trace DIR         timeline.csv of the platform (and waveforms under rtl)\n\n"
+           "  --trace DIR         timeline.csv of the platform (and waveforms under rtl)\n"
+           "  --compute-model M   the planner's model: calibrated (each preset's default\n"
+           "                      calibration file if present, else exact), exact or peak\n"
+           "                      [calibrated]; the cycle check always uses the exact contract\n"
+           "  --calibration F,..  calibration files instead of the presets' defaults\n\n"
            "Exit status: 0 verified, 1 a check failed, 2 bad usage or input.\n");
-}
-
-static int parse_scale(const char *flag, const char *v, double *out) {
-    char *end;
-    errno = 0;
-    double f = strtod(v, &end);
-    if (end == v || *end || errno || !(f > 0.0 && f <= 1.0)) {
-        cli_error(CMD, "%s: '%s' is not a number in (0, 1]", flag, v);
-        return -1;
-    }
-    *out = f;
-    return 0;
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error (already reported). */
@@ -89,6 +82,10 @@ static int parse(int argc, char **argv, run_args *a) {
             a->json = v;
         else if (!strcmp(f, "--trace"))
             a->trace = v;
+        else if (!strcmp(f, "--compute-model"))
+            a->model = v;
+        else if (!strcmp(f, "--calibration"))
+            a->calibration = v;
         else if (!strcmp(f, "--batch")) {
             if (cli_int(CMD, f, v, 1, 65536, &a->batch))
                 return -1;
@@ -106,10 +103,10 @@ static int parse(int argc, char **argv, run_args *a) {
                 return -1;
             }
         } else if (!strcmp(f, "--scale")) {
-            if (parse_scale(f, v, &a->scale))
+            if (cli_scale(CMD, f, v, &a->scale))
                 return -1;
         } else if (!strcmp(f, "--image-scale")) {
-            if (parse_scale(f, v, &a->image_scale))
+            if (cli_scale(CMD, f, v, &a->image_scale))
                 return -1;
         } else {
             cli_error(CMD, "unknown option '%s' (accpar run --help)", f);
@@ -186,6 +183,7 @@ static void print_report(const run_args *a, const net *g, const accel_array *arr
            "%.6g s, residual %+.2f%%\n",
            r->simulated_step_s, r->simulated_compute_s, r->simulated_comm_s, r->predicted_step_s,
            pct(r->simulated_step_s - r->predicted_step_s, r->predicted_step_s));
+    printf("compute model of the plan and prediction: %s\n", p->model);
     printf("bytes between devices: %llu in %llu transfers, predicted %llu; host DMA %llu\n",
            (unsigned long long)r->bytes_moved, (unsigned long long)r->transfers,
            (unsigned long long)r->predicted_bytes, (unsigned long long)r->host_bytes);
@@ -202,6 +200,7 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     json_str(&j, "accels", a->accels);
     json_int(&j, "batch", r->plan.batch);
     json_str(&j, "strategy", strategy_name(r->plan.strat));
+    json_str(&j, "model", r->plan.model);
     json_str(&j, "fidelity", run_fidelity_name(a->o.fidelity));
     json_num(&j, "scale", a->scale);
     json_num(&j, "image_scale", a->image_scale);
@@ -259,12 +258,7 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     }
     json_end_array(&j);
     json_end_object(&j);
-    char err[512];
-    int rc = json_write_file(&j, a->json, err, sizeof err);
-    json_free(&j);
-    if (rc != 0)
-        cli_error(CMD, "--json: %s", err);
-    return rc;
+    return cli_write_json(CMD, &j, a->json);
 }
 
 int cli_run(int argc, char **argv) {
@@ -276,6 +270,7 @@ int cli_run(int argc, char **argv) {
     net raw = {0}, g = {0};
     char err[1024];
     if (accel_array_parse(a.accels, &arr, err, sizeof err) != 0 ||
+        array_model_select(&arr, a.model, a.calibration, err, sizeof err) != 0 ||
         net_find(a.net, &raw, err, sizeof err) != 0 ||
         run_scale_net(&raw, a.scale, a.image_scale, &g, err, sizeof err) != 0) {
         cli_error(CMD, "%s", err);

@@ -14,6 +14,7 @@ static const subcommand commands[] = {
     {"gemm", cli_gemm, "run one GEMM on an emulated accelerator and check it"},
     {"plan", cli_plan, "partition a network's training step over an accelerator array"},
     {"run", cli_run, "emulate one partitioned training step on an accelerator array"},
+    {"calibrate", cli_calibrate, "fit the cost model to emulated cycles and bytes; compare plans"},
     {"reproduce", cli_reproduce, "the AccPar paper's experiment: speedups over data parallelism"},
 };
 

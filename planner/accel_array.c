@@ -24,6 +24,7 @@ static int parse_item(char *item, accel_array *a, char *err, size_t errlen) {
     accel_preset *p = &a->kinds[a->n_kinds];
     if (preset_find(x + 1, p, err, errlen) != 0)
         return -1;
+    device_model_exact(p, &a->models[a->n_kinds]);
     for (long d = 0; d < count; d++)
         a->kind_of[a->n++] = a->n_kinds;
     a->n_kinds++;
@@ -75,22 +76,35 @@ double accel_group_macs_per_s(const accel_array *a, device_group g) {
     return sum;
 }
 
-double accel_group_link_bytes_per_s(const accel_array *a, device_group g) {
-    double sum = 0;
+/* The group's links: the sum of links x bandwidth and the largest latency, with per-kind figures
+ * from the presets (the hardware) or from the planner's models. */
+static void group_links(const accel_array *a, device_group g, int modelled, double *bytes_per_s,
+                        double *latency_s) {
+    *bytes_per_s = *latency_s = 0;
     for (int d = g.first; d < g.first + g.count; d++) {
         const accel_preset *p = &a->kinds[a->kind_of[d]];
-        sum += p->links * p->link_gbytes_per_s * 1e9;
+        const device_model *m = &a->models[a->kind_of[d]];
+        double lat = modelled ? m->link_latency_s : p->link_latency_ns * 1e-9;
+        *bytes_per_s += p->links * (modelled ? m->link_bytes_per_s : p->link_gbytes_per_s * 1e9);
+        *latency_s = lat > *latency_s ? lat : *latency_s;
     }
-    return sum;
+}
+
+double accel_group_link_bytes_per_s(const accel_array *a, device_group g) {
+    double b, l;
+    group_links(a, g, 0, &b, &l);
+    return b;
 }
 
 double accel_group_latency_s(const accel_array *a, device_group g) {
-    double worst = 0;
-    for (int d = g.first; d < g.first + g.count; d++) {
-        double lat = a->kinds[a->kind_of[d]].link_latency_ns * 1e-9;
-        worst = lat > worst ? lat : worst;
-    }
-    return worst;
+    double b, l;
+    group_links(a, g, 0, &b, &l);
+    return l;
+}
+
+void accel_group_model_link(const accel_array *a, device_group g, double *bytes_per_s,
+                            double *latency_s) {
+    group_links(a, g, 1, bytes_per_s, latency_s);
 }
 
 int accel_groups_alike(const accel_array *a, device_group x, device_group y) {

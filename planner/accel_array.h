@@ -2,6 +2,7 @@
 #ifndef ACCPAR_ACCEL_ARRAY_H
 #define ACCPAR_ACCEL_ARRAY_H
 
+#include "device_model.h"
 #include "preset.h"
 
 #ifdef __cplusplus
@@ -13,8 +14,10 @@ enum { ARRAY_MAX_KINDS = 16, ARRAY_MAX_DEVICES = 4096 };
 typedef struct accel_array {
     int n_kinds;
     accel_preset kinds[ARRAY_MAX_KINDS];
-    int n;                          /* devices, numbered kind by kind in the order given */
-    int kind_of[ARRAY_MAX_DEVICES]; /* preset index of each device */
+    int n;                                /* devices, numbered kind by kind in the order given */
+    int kind_of[ARRAY_MAX_DEVICES];       /* preset index of each device */
+    device_model models[ARRAY_MAX_KINDS]; /* how the planner costs each kind (array_model.h);
+                                             accel_array_parse sets the exact contract */
 } accel_array;
 
 /* A contiguous range of devices. */
@@ -39,6 +42,10 @@ double accel_group_link_bytes_per_s(const accel_array *a, device_group g);
 
 /* Largest link latency in the group, seconds. */
 double accel_group_latency_s(const accel_array *a, device_group g);
+
+/* The same two figures as the planner's models see them (a calibration's fitted links). */
+void accel_group_model_link(const accel_array *a, device_group g, double *bytes_per_s,
+                            double *latency_s);
 
 /* 1 if the groups hold the same device kinds in the same order. */
 int accel_groups_alike(const accel_array *a, device_group x, device_group y);

@@ -1,6 +1,7 @@
 #include "bar_chart.h"
 
-static const char *const colours[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f"};
+#include "svg.h"
+
 enum { W = 900, H = 420, LEFT = 60, BOTTOM = 60, TOP = 40 };
 
 int bar_chart_svg(FILE *f, const bar_chart *c) {
@@ -12,13 +13,7 @@ int bar_chart_svg(FILE *f, const bar_chart *c) {
     top *= 1.1;
     double plot_w = W - LEFT - 20, plot_h = H - TOP - BOTTOM;
     double group_w = plot_w / c->rows, bar_w = group_w * 0.8 / c->series;
-    fprintf(f,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-            "font-family=\"sans-serif\" font-size=\"12\">\n",
-            W, H);
-    fprintf(f, "<text x=\"%d\" y=\"20\" font-size=\"15\">%s</text>\n", LEFT, c->title);
-    fprintf(f, "<text x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\">%s</text>\n", H / 2, H / 2,
-            c->y_label);
+    svg_begin(f, W, H, LEFT, c->title, c->y_label);
     for (int t = 0; t <= (int)top; t++) {
         double y = TOP + plot_h * (1 - t / top);
         fprintf(f,
@@ -33,7 +28,7 @@ int bar_chart_svg(FILE *f, const bar_chart *c) {
             fprintf(f,
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                     "fill=\"%s\"/>\n",
-                    x0 + s * bar_w, TOP + plot_h - h, bar_w, h, colours[s % 5]);
+                    x0 + s * bar_w, TOP + plot_h - h, bar_w, h, svg_colour(s));
         }
         fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
                 x0 + 0.4 * group_w, H - BOTTOM + 16, c->row_names[r]);
@@ -42,16 +37,16 @@ int bar_chart_svg(FILE *f, const bar_chart *c) {
         fprintf(f,
                 "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
                 "<text x=\"%d\" y=\"%d\">%s</text>\n",
-                LEFT + 150 * s, H - 24, colours[s % 5], LEFT + 150 * s + 14, H - 15,
+                LEFT + 150 * s, H - 24, svg_colour(s), LEFT + 150 * s + 14, H - 15,
                 c->series_names[s]);
         if (c->reference) {
             double y = TOP + plot_h * (1 - c->reference[s] / top);
             fprintf(f,
                     "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" "
                     "stroke-dasharray=\"6 4\"/>\n",
-                    LEFT, y, W - 20, y, colours[s % 5]);
+                    LEFT, y, W - 20, y, svg_colour(s));
         }
     }
-    fprintf(f, "</svg>\n");
+    svg_end(f);
     return 0;
 }

@@ -1,7 +1,5 @@
 #include "cost.h"
 
-#include "systolic_model.h"
-
 #include <math.h>
 #include <stdio.h>
 
@@ -87,24 +85,21 @@ int cost_node_fits(const net_node *nd, const char **field, char *why, size_t why
     return -1;
 }
 
-int cost_gemms_seconds(const accel_preset *p, const gemm_dims g[3], double *seconds, char *err,
-                       size_t errlen) {
-    uint64_t cycles = 0;
+int cost_gemms_seconds(const accel_preset *p, const device_model *m, const gemm_dims g[3],
+                       double *seconds, char *err, size_t errlen) {
+    double cycles = 0, one;
     for (int i = 0; i < 3; i++) {
         if (g[i].m == 0)
             continue;
-        gemm_schedule s;
-        cycle_breakdown cb;
-        if (gemm_schedule_make(p, g[i].m, g[i].k, g[i].n, 0, &s, err, errlen) != 0)
+        if (device_model_cycles(p, m, g[i].m, g[i].k, g[i].n, &one, err, errlen) != 0)
             return -1;
         if (mul3_cap(g[i].m, g[i].k, g[i].n, COST_MAX_MACS) > COST_MAX_MACS) {
             snprintf(err, errlen, "GEMM %lldx%lldx%lld exceeds 2^48 multiply-accumulates",
                      (long long)g[i].m, (long long)g[i].k, (long long)g[i].n);
             return -1;
         }
-        gemm_cycles_closed_form(&s, &cb);
-        cycles += cb.total;
+        cycles += one;
     }
-    *seconds = model_seconds(p, cycles);
+    *seconds = cycles / (p->clock_mhz * 1e6);
     return 0;
 }

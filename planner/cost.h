@@ -3,6 +3,7 @@
 #ifndef ACCPAR_COST_H
 #define ACCPAR_COST_H
 
+#include "device_model.h"
 #include "net.h"
 #include "preset.h"
 
@@ -67,10 +68,11 @@ void cost_layer_gemms(const net_node *nd, int needs_backward, int64_t b, int64_t
  * to blame ("c", "in", "k", "cout" or "out") in *field and the reason in why. */
 int cost_node_fits(const net_node *nd, const char **field, char *why, size_t whylen);
 
-/* Seconds one device spends on the three GEMMs. -1 with a message if a shape is outside the
- * systolic model's range or a GEMM exceeds COST_MAX_MACS. */
-int cost_gemms_seconds(const accel_preset *p, const gemm_dims g[3], double *seconds, char *err,
-                       size_t errlen);
+/* Seconds one device spends on the three GEMMs as its model m predicts (device_model.h; the exact
+ * model is the closed form). -1 with a message if a shape is outside the systolic model's range
+ * or a GEMM exceeds COST_MAX_MACS. */
+int cost_gemms_seconds(const accel_preset *p, const device_model *m, const gemm_dims g[3],
+                       double *seconds, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -77,8 +77,9 @@ dag_problem level_problem(const level_ctx *c) {
 }
 
 split_pair level_pair(const accel_array *a, device_group i, device_group j, const node_dims *dims) {
-    double bi = accel_group_link_bytes_per_s(a, i), bj = accel_group_link_bytes_per_s(a, j);
-    double li = accel_group_latency_s(a, i), lj = accel_group_latency_s(a, j);
+    double bi, bj, li, lj;
+    accel_group_model_link(a, i, &bi, &li);
+    accel_group_model_link(a, j, &bj, &lj);
     return (split_pair){i, j, dims, bi < bj ? bi : bj, li > lj ? li : lj};
 }
 
@@ -106,7 +107,9 @@ static double device_seconds(const level_ctx *c, int kind, int node, node_dims d
     char err[256];
     cost_layer_gemms(&c->g->nodes[node], c->needs_backward[node], d.b, d.ci, d.co, g);
     /* plan_make checked the root shapes, so sub-shapes cannot fail */
-    return cost_gemms_seconds(&c->a->kinds[kind], g, &s, err, sizeof err) == 0 ? s : INFINITY;
+    return cost_gemms_seconds(&c->a->kinds[kind], &c->a->models[kind], g, &s, err, sizeof err) == 0
+               ? s
+               : INFINITY;
 }
 
 double level_group_compute(const level_ctx *c, device_group grp, int node, node_dims d) {
@@ -140,9 +143,8 @@ double level_node_cost(const level_ctx *c, const split_pair *p, int node, int st
     double ti = level_group_compute(c, p->i, node, di);
     double tj = level_group_compute(c, p->j, node, dj);
     /* Type III reduces E(l), which a layer reading a network input never computes */
-    int64_t elems = state == 2 && !c->needs_backward[node]
-                        ? 0
-                        : cost_intra_elems(nd, state, d.b, d.ci, d.co);
+    int64_t elems =
+        state == 2 && !c->needs_backward[node] ? 0 : cost_intra_elems(nd, state, d.b, d.ci, d.co);
     *intra_bytes = (uint64_t)elems * COST_PSUM_BYTES;
     *intra_s = cost_transfer_s(*intra_bytes, p->bytes_per_s, p->latency_s);
     return (ti > tj ? ti : tj) + *intra_s;

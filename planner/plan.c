@@ -1,5 +1,6 @@
 #include "plan.h"
 
+#include "array_model.h"
 #include "level_cost.h"
 
 #include <math.h>
@@ -319,7 +320,7 @@ static int check_root(const net *g, const accel_array *a, int64_t batch, const i
         if (!net_is_weighted(nd))
             continue;
         cost_layer_gemms(nd, needs_bw[v], batch, nd->cin, nd->cout, gd);
-        if (cost_gemms_seconds(&a->kinds[0], gd, &s, why, sizeof why) != 0) {
+        if (cost_gemms_seconds(&a->kinds[0], &a->models[0], gd, &s, why, sizeof why) != 0) {
             snprintf(err, errlen, "%s:%d: field 'batch': %lld is too large for layer %s: %s",
                      net_source(g), nd->line, (long long)batch, nd->name, why);
             return -1;
@@ -346,6 +347,7 @@ int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *o
         return -1;
     int rc = check_root(g, a, o->batch, sr.c.needs_backward, err, errlen);
     *out = (plan){.strat = o->strat, .batch = o->batch, .n_nodes = g->n, .n_devices = a->n};
+    array_model_label(a, out->model, sizeof out->model);
     group *groups = calloc((size_t)a->n, sizeof *groups);
     sr.states = malloc(sizeof(int) * (size_t)g->n);
     out->levels = calloc(PLAN_MAX_LEVELS, sizeof *out->levels);

@@ -50,6 +50,7 @@ typedef struct plan {
                          2 gradient; zeros for non-weighted nodes and skipped GEMMs */
     double compute_s, comm_s, step_s;
     uint64_t comm_bytes;
+    char model[1024]; /* the cost model the prediction used (array_model_label) */
 } plan;
 
 /* Plans net on the array. Errors (bad batch, shapes beyond the cost model's limits, infeasible

@@ -75,7 +75,7 @@ int plan_print_table(FILE *f, const net *g, const plan *p, const plan *dp) {
     double s = plan_speedup(p, dp);
     if (!isnan(s))
         fprintf(f, ", speedup over dp %.3fx", s);
-    fprintf(f, "\n");
+    fprintf(f, "\ncompute model: %s\n", p->model);
     free(names);
     free(alpha);
     return 0;
@@ -106,8 +106,10 @@ int plan_print_grid(FILE *f, const net *g, const plan *p) {
 }
 
 void plan_write_json(FILE *f, const net *g, const plan *p, const plan *dp) {
-    fprintf(f, "{\"strategy\": \"%s\", \"devices\": %d, \"batch\": %lld, \"nodes\": [",
+    fprintf(f, "{\"strategy\": \"%s\", \"devices\": %d, \"batch\": %lld, \"model\": ",
             strategy_name(p->strat), p->n_devices, (long long)p->batch);
+    json_put_string(f, p->model);
+    fprintf(f, ", \"nodes\": [");
     const char *sep = "";
     for (int v = 0; v < g->n; v++) {
         if (g->nodes[v].kind != NODE_INPUT) {

@@ -11,31 +11,68 @@ uint64_t model_words(const accel_preset *p, uint64_t bytes) {
     return (bytes + bw - 1) / bw;
 }
 
+/* Per-command counts (the features of the closed form), each command added `count` times:
+ * LOAD = issue + words + read latency; STORE = issue + words;
+ * MATMUL = issue + rows + fill/drain (R + C) + prefetch excess. */
+static void feat_load(const accel_preset *p, uint64_t bytes, uint64_t count, gemm_features *f) {
+    f->f[FEAT_COMMANDS] += count;
+    f->f[FEAT_LOADS] += count;
+    f->f[FEAT_WORDS] += count * model_words(p, bytes);
+}
+
+static void feat_store(const accel_preset *p, uint64_t bytes, uint64_t count, gemm_features *f) {
+    f->f[FEAT_COMMANDS] += count;
+    f->f[FEAT_WORDS] += count * model_words(p, bytes);
+}
+
+static void feat_matmul(const accel_preset *p, uint64_t rows, int tiles, int pf_tiles,
+                        uint64_t count, gemm_features *f) {
+    uint64_t fill = (uint64_t)p->array_rows + (uint64_t)p->array_cols, stream = rows + fill;
+    uint64_t prefetch = pf_tiles > 0 ? 1 + model_words(p, (uint64_t)pf_tiles * tile_bytes(p)) : 0;
+    f->f[FEAT_COMMANDS] += count;
+    f->f[FEAT_ROWS] += count * rows;
+    f->f[FEAT_FILL] += count * fill;
+    f->f[FEAT_PREFETCH] += count * (prefetch > stream ? prefetch - stream : 0);
+    f->macs += count * rows * (uint64_t)p->array_rows * (uint64_t)p->array_cols * (uint64_t)tiles;
+}
+
+const char *const gemm_feature_names[GEMM_FEATURES] = {"commands", "loads", "words",
+                                                       "rows",     "fill",  "prefetch"};
+
+double gemm_features_weighted(const gemm_features *f, const double theta[GEMM_FEATURES]) {
+    double s = 0;
+    for (int i = 0; i < GEMM_FEATURES; i++)
+        s += theta[i] * (double)f->f[i];
+    return s;
+}
+
+void gemm_features_add_to(const gemm_features *f, cycle_breakdown *cb) {
+    const uint64_t *x = f->f;
+    cb->commands += x[FEAT_COMMANDS];
+    cb->busy += x[FEAT_ROWS] + x[FEAT_FILL];
+    cb->stall += x[FEAT_LOADS] + x[FEAT_WORDS] + x[FEAT_PREFETCH];
+    cb->total += x[FEAT_COMMANDS] + x[FEAT_ROWS] + x[FEAT_FILL] + x[FEAT_LOADS] + x[FEAT_WORDS] +
+                 x[FEAT_PREFETCH];
+    cb->macs += f->macs;
+}
+
 void model_add_load(const accel_preset *p, uint64_t bytes, uint64_t count, cycle_breakdown *cb) {
-    /* issue cycle, one request per word, one cycle of read latency */
-    uint64_t stall = model_words(p, bytes) + 1;
-    cb->commands += count;
-    cb->stall += count * stall;
-    cb->total += count * (1 + stall);
+    gemm_features f = {0};
+    feat_load(p, bytes, count, &f);
+    gemm_features_add_to(&f, cb);
 }
 
 void model_add_store(const accel_preset *p, uint64_t bytes, uint64_t count, cycle_breakdown *cb) {
-    uint64_t stall = model_words(p, bytes);
-    cb->commands += count;
-    cb->stall += count * stall;
-    cb->total += count * (1 + stall);
+    gemm_features f = {0};
+    feat_store(p, bytes, count, &f);
+    gemm_features_add_to(&f, cb);
 }
 
 void model_add_matmul(const accel_preset *p, uint64_t rows, int tiles, int pf_tiles, uint64_t count,
                       cycle_breakdown *cb) {
-    uint64_t stream = rows + (uint64_t)p->array_rows + (uint64_t)p->array_cols;
-    uint64_t prefetch = pf_tiles > 0 ? 1 + model_words(p, (uint64_t)pf_tiles * tile_bytes(p)) : 0;
-    uint64_t stall = prefetch > stream ? prefetch - stream : 0;
-    cb->commands += count;
-    cb->busy += count * stream;
-    cb->stall += count * stall;
-    cb->total += count * (1 + stream + stall);
-    cb->macs += count * rows * (uint64_t)p->array_rows * (uint64_t)p->array_cols * (uint64_t)tiles;
+    gemm_features f = {0};
+    feat_matmul(p, rows, tiles, pf_tiles, count, &f);
+    gemm_features_add_to(&f, cb);
 }
 
 static int64_t ceil_div(int64_t a, int64_t b) {
@@ -186,7 +223,7 @@ void model_add_step(const gemm_schedule *s, const gemm_step *st, cycle_breakdown
  * `middle` (groups 1 .. gb-2) and `last` (group gb-1); `next` is the tile count prefetched
  * by the chunk's final MATMUL (0: none). Adds `count` such chunks. */
 static void add_chunk(const gemm_schedule *s, uint64_t rows, int64_t gb, int first, int middle,
-                      int last, int next, uint64_t count, cycle_breakdown *cb) {
+                      int last, int next, uint64_t count, gemm_features *f) {
     const accel_preset *p = s->preset;
     uint64_t kt = (uint64_t)s->k_tiles;
     if (count == 0)
@@ -194,44 +231,51 @@ static void add_chunk(const gemm_schedule *s, uint64_t rows, int64_t gb, int fir
     uint64_t tiles_total = (uint64_t)first + (gb > 1 ? (uint64_t)(gb - 2) * middle + last : 0);
     uint64_t acc_bytes = rows * 4u * (uint64_t)p->array_cols;
     if (s->accumulate)
-        model_add_load(p, acc_bytes, count * tiles_total, cb);
-    model_add_load(p, rows * 2u * (uint64_t)p->array_rows, count * kt, cb);
-    model_add_store(p, acc_bytes, count * tiles_total, cb);
+        feat_load(p, acc_bytes, count * tiles_total, f);
+    feat_load(p, rows * 2u * (uint64_t)p->array_rows, count * kt, f);
+    feat_store(p, acc_bytes, count * tiles_total, f);
     /* The MATMUL of group g prefetches group g+1; the one of the block's last group prefetches
      * group 0 of the next k tile, except the very last one, which prefetches `next`. */
     if (gb > 1) {
-        model_add_matmul(p, rows, first, gb > 2 ? middle : last, count * kt, cb);
+        feat_matmul(p, rows, first, gb > 2 ? middle : last, count * kt, f);
         if (gb > 2) {
-            model_add_matmul(p, rows, middle, middle, count * kt * (uint64_t)(gb - 3), cb);
-            model_add_matmul(p, rows, middle, last, count * kt, cb);
+            feat_matmul(p, rows, middle, middle, count * kt * (uint64_t)(gb - 3), f);
+            feat_matmul(p, rows, middle, last, count * kt, f);
         }
     }
-    model_add_matmul(p, rows, last, first, count * (kt - 1), cb);
-    model_add_matmul(p, rows, last, next, count, cb);
+    feat_matmul(p, rows, last, first, count * (kt - 1), f);
+    feat_matmul(p, rows, last, next, count, f);
 }
 
 /* All chunks of block b, whose final MATMUL prefetches `next` tiles. */
 static void add_block(const gemm_schedule *s, int64_t b, int next, uint64_t count,
-                      cycle_breakdown *cb) {
+                      gemm_features *f) {
     int64_t g0 = b * s->groups_per_block, gb = block_groups(s, b);
     int first = gemm_group_tiles(s, g0);
     int middle = s->preset->mxus;
     int last = gemm_group_tiles(s, g0 + gb - 1);
     uint64_t full = (uint64_t)(s->m_chunks - 1);
-    add_chunk(s, (uint64_t)s->m_chunk, gb, first, middle, last, first, count * full, cb);
-    add_chunk(s, (uint64_t)s->m_last, gb, first, middle, last, next, count, cb);
+    add_chunk(s, (uint64_t)s->m_chunk, gb, first, middle, last, first, count * full, f);
+    add_chunk(s, (uint64_t)s->m_last, gb, first, middle, last, next, count, f);
+}
+
+void gemm_features_closed_form(const gemm_schedule *s, gemm_features *f) {
+    const accel_preset *p = s->preset;
+    *f = (gemm_features){0};
+    feat_load(p, (uint64_t)gemm_group_tiles(s, 0) * tile_bytes(p), 1, f);
+    int64_t nb = s->blocks;
+    if (nb >= 3)
+        add_block(s, 0, p->mxus, (uint64_t)(nb - 2), f);
+    if (nb >= 2)
+        add_block(s, nb - 2, gemm_group_tiles(s, (nb - 1) * s->groups_per_block), 1, f);
+    add_block(s, nb - 1, 0, 1, f);
 }
 
 void gemm_cycles_closed_form(const gemm_schedule *s, cycle_breakdown *cb) {
-    const accel_preset *p = s->preset;
+    gemm_features f;
+    gemm_features_closed_form(s, &f);
     *cb = (cycle_breakdown){0};
-    model_add_load(p, (uint64_t)gemm_group_tiles(s, 0) * tile_bytes(p), 1, cb);
-    int64_t nb = s->blocks;
-    if (nb >= 3)
-        add_block(s, 0, p->mxus, (uint64_t)(nb - 2), cb);
-    if (nb >= 2)
-        add_block(s, nb - 2, gemm_group_tiles(s, (nb - 1) * s->groups_per_block), 1, cb);
-    add_block(s, nb - 1, 0, 1, cb);
+    gemm_features_add_to(&f, cb);
 }
 
 double model_seconds(const accel_preset *p, uint64_t cycles) {

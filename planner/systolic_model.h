@@ -86,6 +86,33 @@ int gemm_schedule_walk(const gemm_schedule *s, gemm_step_fn fn, void *ctx);
 /* Cycles of the whole schedule in closed form (O(1), no walk). */
 void gemm_cycles_closed_form(const gemm_schedule *s, cycle_breakdown *cb);
 
+/* The closed form as a sum of counts (features) of the schedule, each costing one cycle in the
+ * nominal contract: cycles = sum of f[i]. A calibrated model weights them (docs/calibration.md).
+ *   COMMANDS  one issue cycle per command
+ *   LOADS     one cycle of read latency per LOAD_A / LOAD_W / LOAD_ACC
+ *   WORDS     device-memory words moved by loads and stores
+ *   ROWS      activation rows streamed by MATMULs
+ *   FILL      R + C per MATMUL (fill and drain of the array)
+ *   PREFETCH  per MATMUL, max(0, 1 + prefetch words - (rows + R + C)): memory-bound excess */
+enum { FEAT_COMMANDS, FEAT_LOADS, FEAT_WORDS, FEAT_ROWS, FEAT_FILL, FEAT_PREFETCH, GEMM_FEATURES };
+
+typedef struct gemm_features {
+    uint64_t f[GEMM_FEATURES];
+    uint64_t macs; /* PE multiply-accumulates issued (not a time) */
+} gemm_features;
+
+extern const char *const gemm_feature_names[GEMM_FEATURES];
+
+/* The schedule's features in closed form (O(1)); gemm_cycles_closed_form is built on it. */
+void gemm_features_closed_form(const gemm_schedule *s, gemm_features *f);
+
+/* Cycles of a model weighting each feature: sum of theta[i] * f[i] (theta all 1: the contract). */
+double gemm_features_weighted(const gemm_features *f, const double theta[GEMM_FEATURES]);
+
+/* Adds the nominal cycles of f to *cb: commands, busy = rows + fill,
+ * stall = loads + words + prefetch, total = the sum of all six. */
+void gemm_features_add_to(const gemm_features *f, cycle_breakdown *cb);
+
 /* Adds the cost of one schedule step (what the device spends on that command). */
 void model_add_step(const gemm_schedule *s, const gemm_step *step, cycle_breakdown *cb);
 

@@ -1,0 +1,33 @@
+/* The measurements behind a calibration: a designed set of GEMM shapes run on an emulated device
+ * and transfers of designed sizes on the emulated platform's link (docs/calibration.md). */
+#ifndef ACCPAR_CAL_MEASURE_H
+#define ACCPAR_CAL_MEASURE_H
+
+#include "accel_api.h"
+#include "calibration.h"
+
+#include <stddef.h>
+
+/* The sweep's GEMM shapes for a preset (points with role set, nothing measured): small and
+ * large M, K, N relative to the array and buffers, ragged edges, memory-bound tiny-row cases and
+ * accumulation; every third point is held out. Returns 0, or -1 when out of memory. */
+int cal_design_sweep(const accel_preset *p, calibration *c);
+
+/* GEMM shapes from a file, one "M K N [accumulate]" a line ('#' comments); every third point is
+ * held out. Errors: -1 with "file:line: field 'x': why". */
+int cal_read_shapes(const char *path, calibration *c, char *err, size_t errlen);
+
+/* Transfers of designed sizes, 1 byte to 16 MiB, geometric with ragged steps; every third one is
+ * held out. Returns 0, or -1 when out of memory. */
+int cal_design_transfers(calibration *c);
+
+/* Runs every GEMM of c on a device of the preset (backend rtl or replay) and stores its counted
+ * cycles. progress (may be NULL) is called after each. -1 with a one-line error. */
+int cal_measure_gemms(const accel_preset *p, accel_backend backend, calibration *c,
+                      void (*progress)(int done, int total), char *err, size_t errlen);
+
+/* Runs every transfer of c on the platform between two devices of the preset, over the link
+ * their cut has (links x link bandwidth, the link latency), and stores the simulated seconds. */
+int cal_measure_transfers(const accel_preset *p, calibration *c, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,30 @@
+/* Chooses the model the planner uses for each preset of an array: the exact contract, the peak
+ * rate, or a calibration (given files, else each preset's default models/calibration/NAME.cal
+ * when it exists). docs/calibration.md. */
+#ifndef ACCPAR_ARRAY_MODEL_H
+#define ACCPAR_ARRAY_MODEL_H
+
+#include "accel_array.h"
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* kind: "exact", "peak" or "calibrated" (NULL: calibrated). files: NULL, or comma-separated
+ * calibration files, each for one of the array's presets (only with calibrated). Under
+ * calibrated a preset without a file uses its default file if present, else exact.
+ * Errors: -1 with a one-line message ("--compute-model: ...", or the file's file:line:field). */
+int array_model_select(accel_array *a, const char *kind, const char *files, char *err,
+                       size_t errlen);
+
+/* The models in one line: "exact", "peak", "calibrated FILE", or with several presets
+ * "PRESET: LABEL; PRESET: LABEL" unless all are exact or all peak. */
+void array_model_label(const accel_array *a, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,99 @@
+#include "lsq.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Column j's name for messages. */
+static void col_name(const char *const *names, int j, char *out, size_t len) {
+    if (names)
+        snprintf(out, len, "'%s'", names[j]);
+    else
+        snprintf(out, len, "%d", j);
+}
+
+/* Below this, a unit-norm column's distance from the span of the columns before it counts as
+ * zero: the data cannot tell its coefficient apart from theirs. */
+static const double RANK_TOL = 1e-9;
+
+int lsq_solve(const double *a, const double *b, int m, int n, const char *const *names, double *x,
+              char *err, size_t errlen) {
+    if (n < 1 || m < n) {
+        snprintf(err, errlen, "least squares: %d points for %d unknowns (need at least %d)", m, n,
+                 n);
+        return -1;
+    }
+    double *q = malloc(sizeof *q * (size_t)m * (size_t)n);
+    double *c = malloc(sizeof *c * (size_t)m);
+    double *scale = malloc(sizeof *scale * (size_t)n);
+    if (!q || !c || !scale) {
+        free(q), free(c), free(scale);
+        snprintf(err, errlen, "least squares: out of memory");
+        return -1;
+    }
+    memcpy(q, a, sizeof *q * (size_t)m * (size_t)n);
+    memcpy(c, b, sizeof *c * (size_t)m);
+    int rc = 0;
+    char name[96];
+    for (int j = 0; j < n && rc == 0; j++) {
+        double s = 0;
+        for (int i = 0; i < m; i++)
+            s = hypot(s, q[i * n + j]);
+        scale[j] = s;
+        for (int i = 0; i < m && s > 0; i++)
+            q[i * n + j] /= s;
+        if (s == 0) {
+            col_name(names, j, name, sizeof name);
+            snprintf(err, errlen, "least squares: rank deficient: column %s is zero in every point",
+                     name);
+            rc = -1;
+        }
+    }
+    /* Householder reflections H_j = I - 2 v v^T / (v^T v) zero column j below the diagonal;
+     * R's diagonal lands in q[j][j], the rest of R above it. */
+    for (int j = 0; j < n && rc == 0; j++) {
+        double norm = 0;
+        for (int i = j; i < m; i++)
+            norm = hypot(norm, q[i * n + j]);
+        if (norm <= RANK_TOL) {
+            col_name(names, j, name, sizeof name);
+            snprintf(err, errlen,
+                     "least squares: rank deficient: column %s is a combination of the columns "
+                     "before it in these points",
+                     name);
+            rc = -1;
+            break;
+        }
+        double alpha = q[j * n + j] > 0 ? -norm : norm;
+        double v0 = q[j * n + j] - alpha, vv = v0 * v0;
+        for (int i = j + 1; i < m; i++)
+            vv += q[i * n + j] * q[i * n + j];
+        for (int k = j + 1; k <= n; k++) { /* k == n: the right-hand side */
+            double dot = v0 * (k < n ? q[j * n + k] : c[j]);
+            for (int i = j + 1; i < m; i++)
+                dot += q[i * n + j] * (k < n ? q[i * n + k] : c[i]);
+            double t = 2 * dot / vv;
+            if (k < n) {
+                q[j * n + k] -= t * v0;
+                for (int i = j + 1; i < m; i++)
+                    q[i * n + k] -= t * q[i * n + j];
+            } else {
+                c[j] -= t * v0;
+                for (int i = j + 1; i < m; i++)
+                    c[i] -= t * q[i * n + j];
+            }
+        }
+        q[j * n + j] = alpha;
+    }
+    for (int j = n - 1; j >= 0 && rc == 0; j--) {
+        double s = c[j];
+        for (int k = j + 1; k < n; k++)
+            s -= q[j * n + k] * x[k];
+        x[j] = s / q[j * n + j];
+    }
+    for (int j = 0; j < n && rc == 0; j++)
+        x[j] /= scale[j];
+    free(q), free(c), free(scale);
+    return rc;
+}

@@ -1,0 +1,21 @@
+#include "svg.h"
+
+static const char *const colours[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f"};
+
+void svg_begin(FILE *f, int width, int height, int left, const char *title, const char *y_label) {
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "font-family=\"sans-serif\" font-size=\"12\">\n",
+            width, height);
+    fprintf(f, "<text x=\"%d\" y=\"20\" font-size=\"15\">%s</text>\n", left, title);
+    fprintf(f, "<text x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\">%s</text>\n", height / 2,
+            height / 2, y_label);
+}
+
+void svg_end(FILE *f) {
+    fprintf(f, "</svg>\n");
+}
+
+const char *svg_colour(int i) {
+    return colours[i % 5];
+}

@@ -1,0 +1,23 @@
+/* The common frame of the project's standalone SVG charts: header, title, axis label, palette. */
+#ifndef ACCPAR_SVG_H
+#define ACCPAR_SVG_H
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Opens a width x height SVG with the title at the top left (x = left) and the y-axis label
+ * rotated along the left edge. */
+void svg_begin(FILE *f, int width, int height, int left, const char *title, const char *y_label);
+void svg_end(FILE *f);
+
+/* The i-th colour of the palette (cycles after five). */
+const char *svg_colour(int i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

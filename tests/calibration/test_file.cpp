@@ -1,0 +1,166 @@
+// The calibration file and the shapes file: round trip, and every malformed line rejected with
+// "file:line: field 'x': why".
+#include <gtest/gtest.h>
+
+extern "C" {
+#include "cal_measure.h"
+#include "calibration.h"
+}
+
+#include <cmath>
+#include <fstream>
+#include <string>
+
+namespace {
+
+const char *GOOD = "# a comment\n"
+                   "format 1\n"
+                   "preset tpu-v2\n"
+                   "backend replay\n"
+                   "theta commands 1.5 fitted\n"
+                   "theta loads    2 fitted\n"
+                   "theta words    1 fitted\n"
+                   "theta rows     1 fitted\n"
+                   "theta fill     0.5 fitted\n"
+                   "theta prefetch 1 nominal\n"
+                   "link_latency_ns 900\n"
+                   "link_gbytes_per_s 1.25\n"
+                   "gemm fit 16 32 48 0 1000 999.5 0.5\n"
+                   "gemm heldout 3 4 5 1 200 202 -2\n"
+                   "xfer fit 1024 2e-06 2e-06 0\n"
+                   "xfer heldout 10 1.1e-06 1.089e-06 1.1e-08\n";
+
+std::string write(const std::string &name, const std::string &text) {
+    std::string path = testing::TempDir() + name;
+    std::ofstream(path) << text;
+    return path;
+}
+
+TEST(CalFile, ReadsEveryFieldAndScoresTheHeldOutPoints) {
+    std::string path = write("good.cal", GOOD);
+    calibration c;
+    char err[512];
+    ASSERT_EQ(calibration_load(path.c_str(), &c, err, sizeof err), 0) << err;
+    EXPECT_STREQ(c.preset, "tpu-v2");
+    EXPECT_STREQ(c.backend, "replay");
+    EXPECT_EQ(c.theta[FEAT_COMMANDS], 1.5);
+    EXPECT_EQ(c.theta[FEAT_FILL], 0.5);
+    EXPECT_TRUE(c.nominal[FEAT_PREFETCH]);
+    EXPECT_FALSE(c.nominal[FEAT_LOADS]);
+    EXPECT_EQ(c.link_latency_ns, 900);
+    EXPECT_EQ(c.link_gbytes_per_s, 1.25);
+    ASSERT_EQ(c.n_gemm, 2);
+    EXPECT_EQ(c.gemm[1].m, 3);
+    EXPECT_EQ(c.gemm[1].accumulate, 1);
+    EXPECT_EQ(c.gemm[1].role, CAL_HELDOUT);
+    ASSERT_EQ(c.n_xfer, 2);
+    EXPECT_EQ(c.compute.fit_points, 1);
+    EXPECT_NEAR(c.compute.mean_ape, 1.0, 1e-12); // |202 - 200| / 200
+    EXPECT_NEAR(c.comm.max_ape, 1.0, 1e-9);      // 0.011 / 1.1
+    calibration_free(&c);
+}
+
+TEST(CalFile, WriteThenReadGivesTheSameCalibration) {
+    std::string path = write("good2.cal", GOOD);
+    calibration c, d;
+    char err[512];
+    ASSERT_EQ(calibration_load(path.c_str(), &c, err, sizeof err), 0) << err;
+    std::string out = testing::TempDir() + "rewritten.cal";
+    ASSERT_EQ(calibration_write(out.c_str(), &c, "# header\n", err, sizeof err), 0) << err;
+    ASSERT_EQ(calibration_load(out.c_str(), &d, err, sizeof err), 0) << err;
+    for (int i = 0; i < GEMM_FEATURES; i++) {
+        EXPECT_EQ(c.theta[i], d.theta[i]);
+        EXPECT_EQ(c.nominal[i], d.nominal[i]);
+    }
+    ASSERT_EQ(c.n_gemm, d.n_gemm);
+    ASSERT_EQ(c.n_xfer, d.n_xfer);
+    for (int q = 0; q < c.n_gemm; q++) {
+        EXPECT_EQ(c.gemm[q].measured, d.gemm[q].measured);
+        EXPECT_EQ(c.gemm[q].predicted, d.gemm[q].predicted);
+    }
+    for (int q = 0; q < c.n_xfer; q++)
+        EXPECT_EQ(c.xfer[q].measured_s, d.xfer[q].measured_s);
+    calibration_free(&c);
+    calibration_free(&d);
+}
+
+struct bad_case {
+    const char *from, *to; // replace the first `from` in GOOD by `to` ("" appends `to`)
+    const char *expect;    // ":LINE: field 'X'" and part of the reason
+};
+
+TEST(CalFile, MalformedFilesAreOneLineErrorsNamingLineAndField) {
+    const bad_case cases[] = {
+        {"format 1", "format 2", ":2: field 'format': version '2'"},
+        {"preset tpu-v2\n", "", ":15: field 'preset': missing"},
+        {"backend replay", "backend magic", ":4: field 'backend': 'magic' is not"},
+        {"theta loads    2 fitted", "theta loads two fitted", ":6: field 'loads': 'two' is not"},
+        {"theta rows     1 fitted", "theta rows 1 fitted\ntheta rows 1 fitted",
+         ":9: field 'rows': repeated"},
+        {"theta fill     0.5 fitted\n", "", ":15: field 'fill': missing (the file ends"},
+        {"theta fill     0.5 fitted", "theta speed 1 fitted", ":9: field 'theta': unknown feature"},
+        {"theta prefetch 1 nominal", "theta prefetch 2 nominal",
+         ":10: field 'prefetch': a nominal"},
+        {"theta words    1 fitted", "theta words 1 guessed", ":7: field 'words': 'guessed'"},
+        {"theta words    1 fitted", "theta words 1", ":7: field 'theta': expected"},
+        {"link_latency_ns 900", "link_latency_ns -1",
+         ":11: field 'link_latency_ns': '-1' is below"},
+        {"link_gbytes_per_s 1.25", "link_gbytes_per_s 0", ":12: field 'link_gbytes_per_s'"},
+        {"link_gbytes_per_s 1.25", "link_gbytes_per_s inf", ":12: field 'link_gbytes_per_s'"},
+        {"gemm fit 16 32 48", "gemm fit 0 32 48", ":13: field 'm':"},
+        {"gemm fit 16 32 48 0", "gemm fit 16 32 48 2", ":13: field 'accumulate':"},
+        {"gemm fit 16", "gemm test 16", ":13: field 'role': 'test'"},
+        {"1000 999.5 0.5", "1000 999.5 7", ":13: field 'residual': '7' is not measured - pred"},
+        {"gemm heldout 3 4 5 1 200 202 -2", "gemm heldout 3 4 5 1 200 202",
+         ":14: field 'gemm': expected"},
+        {"xfer fit 1024", "xfer fit -5", ":15: field 'bytes':"},
+        {"xfer heldout 10 1.1e-06", "xfer heldout 10 x", ":16: field 'measured':"},
+        {"# a comment", "speed 3", ":1: field 'speed': unknown field"},
+    };
+    int n = 0;
+    for (const bad_case &k : cases) {
+        std::string text = GOOD;
+        size_t at = text.find(k.from);
+        ASSERT_NE(at, std::string::npos) << k.from;
+        text.replace(at, std::string(k.from).size(), k.to);
+        std::string path = write("bad" + std::to_string(n++) + ".cal", text);
+        calibration c;
+        char err[512];
+        EXPECT_NE(calibration_load(path.c_str(), &c, err, sizeof err), 0) << k.expect;
+        std::string e = err;
+        EXPECT_EQ(e.rfind(path, 0), 0u) << e;
+        EXPECT_NE(e.find(k.expect), std::string::npos) << "want " << k.expect << "\ngot  " << e;
+        EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    }
+    calibration c;
+    char err[512];
+    EXPECT_NE(calibration_load("/no/such.cal", &c, err, sizeof err), 0);
+    EXPECT_NE(std::string(err).find("/no/such.cal"), std::string::npos) << err;
+}
+
+TEST(ShapesFile, ReadsShapesAndRejectsMalformedLines) {
+    std::string path = write("ok.shapes", "# M K N\n64 64 64\n1 2 3 accumulate\n\n5 6 7\n");
+    calibration c{};
+    char err[512];
+    ASSERT_EQ(cal_read_shapes(path.c_str(), &c, err, sizeof err), 0) << err;
+    ASSERT_EQ(c.n_gemm, 3);
+    EXPECT_EQ(c.gemm[1].accumulate, 1);
+    EXPECT_EQ(c.gemm[2].role, CAL_HELDOUT);
+    calibration_free(&c);
+    const std::pair<const char *, const char *> bad[] = {
+        {"64 64\n", ":1: field 'shape': expected M K N"},
+        {"64 0 64\n", ":1: field 'K':"},
+        {"1 1 1\n64 64 -1\n", ":2: field 'N':"},
+        {"64 64 64 acc\n", ":1: field 'accumulate': 'acc'"},
+        {"# nothing\n", ":1: field 'shape': no shapes"},
+    };
+    for (const auto &b : bad) {
+        std::string p = write("bad.shapes", b.first);
+        calibration d{};
+        EXPECT_NE(cal_read_shapes(p.c_str(), &d, err, sizeof err), 0) << b.first;
+        EXPECT_NE(std::string(err).find(p + b.second), std::string::npos) << err;
+        calibration_free(&d);
+    }
+}
+
+} // namespace

@@ -1,0 +1,81 @@
+// The least-squares solver against known solutions, the normal equations, and rank deficiency.
+#include <gtest/gtest.h>
+
+extern "C" {
+#include "lsq.h"
+}
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::vector<double> random_matrix(int m, int n, uint64_t seed, const std::vector<double> &scale) {
+    std::vector<double> a((size_t)(m * n));
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            a[(size_t)(i * n + j)] = ((double)(seed >> 11) * 0x1p-53 + 0.1) * scale[(size_t)j];
+        }
+    return a;
+}
+
+TEST(Lsq, RecoversAnExactSolutionAcrossNineOrdersOfMagnitude) {
+    const int m = 40, n = 5;
+    std::vector<double> scale = {1, 1e9, 1e-3, 7, 1e4}, x_true = {3, -2e-9, 5e3, 0.25, 1e-4};
+    std::vector<double> a = random_matrix(m, n, 42, scale), b((size_t)m, 0.0), x((size_t)n);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+            b[(size_t)i] += a[(size_t)(i * n + j)] * x_true[(size_t)j];
+    char err[256];
+    ASSERT_EQ(lsq_solve(a.data(), b.data(), m, n, nullptr, x.data(), err, sizeof err), 0) << err;
+    for (int j = 0; j < n; j++)
+        EXPECT_NEAR(x[(size_t)j], x_true[(size_t)j], 1e-10 * std::fabs(x_true[(size_t)j])) << j;
+}
+
+// With noise the residual is orthogonal to every column (the normal equations A^T r = 0).
+TEST(Lsq, ResidualIsOrthogonalToTheColumns) {
+    const int m = 30, n = 3;
+    std::vector<double> a = random_matrix(m, n, 7, {1, 1, 1}), b((size_t)m), x((size_t)n);
+    uint64_t s = 99;
+    for (int i = 0; i < m; i++) {
+        s = s * 6364136223846793005ull + 1;
+        b[(size_t)i] = (double)(s >> 40) / 1e6;
+    }
+    char err[256];
+    ASSERT_EQ(lsq_solve(a.data(), b.data(), m, n, nullptr, x.data(), err, sizeof err), 0) << err;
+    for (int j = 0; j < n; j++) {
+        double dot = 0, norm = 0;
+        for (int i = 0; i < m; i++) {
+            double r = b[(size_t)i];
+            for (int k = 0; k < n; k++)
+                r -= a[(size_t)(i * n + k)] * x[(size_t)k];
+            dot += a[(size_t)(i * n + j)] * r;
+            norm += std::fabs(a[(size_t)(i * n + j)] * b[(size_t)i]);
+        }
+        EXPECT_LT(std::fabs(dot), 1e-12 * norm) << j;
+    }
+}
+
+TEST(Lsq, RankDeficiencyNamesTheColumn) {
+    const int m = 10, n = 3;
+    std::vector<double> a = random_matrix(m, n, 3, {1, 1, 1}), b((size_t)m, 1.0), x((size_t)n);
+    for (int i = 0; i < m; i++) // column 2 = 2 * column 0 - column 1
+        a[(size_t)(i * n + 2)] = 2 * a[(size_t)(i * n)] - a[(size_t)(i * n + 1)];
+    const char *names[3] = {"commands", "loads", "fill"};
+    char err[256];
+    EXPECT_NE(lsq_solve(a.data(), b.data(), m, n, names, x.data(), err, sizeof err), 0);
+    EXPECT_NE(std::string(err).find("rank deficient"), std::string::npos) << err;
+    EXPECT_NE(std::string(err).find("'fill'"), std::string::npos) << err;
+
+    for (int i = 0; i < m; i++)
+        a[(size_t)(i * n + 1)] = 0;
+    EXPECT_NE(lsq_solve(a.data(), b.data(), m, n, names, x.data(), err, sizeof err), 0);
+    EXPECT_NE(std::string(err).find("'loads' is zero"), std::string::npos) << err;
+
+    EXPECT_NE(lsq_solve(a.data(), b.data(), 2, n, names, x.data(), err, sizeof err), 0);
+    EXPECT_NE(std::string(err).find("need at least 3"), std::string::npos) << err;
+}
+
+} // namespace
