@@ -34,6 +34,10 @@ struct json_out;
 /* Writes a finished JSON report atomically and frees it; prints "--json: why" on failure. */
 int cli_write_json(const char *cmd, struct json_out *j, const char *path);
 
+/* A progress bar on stderr: unit is a string naming what is counted ("commands"). Callers
+ * install it only when stderr is a terminal. */
+void cli_progress(void *unit, int64_t done, int64_t total);
+
 /* Deterministic pseudo-random numbers (splitmix64), so a seed reproduces a run. */
 uint64_t rng_next(uint64_t *state);
 /* Uniform in [-1, 1), rounded to bf16. */

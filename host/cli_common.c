@@ -72,3 +72,11 @@ int cli_write_json(const char *cmd, json_out *j, const char *path) {
         cli_error(cmd, "--json: %s", err);
     return rc;
 }
+
+void cli_progress(void *unit, int64_t done, int64_t total) {
+    int width = 40, fill = (int)(width * done / (total > 0 ? total : 1));
+    fprintf(stderr, "\r  [%.*s%*s] %lld/%lld %s", fill, "########################################",
+            width - fill, "", (long long)done, (long long)total, (const char *)unit);
+    if (done == total)
+        fputc('\n', stderr);
+}

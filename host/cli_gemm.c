@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const CMD = "gemm";
 
@@ -99,8 +100,9 @@ static int parse(int argc, char **argv, gemm_opts *o) {
     return 0;
 }
 
-/* Runs the GEMM on one backend into c (initialised from c_in when accumulating). */
-static int run_backend(const gemm_opts *o, const accel_preset *p, accel_backend backend,
+/* Runs the GEMM on one backend into c (initialised from c_in when accumulating); progress and
+ * trace may be NULL. */
+static int run_backend(const gemm_progress *progress, const accel_preset *p, accel_backend backend,
                        gemm_args g, const float *c_in, float *c, gemm_run_stats *stats,
                        const char *trace, char *err, size_t errlen) {
     accel_dev *dev;
@@ -111,11 +113,10 @@ static int run_backend(const gemm_opts *o, const accel_preset *p, accel_backend 
         accel_close(dev);
         return -1;
     }
-    (void)o;
     if (c_in)
         memcpy(c, c_in, (size_t)(g.m * g.n) * sizeof *c);
     g.c = c;
-    int rc = gemm_run(dev, &g, stats, err, errlen);
+    int rc = gemm_run_reporting(dev, &g, progress, stats, err, errlen);
     accel_close(dev);
     return rc;
 }
@@ -242,7 +243,7 @@ static int check_all(const gemm_opts *o, gemm_outcome *r, const gemm_args *g, co
     if (o->backend == ACCEL_BACKEND_RTL) {
         float *gold = malloc((size_t)(o->m * o->n) * sizeof *gold);
         gemm_run_stats gs;
-        if (!gold || run_backend(o, &r->preset, ACCEL_BACKEND_GOLDEN, *g, c_in, gold, &gs, NULL,
+        if (!gold || run_backend(NULL, &r->preset, ACCEL_BACKEND_GOLDEN, *g, c_in, gold, &gs, NULL,
                                  err, sizeof err)) {
             cli_error(CMD, "golden model: %s", gold ? err : "out of host memory");
             free(gold);
@@ -297,7 +298,9 @@ int cli_gemm(int argc, char **argv) {
                    .accumulate = o.accumulate,
                    .a = a,
                    .b = b};
-    if (run_backend(&o, &r.preset, o.backend, g, c_in, c, &r.stats, o.trace, err, sizeof err)) {
+    gemm_progress bar = {cli_progress, (void *)"commands"};
+    if (run_backend(isatty(2) ? &bar : NULL, &r.preset, o.backend, g, c_in, c, &r.stats, o.trace,
+                    err, sizeof err)) {
         cli_error(CMD, "%s", err);
         goto out;
     }

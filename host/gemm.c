@@ -10,11 +10,17 @@
  * [kt][nt][R][C] bf16 tiles, C as [chunk][nt][m_chunk][C] fp32 tiles. */
 typedef struct layout {
     const gemm_schedule *s;
+    const gemm_progress *progress;
     accel_dev *dev;
     uint64_t a_addr, b_addr, c_addr;
     uint64_t a_panel, b_tile, c_tile; /* bytes */
     accel_status st;
+    int64_t issued, total; /* commands */
 } layout;
+
+/* Commands run in batches of this many, so progress can be reported and the command queue
+ * stays small. The device idles between batches, which its counters do not count. */
+enum { GEMM_BATCH = 128 };
 
 static uint64_t b_tile_addr(const layout *l, int64_t kt, int64_t nt) {
     return l->b_addr + ((uint64_t)kt * (uint64_t)l->s->n_tiles + (uint64_t)nt) * l->b_tile;
@@ -57,6 +63,10 @@ static int issue_step(const gemm_step *st, void *ctx) {
         break;
     }
     l->st = accel_issue(l->dev, &c);
+    if (l->st == ACCEL_OK && ++l->issued % GEMM_BATCH == 0)
+        l->st = accel_wait(l->dev);
+    if (l->st == ACCEL_OK && l->issued % GEMM_BATCH == 0 && l->progress)
+        l->progress->fn(l->progress->ctx, l->issued, l->total);
     return l->st != ACCEL_OK;
 }
 
@@ -139,6 +149,8 @@ static int run_on_device(layout *l, const gemm_args *g, const void *a, const voi
     accel_read_counters(dev, &before);
     if (gemm_schedule_walk(l->s, issue_step, l) != 0 || accel_wait(dev) != ACCEL_OK)
         return -1;
+    if (l->progress)
+        l->progress->fn(l->progress->ctx, l->total, l->total);
     accel_read_counters(dev, &after);
     if (accel_copy_out(dev, l->c_addr, c, c_bytes))
         return -1;
@@ -153,11 +165,18 @@ static int run_on_device(layout *l, const gemm_args *g, const void *a, const voi
 }
 
 int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *err, size_t errlen) {
+    return gemm_run_reporting(dev, g, NULL, stats, err, errlen);
+}
+
+int gemm_run_reporting(accel_dev *dev, const gemm_args *g, const gemm_progress *progress,
+                       gemm_run_stats *stats, char *err, size_t errlen) {
     const accel_preset *p = accel_preset_of(dev);
     gemm_schedule s;
     if (gemm_schedule_make(p, g->m, g->k, g->n, g->accumulate, &s, err, errlen) != 0)
         return -1;
-    layout l = {.s = &s, .dev = dev};
+    gemm_cycles_closed_form(&s, &stats->formula);
+    layout l = {
+        .s = &s, .progress = progress, .dev = dev, .total = (int64_t)stats->formula.commands};
     const uint64_t R = (uint64_t)p->array_rows, C = (uint64_t)p->array_cols;
     l.a_panel = (uint64_t)s.m_chunk * R * 2;
     l.b_tile = R * C * 2;
@@ -192,10 +211,8 @@ int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *er
         accel_free(dev, l.b_addr);
         accel_free(dev, l.a_addr);
     }
-    if (rc == 0) {
+    if (rc == 0)
         unpack_c(&l, g, c);
-        gemm_cycles_closed_form(&s, &stats->formula);
-    }
     free(a);
     free(b);
     free(c);

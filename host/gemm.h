@@ -22,6 +22,12 @@ typedef struct gemm_args {
     float *c; /* M x N row-major; read when accumulate, always written */
 } gemm_args;
 
+/* Called as commands complete: done and total commands of the GEMM. */
+typedef struct gemm_progress {
+    void (*fn)(void *ctx, int64_t done, int64_t total);
+    void *ctx;
+} gemm_progress;
+
 typedef struct gemm_run_stats {
     cycle_breakdown cycles;  /* the device's counters for this GEMM */
     cycle_breakdown formula; /* the closed form (systolic_model.h) */
@@ -30,6 +36,9 @@ typedef struct gemm_run_stats {
 
 /* Runs the GEMM on dev. Returns 0, or -1 with a one-line reason in err. */
 int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *err, size_t errlen);
+/* The same, reporting progress (progress may be NULL). */
+int gemm_run_reporting(accel_dev *dev, const gemm_args *g, const gemm_progress *progress,
+                       gemm_run_stats *stats, char *err, size_t errlen);
 
 typedef struct gemm_check {
     double max_abs_err;     /* max |c - blas| */

@@ -79,6 +79,7 @@ TEST(Gemm, ManyChunksAndBlocks) {
     accel_preset tiny = load_preset("tiny"); // 64 activation rows, 128 accumulator rows
     check(tiny, {150, 9, 70, 0, 0, 1}, 99);  // 3 chunks, 18 groups in blocks of 2
     check(tiny, {65, 21, 6, 1, 1, 0}, 98);
+    check(tiny, {2000, 40, 40, 0, 0, 0}, 96); // thousands of commands: several wait batches
     accel_preset v2 = load_preset("tpu-v2");
     check(v2, {1100, 20, 40, 0, 1, 0}, 97);
 }
