@@ -16,12 +16,24 @@ enum { PEAK, CALIBRATED, MODELS };
 static const char *const MODEL_NAME[MODELS] = {"peak", "calibrated"};
 
 typedef struct outcome {
-    char label[2048];
-    double predicted_s, simulated_s, compute_s, comm_s, alpha0;
-    uint64_t bytes;
-    int verified;
-    char failure[512];
+    char label[2048]; /* the model each preset used, exactly (array_model_label) */
+    run_result r;
 } outcome;
+
+/* 1 if the plans split the array alike: the same ratio and node states at every level. */
+static int same_plan(const plan *x, const plan *y) {
+    if (x->n_levels != y->n_levels || x->n_nodes != y->n_nodes)
+        return 0;
+    for (int l = 0; l < x->n_levels; l++)
+        if (x->levels[l].alpha != y->levels[l].alpha ||
+            memcmp(x->levels[l].state, y->levels[l].state, sizeof(int) * (size_t)x->n_nodes))
+            return 0;
+    return 1;
+}
+
+static double root_alpha(const plan *p) {
+    return p->n_levels > 0 ? p->levels[0].alpha : 1.0;
+}
 
 static int run_one(const compare_args *a, const net *g, int model, outcome *out) {
     static accel_array arr;
@@ -33,24 +45,14 @@ static int run_one(const compare_args *a, const net *g, int model, outcome *out)
         return -1;
     }
     array_model_label(&arr, out->label, sizeof out->label);
-    run_result r;
-    if (run_step(g, &arr, &a->o, &r, err, sizeof err) != 0) {
+    if (run_step(g, &arr, &a->o, &out->r, err, sizeof err) != 0) {
         cli_error(CMD, "%s", err);
         return -1;
     }
-    out->predicted_s = r.predicted_step_s;
-    out->simulated_s = r.simulated_step_s;
-    out->compute_s = r.simulated_compute_s;
-    out->comm_s = r.simulated_comm_s;
-    out->bytes = r.bytes_moved;
-    out->alpha0 = r.plan.n_levels > 0 ? r.plan.levels[0].alpha : 1.0;
-    out->verified = r.verified;
-    snprintf(out->failure, sizeof out->failure, "%s", r.failure);
-    run_result_free(&r);
     return 0;
 }
 
-static int write_json(const compare_args *a, const net *g, const outcome *o) {
+static int write_json(const compare_args *a, const net *g, const outcome *o, int identical) {
     json_out j = {0};
     json_begin_object(&j, NULL);
     json_str(&j, "net", g->name);
@@ -62,19 +64,55 @@ static int write_json(const compare_args *a, const net *g, const outcome *o) {
     json_num(&j, "image_scale", a->image_scale);
     for (int m = 0; m < MODELS; m++) {
         json_begin_object(&j, MODEL_NAME[m]);
+        const run_result *r = &o[m].r;
         json_str(&j, "model", o[m].label);
-        json_num(&j, "predicted_step_s", o[m].predicted_s);
-        json_num(&j, "simulated_step_s", o[m].simulated_s);
-        json_num(&j, "simulated_compute_s", o[m].compute_s);
-        json_num(&j, "simulated_comm_s", o[m].comm_s);
-        json_int(&j, "bytes_moved", (int64_t)o[m].bytes);
-        json_num(&j, "root_alpha", o[m].alpha0);
-        json_bool(&j, "verified", o[m].verified);
+        json_num(&j, "predicted_step_s", r->predicted_step_s);
+        json_num(&j, "simulated_step_s", r->simulated_step_s);
+        json_num(&j, "simulated_compute_s", r->simulated_compute_s);
+        json_num(&j, "simulated_comm_s", r->simulated_comm_s);
+        json_int(&j, "bytes_moved", (int64_t)r->bytes_moved);
+        json_num(&j, "root_alpha", root_alpha(&r->plan));
+        json_bool(&j, "verified", r->verified);
         json_end_object(&j);
     }
-    json_num(&j, "speedup_calibrated_over_peak", o[PEAK].simulated_s / o[CALIBRATED].simulated_s);
+    json_bool(&j, "identical_plans", identical);
+    json_num(&j, "speedup_calibrated_over_peak",
+             o[PEAK].r.simulated_step_s / o[CALIBRATED].r.simulated_step_s);
     json_end_object(&j);
     return cli_write_json(CMD, &j, a->json);
+}
+
+/* Prints the table and the verdict, writes the JSON; returns the exit status. */
+static int report(const compare_args *a, const net *g, const outcome *o) {
+    printf("accpar calibrate --compare: %s (scale %g, images %g), batch %lld, %s on %s, %s "
+           "fidelity\n\n",
+           g->name, a->scale, a->image_scale, (long long)a->o.batch, strategy_name(a->o.strat),
+           a->accels, run_fidelity_name(a->o.fidelity));
+    printf("%-11s %14s %14s %14s %14s %8s  %s\n", "planned by", "predicted s", "emulated s",
+           "compute s", "comm s", "alpha0", "model used");
+    for (int m = 0; m < MODELS; m++) {
+        const run_result *r = &o[m].r;
+        printf("%-11s %14.6g %14.6g %14.6g %14.6g %8.4f  %s\n", MODEL_NAME[m], r->predicted_step_s,
+               r->simulated_step_s, r->simulated_compute_s, r->simulated_comm_s,
+               root_alpha(&r->plan), o[m].label);
+    }
+    int identical = same_plan(&o[PEAK].r.plan, &o[CALIBRATED].r.plan);
+    double ratio = o[PEAK].r.simulated_step_s / o[CALIBRATED].r.simulated_step_s;
+    if (identical)
+        printf("\nthe two models give the same plan (the same ratios and layer types at every "
+               "level), so the emulated steps are the same\n");
+    else
+        printf("\nin emulation the %s model's plan is faster: %.3fx (%+.1f%% step time for the "
+               "peak plan)\n",
+               ratio >= 1 ? "calibrated" : "peak", ratio >= 1 ? ratio : 1 / ratio,
+               100.0 * (ratio - 1));
+    int status = o[PEAK].r.verified && o[CALIBRATED].r.verified ? 0 : EXIT_CHECK_FAILED;
+    for (int m = 0; m < MODELS; m++)
+        if (!o[m].r.verified)
+            printf("verification of the %s plan FAILED: %s\n", MODEL_NAME[m], o[m].r.failure);
+    if (a->json && write_json(a, g, o, identical) != 0)
+        status = EXIT_USAGE;
+    return status;
 }
 
 int cal_compare(const compare_args *a) {
@@ -89,30 +127,14 @@ int cal_compare(const compare_args *a) {
     net_free(&raw);
     outcome o[MODELS];
     memset(o, 0, sizeof o);
+    int status = 0;
+    for (int m = 0; m < MODELS && status == 0; m++)
+        if (run_one(a, &g, m, &o[m]) != 0)
+            status = EXIT_USAGE;
+    if (status == 0)
+        status = report(a, &g, o);
     for (int m = 0; m < MODELS; m++)
-        if (run_one(a, &g, m, &o[m]) != 0) {
-            net_free(&g);
-            return EXIT_USAGE;
-        }
-    printf("accpar calibrate --compare: %s (scale %g, images %g), batch %lld, %s on %s, %s "
-           "fidelity\n\n",
-           g.name, a->scale, a->image_scale, (long long)a->o.batch, strategy_name(a->o.strat),
-           a->accels, run_fidelity_name(a->o.fidelity));
-    printf("%-11s %14s %14s %14s %14s %8s  %s\n", "planned by", "predicted s", "emulated s",
-           "compute s", "comm s", "alpha0", "model");
-    for (int m = 0; m < MODELS; m++)
-        printf("%-11s %14.6g %14.6g %14.6g %14.6g %8.4f  %s\n", MODEL_NAME[m], o[m].predicted_s,
-               o[m].simulated_s, o[m].compute_s, o[m].comm_s, o[m].alpha0, o[m].label);
-    double ratio = o[PEAK].simulated_s / o[CALIBRATED].simulated_s;
-    printf("\nin emulation the %s model's plan is faster: %.3fx (%+.1f%% step time for the "
-           "peak plan)\n",
-           ratio >= 1 ? "calibrated" : "peak", ratio >= 1 ? ratio : 1 / ratio, 100.0 * (ratio - 1));
-    int status = o[PEAK].verified && o[CALIBRATED].verified ? 0 : EXIT_CHECK_FAILED;
-    for (int m = 0; m < MODELS; m++)
-        if (!o[m].verified)
-            printf("verification of the %s plan FAILED: %s\n", MODEL_NAME[m], o[m].failure);
-    if (a->json && write_json(a, &g, o) != 0)
-        status = EXIT_USAGE;
+        run_result_free(&o[m].r);
     net_free(&g);
     return status;
 }

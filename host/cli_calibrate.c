@@ -172,63 +172,35 @@ static int peak_cycles(const accel_preset *p, const calibration *c, double *out,
     return 0;
 }
 
-static double ape(double measured, double predicted) {
-    return 100.0 * (predicted > measured ? predicted - measured : measured - predicted) / measured;
-}
-
-static void peak_error(const calibration *c, const double *peak, double *mean, double *max) {
-    int n = 0;
-    *mean = *max = 0;
-    for (int q = 0; q < c->n_gemm; q++)
-        if (c->gemm[q].role == CAL_HELDOUT) {
-            double e = ape((double)c->gemm[q].measured, peak[q]);
-            *mean += e;
-            *max = e > *max ? e : *max;
-            n++;
-        }
-    *mean = n ? *mean / n : 0;
-}
-
-static int write_csv(const char *path, const calibration *c, const double *peak) {
-    static const char *const ROLE[2] = {"fit", "heldout"};
-    size_t cap = 256 + (size_t)(c->n_gemm + c->n_xfer) * 200, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        cli_error(CMD, "--csv: out of memory");
-        return -1;
-    }
-    n += (size_t)snprintf(buf + n, cap - n,
-                          "kind,role,m,k,n,accumulate,bytes,unit,measured,predicted,"
-                          "predicted_peak,ape_percent,ape_peak_percent\n");
-    for (int q = 0; q < c->n_gemm; q++) {
-        const cal_gemm *g = &c->gemm[q];
-        double m = (double)g->measured;
-        n += (size_t)snprintf(buf + n, cap - n,
-                              "gemm,%s,%lld,%lld,%lld,%d,,cycles,%llu,%.12g,"
-                              "%.12g,%.6g,%.6g\n",
-                              ROLE[g->role], (long long)g->m, (long long)g->k, (long long)g->n,
-                              g->accumulate, (unsigned long long)g->measured, g->predicted, peak[q],
-                              ape(m, g->predicted), ape(m, peak[q]));
-    }
-    for (int q = 0; q < c->n_xfer; q++) {
-        const cal_xfer *x = &c->xfer[q];
-        n += (size_t)snprintf(buf + n, cap - n, "xfer,%s,,,,,%llu,seconds,%.12g,%.12g,,%.6g,\n",
-                              ROLE[x->role], (unsigned long long)x->bytes, x->measured_s,
-                              x->predicted_s, ape(x->measured_s, x->predicted_s));
-    }
-    char err[512];
-    int rc = write_file_atomic(path, buf, n, err, sizeof err);
-    free(buf);
-    if (rc != 0)
-        cli_error(CMD, "--csv: %s", err);
-    return rc;
-}
-
+/* What the CSV and the plot are written from. */
 typedef struct plot_ctx {
     const accel_preset *p;
     const calibration *c;
     const double *peak;
 } plot_ctx;
+
+static int write_csv_body(FILE *f, void *ctx) {
+    const plot_ctx *pc = ctx;
+    const calibration *c = pc->c;
+    static const char *const ROLE[2] = {"fit", "heldout"};
+    fprintf(f, "kind,role,m,k,n,accumulate,bytes,unit,measured,predicted,predicted_peak,"
+               "ape_percent,ape_peak_percent\n");
+    for (int q = 0; q < c->n_gemm; q++) {
+        const cal_gemm *g = &c->gemm[q];
+        double m = (double)g->measured;
+        fprintf(f, "gemm,%s,%lld,%lld,%lld,%d,,cycles,%llu,%.12g,%.12g,%.6g,%.6g\n", ROLE[g->role],
+                (long long)g->m, (long long)g->k, (long long)g->n, g->accumulate,
+                (unsigned long long)g->measured, g->predicted, pc->peak[q],
+                calibration_ape(m, g->predicted), calibration_ape(m, pc->peak[q]));
+    }
+    for (int q = 0; q < c->n_xfer; q++) {
+        const cal_xfer *x = &c->xfer[q];
+        fprintf(f, "xfer,%s,,,,,%llu,seconds,%.12g,%.12g,,%.6g,\n", ROLE[x->role],
+                (unsigned long long)x->bytes, x->measured_s, x->predicted_s,
+                calibration_ape(x->measured_s, x->predicted_s));
+    }
+    return 0;
+}
 
 static int write_plot_body(FILE *f, void *ctx) {
     const plot_ctx *pc = ctx;
@@ -267,8 +239,14 @@ static int write_plot_body(FILE *f, void *ctx) {
     return rc;
 }
 
+/* The target: held-out mean <= 1 %, max <= 3 %, for compute and for communication. */
+static int within_target(const calibration *c) {
+    return c->compute.mean_ape <= 1 && c->compute.max_ape <= 3 && c->comm.mean_ape <= 1 &&
+           c->comm.max_ape <= 3;
+}
+
 static int write_json(const char *path, const cal_args *a, const calibration *c,
-                      const double peak_err[2]) {
+                      const cal_error *peak_err) {
     json_out j = {0};
     json_begin_object(&j, NULL);
     json_str(&j, "preset", c->preset);
@@ -279,8 +257,8 @@ static int write_json(const char *path, const cal_args *a, const calibration *c,
     json_int(&j, "heldout_points", c->compute.heldout_points);
     json_num(&j, "heldout_mean_ape", c->compute.mean_ape);
     json_num(&j, "heldout_max_ape", c->compute.max_ape);
-    json_num(&j, "peak_heldout_mean_ape", peak_err[0]);
-    json_num(&j, "peak_heldout_max_ape", peak_err[1]);
+    json_num(&j, "peak_heldout_mean_ape", peak_err->mean_ape);
+    json_num(&j, "peak_heldout_max_ape", peak_err->max_ape);
     json_int(&j, "comm_fit_points", c->comm.fit_points);
     json_int(&j, "comm_heldout_points", c->comm.heldout_points);
     json_num(&j, "comm_heldout_mean_ape", c->comm.mean_ape);
@@ -296,15 +274,13 @@ static int write_json(const char *path, const cal_args *a, const calibration *c,
     json_end_array(&j);
     json_num(&j, "link_latency_ns", c->link_latency_ns);
     json_num(&j, "link_gbytes_per_s", c->link_gbytes_per_s);
-    json_bool(&j, "within_target",
-              c->compute.mean_ape <= 1 && c->compute.max_ape <= 3 && c->comm.mean_ape <= 1 &&
-                  c->comm.max_ape <= 3);
+    json_bool(&j, "within_target", within_target(c));
     json_end_object(&j);
     return cli_write_json(CMD, &j, path);
 }
 
 static void print_summary(const accel_preset *p, const calibration *c, const char *out,
-                          const double peak_err[2]) {
+                          const cal_error *peak_err) {
     printf("accpar calibrate: %s on the %s backend: %d GEMMs (%d fit, %d held out), %d "
            "transfers (%d fit, %d held out)\n\n",
            p->name, c->backend, c->n_gemm, c->compute.fit_points, c->compute.heldout_points,
@@ -319,7 +295,8 @@ static void print_summary(const accel_preset *p, const calibration *c, const cha
     printf("held-out absolute percentage error   mean        max      (target 1 %% / 3 %%)\n");
     printf("  compute, calibrated model          %-10.3g  %-10.3g\n", c->compute.mean_ape,
            c->compute.max_ape);
-    printf("  compute, peak model (contrast)     %-10.3g  %-10.3g\n", peak_err[0], peak_err[1]);
+    printf("  compute, peak model (contrast)     %-10.3g  %-10.3g\n", peak_err->mean_ape,
+           peak_err->max_ape);
     printf("  communication, calibrated          %-10.3g  %-10.3g\n", c->comm.mean_ape,
            c->comm.max_ape);
     printf("\nwrote %s\n", out);
@@ -346,7 +323,7 @@ static int calibrate(cal_args *a) {
         calibration_free(&c);
         return EXIT_USAGE;
     }
-    double *peak = malloc(sizeof *peak * (size_t)c.n_gemm), peak_err[2] = {0, 0};
+    double *peak = malloc(sizeof *peak * (size_t)c.n_gemm);
     if (!peak ||
         cal_measure_gemms(&p, a->backend, &c, isatty(2) ? progress : NULL, err, sizeof err) != 0 ||
         cal_measure_transfers(&p, &c, err, sizeof err) != 0 ||
@@ -357,7 +334,7 @@ static int calibrate(cal_args *a) {
         free(peak);
         return EXIT_USAGE;
     }
-    peak_error(&c, peak, &peak_err[0], &peak_err[1]);
+    cal_error peak_err = calibration_score_gemms(&c, peak);
     char header[1024];
     snprintf(header, sizeof header,
              "# accpar calibration of %s (format: docs/calibration.md)\n"
@@ -369,17 +346,18 @@ static int calibrate(cal_args *a) {
     if (calibration_write(a->out, &c, header, err, sizeof err) != 0) {
         cli_error(CMD, "--out: %s", err);
         status = EXIT_USAGE;
-    } else if ((a->csv && write_csv(a->csv, &c, peak) != 0) ||
-               (a->json && write_json(a->json, a, &c, peak_err) != 0)) {
+    } else if (a->csv && atomic_write(a->csv, write_csv_body, &pc, err, sizeof err) != 0) {
+        cli_error(CMD, "--csv: %s", err);
+        status = EXIT_USAGE;
+    } else if (a->json && write_json(a->json, a, &c, &peak_err) != 0) {
         status = EXIT_USAGE;
     } else if (a->plot && atomic_write(a->plot, write_plot_body, &pc, err, sizeof err) != 0) {
         cli_error(CMD, "--plot: %s", err);
         status = EXIT_USAGE;
     }
     if (status == 0) {
-        print_summary(&p, &c, a->out, peak_err);
-        if (!(c.compute.mean_ape <= 1 && c.compute.max_ape <= 3 && c.comm.mean_ape <= 1 &&
-              c.comm.max_ape <= 3)) {
+        print_summary(&p, &c, a->out, &peak_err);
+        if (!within_target(&c)) {
             printf("held-out error above target (mean 1 %%, max 3 %%)\n");
             status = EXIT_CHECK_FAILED;
         }

@@ -1,6 +1,6 @@
 /* accpar reproduce: the AccPar paper's experiment on a TPU-v2 + TPU-v3 array (docs/reproduce.md).
  */
-#include "accel_array.h"
+#include "array_model.h"
 #include "cli.h"
 #include "atomic_file.h"
 #include "bar_chart.h"
@@ -16,7 +16,8 @@ static const char usage[] =
     "usage: accpar reproduce [--csv PATH] [--plot PATH.svg] [--json PATH]\n"
     "  Plans AlexNet, VGG-11/13/16/19 and ResNet-18/34/50 (batch 512) on\n"
     "  64 tpu-v2-full + 64 tpu-v3-full devices with dp, owt, hypar and accpar, and prints\n"
-    "  each strategy's speedup over data parallelism beside the paper's averages.\n"
+    "  each strategy's speedup over data parallelism beside the paper's averages, and the\n"
+    "  compute model it planned with (each preset's calibration file if it has one, else exact).\n"
     "  --csv   per-network rows;  --plot  SVG bar chart;  --json  rows and averages\n";
 
 enum { NETS = 8, SHOWN = 3 }; /* owt, hypar, accpar */
@@ -30,13 +31,16 @@ typedef struct {
     double speedup[NETS][SHOWN];
     double dp_step[NETS];
     double average[SHOWN];
+    char model[1024]; /* the compute model the plans used (array_model_label) */
 } results;
 
 static int run(results *r, char *err, size_t errlen) {
     static const strategy list[SHOWN] = {STRATEGY_OWT, STRATEGY_HYPAR, STRATEGY_ACCPAR};
     static accel_array arr;
-    if (accel_array_parse(accels, &arr, err, errlen) != 0)
+    if (accel_array_parse(accels, &arr, err, errlen) != 0 ||
+        array_model_select(&arr, NULL, NULL, err, errlen) != 0)
         return -1;
+    array_model_label(&arr, r->model, sizeof r->model);
     for (int k = 0; k < NETS; k++) {
         net g;
         plan p[SHOWN + 1]; /* the shown strategies, then dp */
@@ -70,7 +74,9 @@ static int write_json(FILE *f, void *ctx) {
     const results *r = ctx;
     fprintf(f, "{\"accels\": ");
     json_put_string(f, accels);
-    fprintf(f, ", \"batch\": 512, \"rows\": [");
+    fprintf(f, ", \"batch\": 512, \"model\": ");
+    json_put_string(f, r->model);
+    fprintf(f, ", \"rows\": [");
     for (int k = 0; k < NETS; k++) {
         fprintf(f, "%s{\"network\": ", k ? ", " : "");
         json_put_string(f, nets[k]);
@@ -128,6 +134,7 @@ int cli_reproduce(int argc, char **argv) {
                r.speedup[k][2]);
     printf("%-10s %7.2fx %7.2fx %7.2fx\n%-10s %7.2fx %7.2fx %7.2fx\n", "average", r.average[0],
            r.average[1], r.average[2], "paper", paper[0], paper[1], paper[2]);
+    printf("compute model: %s\n", r.model);
     int (*writers[3])(FILE *, void *) = {write_csv, write_plot, write_json};
     for (int k = 0; k < 3; k++) {
         if (out[k] && atomic_write(out[k], writers[k], &r, err, sizeof err) != 0) {

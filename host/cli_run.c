@@ -1,8 +1,10 @@
 /* accpar run: one partitioned training step on an emulated heterogeneous array, verified
  * (docs/runtime.md). */
 #include "array_model.h"
+#include "atomic_file.h"
 #include "cli.h"
 #include "net_find.h"
+#include "plan_report.h"
 #include "report.h"
 #include "run.h"
 #include "run_scale.h"
@@ -15,7 +17,6 @@
 #include <unistd.h>
 
 static const char *const CMD = "run";
-static const char *const STATE[2][3] = {{"I", "II", "III"}, {"B", "C", "R"}};
 
 typedef struct run_args {
     const char *net, *accels, *json, *trace, *model, *calibration;
@@ -33,8 +34,10 @@ static void help(void) {
            "Emulates one training step of a network partitioned by the planner over an array of\n"
            "emulated accelerators: every layer's forward, backward and gradient GEMMs split per\n"
            "the plan, reductions and layout conversions moved between device memories over the\n"
-           "platform's links. Verifies results against OpenBLAS, bytes and cycles against the\n"
-           "planner. With no options: tiny-cnn, batch 32, on 2xtpu-v2,2xtpu-v3 in RTL fidelity.\n\n"
+           "platform's links. Verifies results against OpenBLAS, converted pieces against their\n"
+           "tensors, bytes against the planner, each device's cycles against the closed-form\n"
+           "contract (rtl, replay), and reports the planner's model against the counters.\n"
+           "With no options: tiny-cnn, batch 32, on 2xtpu-v2,2xtpu-v3 in RTL fidelity.\n\n"
            "  --net NAME|FILE     network (models/networks/NAME.net or a .net path) [tiny-cnn]\n"
            "  --accels SPEC       array, COUNTxPRESET[,...] [2xtpu-v2,2xtpu-v3]\n"
            "  --batch N           samples per step, 1..65536 [32]\n"
@@ -48,9 +51,11 @@ static void help(void) {
            "  --trace DIR         timeline.csv of the platform (and waveforms under rtl)\n"
            "  --compute-model M   the planner's model: calibrated (each preset's default\n"
            "                      calibration file if present, else exact), exact or peak\n"
-           "                      [calibrated]; the cycle check always uses the exact contract\n"
+           "                      [calibrated]; the cycle check always uses the exact contract,\n"
+           "                      the report shows this model's per-device residual\n"
            "  --calibration F,..  calibration files instead of the presets' defaults\n\n"
-           "Exit status: 0 verified, 1 a check failed, 2 bad usage or input.\n");
+           "Exit status: 0 verified, 1 a check failed or the run failed (e.g. out of device\n"
+           "memory), 2 bad usage or input.\n");
 }
 
 /* Returns 0 to run, 1 after --help, -1 on a usage error (already reported). */
@@ -121,27 +126,26 @@ static int parse(int argc, char **argv, run_args *a) {
     return 0;
 }
 
-static void progress(void *ctx, int64_t done, int64_t total) {
-    (void)ctx;
-    int width = 40, fill = (int)(width * done / (total > 0 ? total : 1));
-    fprintf(stderr, "\r  [%.*s%*s] %lld/%lld GEMMs", fill,
-            "########################################", width - fill, "", (long long)done,
-            (long long)total);
-    if (done == total)
-        fputc('\n', stderr);
-}
-
 static double pct(double part, double whole) {
     return whole > 0 ? 100.0 * part / whole : 0.0;
 }
 
-static void print_report(const run_args *a, const net *g, const accel_array *arr,
-                         const run_result *r) {
+/* The selected model's error on a device's cycles: (counted - modelled) / modelled. */
+static double model_residual(const run_result *r, int d) {
+    return r->device_model_cycles[d] > 0
+               ? ((double)r->device_cycles[d] - r->device_model_cycles[d]) /
+                     r->device_model_cycles[d]
+               : NAN;
+}
+
+/* What the cycle check means at this fidelity: the golden backend's cycles are the contract. */
+static const char *cycles_check(const run_args *a) {
+    return a->o.fidelity == RUN_FIDELITY_GOLDEN ? "contract (golden)" : "counters = contract";
+}
+
+static void print_layers(const net *g, const run_result *r) {
     const plan *p = &r->plan;
-    printf("accpar run: %s (scale %g, images %g), batch %lld, %s on %s, %s fidelity\n\n", g->name,
-           a->scale, a->image_scale, (long long)p->batch, strategy_name(p->strat), a->accels,
-           run_fidelity_name(a->o.fidelity));
-    printf("%-12s %-10s %14s %14s %12s %12s  %s\n", "layer", "states", "max cycles", "predicted",
+    printf("%-12s %-10s %14s %14s %12s %12s  %s\n", "layer", "states", "max cycles", "contract",
            "bytes", "predicted", "OpenBLAS (worst err/bound F E dW)");
     for (int v = 0; v < g->n; v++) {
         const net_node *nd = &g->nodes[v];
@@ -151,19 +155,19 @@ static void print_report(const run_args *a, const net *g, const accel_array *arr
         size_t used = 0;
         for (int h = 0; h < p->n_levels && used < sizeof states; h++)
             used += (size_t)snprintf(states + used, sizeof states - used, "%s%s", h ? "," : "",
-                                     STATE[nd->kind == NODE_ADD][p->levels[h].state[v]]);
-        uint64_t cyc = 0, pred = 0, bytes = 0, pbytes = 0;
+                                     plan_state_name(nd->kind, p->levels[h].state[v]));
+        uint64_t cyc = 0, contract = 0, bytes = 0, pbytes = 0;
         for (int d = 0; d < r->n_devices; d++) {
             cyc = r->layers[v].cycles[d] > cyc ? r->layers[v].cycles[d] : cyc;
-            pred =
-                r->layers[v].predicted_cycles[d] > pred ? r->layers[v].predicted_cycles[d] : pred;
+            contract = r->layers[v].contract_cycles[d] > contract ? r->layers[v].contract_cycles[d]
+                                                                  : contract;
         }
         for (int h = 0; h < p->n_levels; h++) {
             bytes += r->layers[v].bytes[h];
             pbytes += r->layers[v].predicted_bytes[h];
         }
         printf("%-12s %-10s %14llu %14llu %12llu %12llu ", nd->name, states,
-               (unsigned long long)cyc, (unsigned long long)pred, (unsigned long long)bytes,
+               (unsigned long long)cyc, (unsigned long long)contract, (unsigned long long)bytes,
                (unsigned long long)pbytes);
         for (int ph = 0; ph < RUN_PHASES; ph++) {
             if (r->layers[v].checked[ph])
@@ -173,23 +177,39 @@ static void print_report(const run_args *a, const net *g, const accel_array *arr
         }
         printf("\n");
     }
-    printf("\n%-7s %-10s %14s %14s %8s\n", "device", "preset", "cycles", "predicted", "busy");
+}
+
+static void print_report(const run_args *a, const net *g, const accel_array *arr,
+                         const run_result *r) {
+    const plan *p = &r->plan;
+    printf("accpar run: %s (scale %g, images %g), batch %lld, %s on %s, %s fidelity\n\n", g->name,
+           a->scale, a->image_scale, (long long)p->batch, strategy_name(p->strat), a->accels,
+           run_fidelity_name(a->o.fidelity));
+    print_layers(g, r);
+    printf("\ncompute model of the plan and prediction: %s\n", p->model);
+    printf("%-7s %-10s %14s %14s %14s %9s %8s\n", "device", "preset", "cycles", "contract", "model",
+           "residual", "busy");
     for (int d = 0; d < r->n_devices; d++)
-        printf("%-7d %-10s %14llu %14llu %7.1f%%\n", d, arr->kinds[arr->kind_of[d]].name,
-               (unsigned long long)r->device_cycles[d],
-               (unsigned long long)r->device_predicted_cycles[d],
-               pct(r->device_compute_s[d], r->simulated_step_s));
+        printf("%-7d %-10s %14llu %14llu %14.0f %+8.2f%% %7.1f%%\n", d,
+               arr->kinds[arr->kind_of[d]].name, (unsigned long long)r->device_cycles[d],
+               (unsigned long long)r->device_contract_cycles[d], r->device_model_cycles[d],
+               100.0 * model_residual(r, d), pct(r->device_compute_s[d], r->simulated_step_s));
     printf("\nstep time: simulated %.6g s (compute %.6g s, communication %.6g s), predicted "
            "%.6g s, residual %+.2f%%\n",
            r->simulated_step_s, r->simulated_compute_s, r->simulated_comm_s, r->predicted_step_s,
            pct(r->simulated_step_s - r->predicted_step_s, r->predicted_step_s));
-    printf("compute model of the plan and prediction: %s\n", p->model);
-    printf("bytes between devices: %llu in %llu transfers, predicted %llu; host DMA %llu\n",
+    printf("bytes between devices: %llu delivered in %llu transfers (links carried %llu), "
+           "predicted %llu; host DMA %llu\n",
            (unsigned long long)r->bytes_moved, (unsigned long long)r->transfers,
-           (unsigned long long)r->predicted_bytes, (unsigned long long)r->host_bytes);
-    printf("verification: %s%s%s\n",
-           r->verified ? "passed" : "FAILED: ", r->verified ? "" : r->failure,
-           r->verified ? " (OpenBLAS bound, bytes per layer and level, cycles per device)" : "");
+           (unsigned long long)r->link_bytes, (unsigned long long)r->predicted_bytes,
+           (unsigned long long)r->host_bytes);
+    if (r->verified)
+        printf("verification: passed (OpenBLAS bound on F, E, dW; converted pieces element by "
+               "element; reductions bit-identical in both groups; bytes per layer, level and "
+               "group; cycles: %s)\n",
+               cycles_check(a));
+    else
+        printf("verification: FAILED: %s\n", r->failure);
 }
 
 static int write_json(const run_args *a, const net *g, const accel_array *arr,
@@ -207,11 +227,13 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     json_int(&j, "seed", a->seed);
     json_bool(&j, "verified", r->verified);
     json_str(&j, "failure", r->failure);
+    json_str(&j, "cycles_check", cycles_check(a));
     json_num(&j, "simulated_step_s", r->simulated_step_s);
     json_num(&j, "predicted_step_s", r->predicted_step_s);
     json_num(&j, "simulated_compute_s", r->simulated_compute_s);
     json_num(&j, "simulated_comm_s", r->simulated_comm_s);
     json_int(&j, "bytes_moved", (int64_t)r->bytes_moved);
+    json_int(&j, "link_bytes", (int64_t)r->link_bytes);
     json_int(&j, "predicted_bytes", (int64_t)r->predicted_bytes);
     json_int(&j, "host_bytes", (int64_t)r->host_bytes);
     json_int(&j, "transfers", (int64_t)r->transfers);
@@ -221,7 +243,9 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
         json_int(&j, "index", d);
         json_str(&j, "preset", arr->kinds[arr->kind_of[d]].name);
         json_int(&j, "cycles", (int64_t)r->device_cycles[d]);
-        json_int(&j, "predicted_cycles", (int64_t)r->device_predicted_cycles[d]);
+        json_int(&j, "contract_cycles", (int64_t)r->device_contract_cycles[d]);
+        json_num(&j, "model_cycles", r->device_model_cycles[d]);
+        json_num(&j, "model_residual", model_residual(r, d));
         json_num(&j, "busy",
                  r->simulated_step_s > 0 ? r->device_compute_s[d] / r->simulated_step_s : 0);
         json_end_object(&j);
@@ -261,6 +285,28 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     return cli_write_json(CMD, &j, a->json);
 }
 
+/* The output paths, checked before the run so that a bad one fails fast. */
+static int check_outputs(const run_args *a) {
+    char err[1200], path[1100];
+    struct stat st;
+    if (a->trace) {
+        if (stat(a->trace, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            cli_error(CMD, "--trace: '%s' is not a folder", a->trace);
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s/timeline.csv", a->trace);
+        if (atomic_write_check(path, err, sizeof err) != 0) {
+            cli_error(CMD, "--trace: %s", err);
+            return -1;
+        }
+    }
+    if (a->json && atomic_write_check(a->json, err, sizeof err) != 0) {
+        cli_error(CMD, "--json: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_run(int argc, char **argv) {
     run_args a;
     int pr = parse(argc, argv, &a);
@@ -278,20 +324,20 @@ int cli_run(int argc, char **argv) {
         return EXIT_USAGE;
     }
     net_free(&raw);
-    struct stat st;
-    if (a.trace && (stat(a.trace, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        cli_error(CMD, "--trace: '%s' is not a folder", a.trace);
+    if (check_outputs(&a) != 0) {
         net_free(&g);
         return EXIT_USAGE;
     }
-    if (isatty(2))
-        a.o.progress = progress;
+    if (isatty(2)) {
+        a.o.progress = cli_progress;
+        a.o.progress_ctx = "GEMMs";
+    }
     run_result r;
     int rc = run_step(&g, &arr, &a.o, &r, err, sizeof err);
     if (rc != 0) {
         cli_error(CMD, "%s", err);
         net_free(&g);
-        return EXIT_USAGE;
+        return rc == RUN_FAILED ? EXIT_CHECK_FAILED : EXIT_USAGE;
     }
     print_report(&a, &g, &arr, &r);
     int status = r.verified ? 0 : EXIT_CHECK_FAILED;

@@ -44,6 +44,7 @@ typedef struct gemm_check {
     double max_abs_err;     /* max |c - blas| */
     double max_bound_ratio; /* max |c - blas| / bound; <= 1 passes */
     int64_t worst_index;    /* row-major index of the largest ratio */
+    int64_t first_bad;      /* row-major index of the element the message names, or -1 */
     int passed;
     char message[256]; /* the first element out of bound, or empty */
 } gemm_check;

@@ -57,6 +57,7 @@ void gemm_check_values(const float *c, const float *ref, const double *mag, int6
     double gamma = gamma_n(terms);
     memset(out, 0, sizeof *out);
     out->passed = 1;
+    out->first_bad = -1;
     for (size_t i = 0; i < nc; i++) {
         double diff, ratio, bound = 2.0 * gamma * mag[i];
         if (!isfinite(c[i]) || !isfinite(ref[i])) {
@@ -74,6 +75,7 @@ void gemm_check_values(const float *c, const float *ref, const double *mag, int6
         }
         if (ratio > 1.0 && out->passed) {
             out->passed = 0;
+            out->first_bad = (int64_t)i;
             snprintf(out->message, sizeof out->message,
                      "C[%lld][%lld] = %.9g, OpenBLAS %.9g: |diff| %.3g exceeds bound %.3g",
                      (long long)(i / N), (long long)(i % N), (double)c[i], (double)ref[i], diff,

@@ -15,7 +15,8 @@ extern "C" {
 
 typedef struct platform platform;
 
-/* A platform of n devices whose clocks run at clock_mhz[d]. Simulated time starts at 0. */
+/* A platform of n devices whose clocks run at clock_mhz[d]. Simulated time starts at 0. The
+ * platforms of a process share its one SystemC kernel and clock: use one at a time. */
 int platform_open(int n, const double *clock_mhz, platform **out, char *err, size_t errlen);
 void platform_close(platform *p);
 

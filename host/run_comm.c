@@ -7,6 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t run_recv_slot(const run_ctx *c, int node, int level, int pair, int g) {
+    size_t L = (size_t)c->r->n_levels, D = (size_t)c->r->n_devices;
+    return ((((size_t)node * L + (size_t)level) * D + (size_t)pair) * 2) + (size_t)g;
+}
+
+void run_group_name(const run_ctx *c, int level, int pair, int g, char *out, size_t len) {
+    const plan_pair *pp = &c->r->plan.levels[level].pairs[pair];
+    device_group grp = g == 0 ? pp->i : pp->j;
+    snprintf(out, len, "%s (devices %d..%d)", g == 0 ? "i" : "j", grp.first,
+             grp.first + grp.count - 1);
+}
+
 /* The wire format: bf16 or fp32 little-endian words. */
 static void encode(const float *x, int64_t n, int elem_bytes, uint8_t *out) {
     for (int64_t i = 0; i < n; i++) {
@@ -38,8 +50,10 @@ typedef struct placed {
     uint8_t *wire;
 } placed;
 
-static int fail_dev(run_ctx *c, int d) {
-    snprintf(c->err, c->errlen, "device %d: %s", d, accel_last_error(c->dev[d]));
+static int fail_dev(run_ctx *c, const run_xfer *x, int d) {
+    snprintf(c->err, c->errlen, "layer %s, level %d, %s: device %d (%s): %s",
+             c->g->nodes[x->node].name, x->level, x->what, d, c->a->kinds[c->a->kind_of[d]].name,
+             accel_last_error(c->dev[d]));
     return -1;
 }
 
@@ -51,19 +65,19 @@ static int place(run_ctx *c, const run_xfer *x, placed *pl) {
     pl->bytes = (uint64_t)x->n * (uint64_t)x->elem_bytes;
     pl->wire = malloc(pl->bytes);
     if (!pl->wire) {
-        snprintf(c->err, c->errlen, "out of host memory for a %llu-byte transfer",
-                 (unsigned long long)pl->bytes);
+        snprintf(c->err, c->errlen, "layer %s: out of host memory for a %llu-byte transfer",
+                 c->g->nodes[x->node].name, (unsigned long long)pl->bytes);
         return -1;
     }
     encode(x->data, x->n, x->elem_bytes, pl->wire);
     if (accel_alloc(c->dev[pl->src], pl->bytes, &pl->src_addr) != ACCEL_OK || !(pl->on_src = 1) ||
         accel_copy_in(c->dev[pl->src], pl->src_addr, pl->wire, pl->bytes) != ACCEL_OK)
-        return fail_dev(c, pl->src);
+        return fail_dev(c, x, pl->src);
     c->r->host_bytes += pl->bytes;
     memset(pl->wire, 0xFF, pl->bytes); /* NaN in both formats: what a dropped transfer leaves */
     if (accel_alloc(c->dev[pl->dst], pl->bytes, &pl->dst_addr) != ACCEL_OK || !(pl->on_dst = 1) ||
         accel_copy_in(c->dev[pl->dst], pl->dst_addr, pl->wire, pl->bytes) != ACCEL_OK)
-        return fail_dev(c, pl->dst);
+        return fail_dev(c, x, pl->dst);
     return 0;
 }
 
@@ -71,11 +85,12 @@ static int place(run_ctx *c, const run_xfer *x, placed *pl) {
 static int deliver(run_ctx *c, run_xfer *x, placed *pl) {
     int drop =
         c->o->fault.kind == RUN_FAULT_DROP_TRANSFER && c->o->fault.transfer == c->transfer_seq;
-    if (!drop && (accel_copy_out(c->dev[pl->src], pl->src_addr, pl->wire, pl->bytes) != ACCEL_OK ||
-                  accel_copy_in(c->dev[pl->dst], pl->dst_addr, pl->wire, pl->bytes) != ACCEL_OK))
-        return fail_dev(c, pl->src);
+    if (!drop && accel_copy_out(c->dev[pl->src], pl->src_addr, pl->wire, pl->bytes) != ACCEL_OK)
+        return fail_dev(c, x, pl->src);
+    if (!drop && accel_copy_in(c->dev[pl->dst], pl->dst_addr, pl->wire, pl->bytes) != ACCEL_OK)
+        return fail_dev(c, x, pl->dst);
     if (accel_copy_out(c->dev[pl->dst], pl->dst_addr, pl->wire, pl->bytes) != ACCEL_OK)
-        return fail_dev(c, pl->dst);
+        return fail_dev(c, x, pl->dst);
     c->r->host_bytes += pl->bytes;
     decode(pl->wire, x->n, x->elem_bytes, x->received);
     for (int64_t k = 0; k < x->n; k++) {
@@ -98,7 +113,8 @@ int run_comm_batch(run_ctx *c, run_xfer *x, int n) {
     platform_xfer *px = calloc((size_t)n + 1, sizeof *px);
     int rc = pl && px ? 0 : -1;
     if (rc != 0)
-        snprintf(c->err, c->errlen, "out of host memory for %d transfers", n);
+        snprintf(c->err, c->errlen, "layer %s: out of host memory for %d transfers",
+                 c->g->nodes[c->node].name, n);
     uint64_t total = 0;
     for (int k = 0; k < n && rc == 0; k++) {
         rc = place(c, &x[k], &pl[k]);
@@ -111,14 +127,6 @@ int run_comm_batch(run_ctx *c, run_xfer *x, int n) {
         rc = platform_transfer(c->pf, px, n, c->err, c->errlen);
     for (int k = 0; k < n && rc == 0; k++) {
         rc = deliver(c, &x[k], &pl[k]);
-        const run_xfer *t = &x[k];
-        c->r->layers[t->node].bytes[t->level] += pl[k].bytes;
-        c->recv[(((size_t)t->node * (size_t)c->r->n_levels + (size_t)t->level) *
-                     (size_t)c->r->n_devices +
-                 (size_t)t->pair) *
-                    2 +
-                (size_t)t->to_group] += pl[k].bytes;
-        c->r->bytes_moved += pl[k].bytes;
         c->r->transfers++;
         c->transfer_seq++;
     }
@@ -136,4 +144,11 @@ int run_comm_batch(run_ctx *c, run_xfer *x, int n) {
     free(pl);
     free(px);
     return rc;
+}
+
+void run_delivered(run_ctx *c, const run_xfer *x, int64_t elems) {
+    uint64_t bytes = (uint64_t)elems * (uint64_t)x->elem_bytes;
+    c->recv[run_recv_slot(c, x->node, x->level, x->pair, x->to_group)] += bytes;
+    c->r->layers[x->node].bytes[x->level] += bytes;
+    c->r->bytes_moved += bytes;
 }

@@ -39,7 +39,6 @@ static run_box split_box(const net_node *nd, int state, double alpha, int part, 
 }
 
 int run_geom_make(const net *g, const plan *p, run_geom *out) {
-    out->g = g;
     out->p = p;
     out->depths = p->n_levels + 1;
     out->box = malloc(sizeof *out->box * (size_t)g->n * (size_t)p->n_devices * (size_t)out->depths);
@@ -94,8 +93,8 @@ void run_block_copy(const run_block *dst, float *d, const run_block *src, const 
         }
 }
 
-int64_t run_block_missing(const run_block *want, const run_block *have, const float *want_data,
-                          float *out) {
+int64_t run_block_missing(const run_block *want, const run_block *have, const run_block *at,
+                          float *data, float *packed, int unpack) {
     int64_t n = 0;
     for (int64_t x = want->x.lo; x < want->x.hi; x++) {
         int x_in = x >= have->x.lo && x < have->x.hi;
@@ -103,12 +102,16 @@ int64_t run_block_missing(const run_block *want, const run_block *have, const fl
             for (int64_t y = want->y.lo; y < want->y.hi; y++) {
                 if (x_in && y >= have->y.lo && y < have->y.hi)
                     continue;
-                const float *src =
-                    want_data +
-                    (((x - want->x.lo) * want->mx + xm) * run_len(want->y) + (y - want->y.lo)) *
-                        want->my;
-                if (out)
-                    memcpy(out + n, src, sizeof(float) * (size_t)want->my);
+                if (packed) {
+                    float *d =
+                        data +
+                        (((x - at->x.lo) * at->mx + xm) * run_len(at->y) + (y - at->y.lo)) * at->my;
+                    size_t size = sizeof(float) * (size_t)want->my;
+                    if (unpack)
+                        memcpy(d, packed + n, size);
+                    else
+                        memcpy(packed + n, d, size);
+                }
                 n += want->my;
             }
     }

@@ -19,7 +19,6 @@ typedef struct run_box {
 } run_box;
 
 typedef struct run_geom {
-    const net *g;
     const plan *p;
     int depths;   /* n_levels + 1 */
     run_box *box; /* [(node * n_devices + device) * depths + depth] */
@@ -53,9 +52,11 @@ static inline int64_t run_block_elems(const run_block *k) {
 /* Copies the elements of src that lie in dst (the blocks share mx, my). */
 void run_block_copy(const run_block *dst, float *d, const run_block *src, const float *s);
 
-/* Elements of `want` outside `have` (both within one tensor), packed in want's order into out
- * (may be NULL to count). Returns the count. */
-int64_t run_block_missing(const run_block *want, const run_block *have, const float *want_data,
-                          float *out);
+/* The elements of `want` outside `have` (blocks of one tensor, sharing mx, my), in want's order,
+ * moved between a packed buffer and `data`, a block `at` of the same tensor holding them all:
+ * pack (unpack = 0) copies data -> packed, unpack (1) packed -> data. packed NULL: count only.
+ * Returns the count. */
+int64_t run_block_missing(const run_block *want, const run_block *have, const run_block *at,
+                          float *data, float *packed, int unpack);
 
 #endif

@@ -54,8 +54,3 @@ void run_col2im(const net_node *nd, int64_t nb, int64_t nci, const double *in, d
     memset(out, 0, sizeof *out * (size_t)(nb * nci * nd->hin * nd->win));
     RUN_IM2COL_WALK(nd, nb, nci, if (src_ >= 0) out[src_] += in[at_]);
 }
-
-void run_col2im_f(const net_node *nd, int64_t nb, int64_t nci, const float *in, float *out) {
-    memset(out, 0, sizeof *out * (size_t)(nb * nci * nd->hin * nd->win));
-    RUN_IM2COL_WALK(nd, nb, nci, if (src_ >= 0) out[src_] += in[at_]);
-}

@@ -24,8 +24,8 @@ void run_gen_block(uint64_t seed, int node, int kind, int64_t y_full, const run_
  * [nb*hout*wout][nci*k*k] (columns channel-major, then kernel row, then kernel column). */
 void run_im2col(const net_node *nd, int64_t nb, int64_t nci, const float *in, float *out);
 
-/* The adjoint: sums [nb*hout*wout][nci*k*k] back into [nb][nci][hin*win] (zeroed first). */
+/* The adjoint: sums [nb*hout*wout][nci*k*k] back into [nb][nci][hin*win] (zeroed first), in
+ * double (the devices' E and the OpenBLAS reference and bound all pass through it). */
 void run_col2im(const net_node *nd, int64_t nb, int64_t nci, const double *in, double *out);
-void run_col2im_f(const net_node *nd, int64_t nb, int64_t nci, const float *in, float *out);
 
 #endif

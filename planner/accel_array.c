@@ -4,6 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* preset_find, naming the flag when a preset given by name (no '/', not ending in .acc) has no
+ * file under the models folder. */
+static int find_preset(const char *name, accel_preset *p, char *err, size_t errlen) {
+    char why[1100], path[1100];
+    if (preset_find(name, p, why, sizeof why) == 0)
+        return 0;
+    size_t n = strlen(name);
+    int by_name = !strchr(name, '/') && !(n > 4 && strcmp(name + n - 4, ".acc") == 0);
+    snprintf(path, sizeof path, "%s/accelerators/%s.acc", preset_models_dir(), name);
+    FILE *f = by_name ? fopen(path, "r") : NULL;
+    if (by_name && !f)
+        snprintf(err, errlen, "--accels: unknown preset '%s' (%s)", name, why);
+    else
+        snprintf(err, errlen, "%s", why);
+    if (f)
+        fclose(f);
+    return -1;
+}
+
 static int parse_item(char *item, accel_array *a, char *err, size_t errlen) {
     char *x = strchr(item, 'x');
     char *end;
@@ -22,7 +41,7 @@ static int parse_item(char *item, accel_array *a, char *err, size_t errlen) {
         return -1;
     }
     accel_preset *p = &a->kinds[a->n_kinds];
-    if (preset_find(x + 1, p, err, errlen) != 0)
+    if (find_preset(x + 1, p, err, errlen) != 0)
         return -1;
     device_model_exact(p, &a->models[a->n_kinds]);
     for (long d = 0; d < count; d++)

@@ -26,7 +26,8 @@ typedef struct device_group {
 } device_group;
 
 /* Parses "COUNTxNAME[,COUNTxNAME...]" (NAME as for preset_find). Errors: -1 with
- * "--accels: field 'ITEM': why" or the preset file's own file:line message. */
+ * "--accels: field 'ITEM': why", "--accels: unknown preset 'NAME' (PATH: cannot open: why)" for a
+ * name without a file, or the preset file's own file:line message. */
 int accel_array_parse(const char *spec, accel_array *out, char *err, size_t errlen);
 
 /* Bisection rule: a group of several kinds splits into its first kind (i) and the rest (j);

@@ -3,19 +3,35 @@
 #include <errno.h>
 #include <string.h>
 
+/* Creates PATH.tmp (its name in tmp), or NULL with a message. */
+static FILE *open_temp(const char *path, char *tmp, size_t len, char *err, size_t errlen) {
+    if (strlen(path) > 1024) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return NULL;
+    }
+    snprintf(tmp, len, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+    return f;
+}
+
+int atomic_write_check(const char *path, char *err, size_t errlen) {
+    char tmp[1100];
+    FILE *f = open_temp(path, tmp, sizeof tmp, err, errlen);
+    if (!f)
+        return -1;
+    fclose(f);
+    remove(tmp);
+    return 0;
+}
+
 int atomic_write(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, char *err,
                  size_t errlen) {
     char tmp[1100];
-    if (strlen(path) > 1024) {
-        snprintf(err, errlen, "%s: path too long", path);
+    FILE *f = open_temp(path, tmp, sizeof tmp, err, errlen);
+    if (!f)
         return -1;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-        return -1;
-    }
     int rc = write(f, ctx);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad || rc != 0) {

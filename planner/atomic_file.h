@@ -14,6 +14,10 @@ extern "C" {
 int atomic_write(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, char *err,
                  size_t errlen);
 
+/* Checks early that atomic_write(path) can create its temporary: creates and removes it.
+ * Returns 0, or -1 with "PATH.tmp: cannot create: why". */
+int atomic_write_check(const char *path, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -30,15 +30,18 @@ int bar_chart_svg(FILE *f, const bar_chart *c) {
                     "fill=\"%s\"/>\n",
                     x0 + s * bar_w, TOP + plot_h - h, bar_w, h, svg_colour(s));
         }
-        fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-                x0 + 0.4 * group_w, H - BOTTOM + 16, c->row_names[r]);
+        fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", x0 + 0.4 * group_w,
+                H - BOTTOM + 16);
+        svg_text(f, c->row_names[r]);
+        fprintf(f, "</text>\n");
     }
     for (int s = 0; s < c->series; s++) {
         fprintf(f,
                 "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-                "<text x=\"%d\" y=\"%d\">%s</text>\n",
-                LEFT + 150 * s, H - 24, svg_colour(s), LEFT + 150 * s + 14, H - 15,
-                c->series_names[s]);
+                "<text x=\"%d\" y=\"%d\">",
+                LEFT + 150 * s, H - 24, svg_colour(s), LEFT + 150 * s + 14, H - 15);
+        svg_text(f, c->series_names[s]);
+        fprintf(f, "</text>\n");
         if (c->reference) {
             double y = TOP + plot_h * (1 - c->reference[s] / top);
             fprintf(f,

@@ -16,6 +16,11 @@ extern "C" {
 
 enum { CAL_FORMAT = 1, CAL_MAX_POINTS = 100000 };
 
+/* A feature weight is finite and in [0, CAL_THETA_MAX] cycles per unit; the link figures keep to a
+ * preset's range (PRESET_LINK_*). The loader rejects values outside, and the fit fails rather than
+ * produce one. */
+#define CAL_THETA_MAX 1e6
+
 typedef enum { CAL_FIT, CAL_HELDOUT } cal_role;
 
 /* One GEMM measured on a device. */
@@ -60,8 +65,19 @@ void calibration_free(calibration *c);
  * link latency and bandwidth to the CAL_FIT transfers (one link of `links` of the preset
  * between two devices, so the cut carries links x the per-link bandwidth), by least squares;
  * fills every point's prediction and the held-out errors. Returns 0, or -1 with a one-line
- * reason (too few points, rank deficiency naming the feature). */
+ * reason (too few points, rank deficiency naming the feature, a fitted weight or link figure
+ * outside the file's bounds). A fitted latency below zero by less than 1e-9 of the shortest fit
+ * transfer is rounding and becomes 0; further below zero it is an error. */
 int calibration_fit(calibration *c, const accel_preset *p, char *err, size_t errlen);
+
+/* Absolute percentage error, 100 |predicted - measured| / |measured|. A zero measurement gives 0
+ * if the prediction is 0 too, else infinity. */
+double calibration_ape(double measured, double predicted);
+
+/* The errors of the GEMM points under `predicted` (one per point; NULL: each point's own
+ * prediction): fit and held-out counts, held-out mean and max APE (NAN without held-out
+ * points). */
+cal_error calibration_score_gemms(const calibration *c, const double *predicted);
 
 /* The held-out errors (compute, comm) from the points' measured and predicted values. */
 void calibration_score(calibration *c);

@@ -34,16 +34,17 @@ static int fail(reader *r, const char *field, const char *fmt, const char *arg) 
     return -1;
 }
 
-/* A finite decimal number, all of the token. */
-static int real(reader *r, const char *field, const char *s, double min, double *out) {
+/* A finite decimal number, all of the token, in [min, max]. */
+static int real(reader *r, const char *field, const char *s, double min, double max, double *out) {
     char *end;
     errno = 0;
     double x = strtod(s, &end);
     if (end == s || *end || errno == ERANGE || !isfinite(x))
         return fail(r, field, "'%s' is not a finite number", s);
-    if (x < min) {
-        char why[64];
-        snprintf(why, sizeof why, "'%%s' is below %g", min);
+    if (x < min || x > max) {
+        char why[96];
+        snprintf(why, sizeof why, "'%%s' is %s %g", x < min ? "below" : "above",
+                 x < min ? min : max);
         return fail(r, field, why, s);
     }
     *out = x;
@@ -75,7 +76,7 @@ static int role(reader *r, const char *s, cal_role *out) {
 /* The residual column must be measured - predicted (to rounding in the file's digits). */
 static int residual(reader *r, const char *s, double measured, double predicted) {
     double res;
-    if (real(r, "residual", s, -INFINITY, &res) != 0)
+    if (real(r, "residual", s, -INFINITY, INFINITY, &res) != 0)
         return -1;
     if (fabs(res - (measured - predicted)) > 1e-6 * fmax(fabs(measured), 1e-9))
         return fail(r, "residual", "'%s' is not measured - predicted", s);
@@ -115,7 +116,7 @@ static int gemm_line(reader *r, calibration *c, char **t, int n) {
         integer(r, "k", t[3], 1, lim, &g->k) || integer(r, "n", t[4], 1, lim, &g->n) ||
         integer(r, "accumulate", t[5], 0, 1, &acc) ||
         integer(r, "measured", t[6], 1, INT64_MAX, &meas) ||
-        real(r, "predicted", t[7], -INFINITY, &g->predicted) ||
+        real(r, "predicted", t[7], -INFINITY, INFINITY, &g->predicted) ||
         residual(r, t[8], (double)meas, g->predicted))
         return -1;
     g->accumulate = (int)acc;
@@ -135,8 +136,8 @@ static int xfer_line(reader *r, calibration *c, char **t, int n) {
     cal_xfer *x = &c->xfer[c->n_xfer];
     int64_t bytes;
     if (role(r, t[1], &x->role) || integer(r, "bytes", t[2], 1, INT64_MAX, &bytes) ||
-        real(r, "measured", t[3], 0, &x->measured_s) ||
-        real(r, "predicted", t[4], -INFINITY, &x->predicted_s) ||
+        real(r, "measured", t[3], 0, INFINITY, &x->measured_s) ||
+        real(r, "predicted", t[4], -INFINITY, INFINITY, &x->predicted_s) ||
         residual(r, t[5], x->measured_s, x->predicted_s))
         return -1;
     x->bytes = (uint64_t)bytes;
@@ -156,7 +157,7 @@ static int theta_line(reader *r, calibration *c, char **t, int n) {
                     "prefetch)",
                     t[1]);
     if (once(r, &r->seen_theta[i], gemm_feature_names[i]) ||
-        real(r, gemm_feature_names[i], t[2], -INFINITY, &c->theta[i]))
+        real(r, gemm_feature_names[i], t[2], 0, CAL_THETA_MAX, &c->theta[i]))
         return -1;
     if (strcmp(t[3], "fitted") && strcmp(t[3], "nominal"))
         return fail(r, gemm_feature_names[i], "'%s' is not fitted or nominal", t[3]);
@@ -166,10 +167,18 @@ static int theta_line(reader *r, calibration *c, char **t, int n) {
     return 0;
 }
 
+static const char *const PAIR_KEYS[] = {"format", "preset", "backend", "link_latency_ns",
+                                        "link_gbytes_per_s"};
+
 /* A "key value" line. */
 static int pair_line(reader *r, calibration *c, char **t, int n) {
     const char *k = t[0];
     int64_t fmt;
+    size_t key = 0;
+    while (key < sizeof PAIR_KEYS / sizeof *PAIR_KEYS && strcmp(k, PAIR_KEYS[key]))
+        key++;
+    if (key == sizeof PAIR_KEYS / sizeof *PAIR_KEYS)
+        return fail(r, k, "%s", "unknown field");
     if (n != 2)
         return fail(r, k, "%s", "expected one value");
     if (!strcmp(k, "format")) {
@@ -193,13 +202,14 @@ static int pair_line(reader *r, calibration *c, char **t, int n) {
         return 0;
     }
     if (!strcmp(k, "link_latency_ns"))
-        return once(r, &r->seen_latency, k) || real(r, k, t[1], 0, &c->link_latency_ns) ? -1 : 0;
-    if (!strcmp(k, "link_gbytes_per_s")) {
-        if (once(r, &r->seen_bandwidth, k) || real(r, k, t[1], 0, &c->link_gbytes_per_s))
-            return -1;
-        return c->link_gbytes_per_s > 0 ? 0 : fail(r, k, "'%s' is not positive", t[1]);
-    }
-    return fail(r, k, "%s", "unknown field");
+        return once(r, &r->seen_latency, k) ||
+                       real(r, k, t[1], 0, PRESET_LINK_LATENCY_NS_MAX, &c->link_latency_ns)
+                   ? -1
+                   : 0;
+    return once(r, &r->seen_bandwidth, k) || real(r, k, t[1], PRESET_LINK_GBYTES_MIN,
+                                                  PRESET_LINK_GBYTES_MAX, &c->link_gbytes_per_s)
+               ? -1
+               : 0;
 }
 
 static int check_complete(reader *r) {
@@ -227,7 +237,8 @@ int calibration_load(const char *path, calibration *out, char *err, size_t errle
     char *t[TEXT_FILE_MAX_TOKENS];
     int n, rc = 0;
     while (rc == 0 && (n = text_file_next_tokens(&r.tf, t, TEXT_FILE_MAX_TOKENS, err, errlen)) > 0)
-        rc = !strcmp(t[0], "gemm")    ? gemm_line(&r, out, t, n)
+        rc = r.tf.unterminated        ? fail(&r, t[0], "%s", "no newline: the file is truncated")
+             : !strcmp(t[0], "gemm")  ? gemm_line(&r, out, t, n)
              : !strcmp(t[0], "xfer")  ? xfer_line(&r, out, t, n)
              : !strcmp(t[0], "theta") ? theta_line(&r, out, t, n)
                                       : pair_line(&r, out, t, n);

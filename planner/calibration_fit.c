@@ -16,32 +16,47 @@ static int features_of(const accel_preset *p, const cal_gemm *g, gemm_features *
     return 0;
 }
 
-static void add_error(cal_error *e, cal_role role, double measured, double predicted) {
+double calibration_ape(double measured, double predicted) {
+    if (measured == 0)
+        return predicted == 0 ? 0 : INFINITY;
+    return 100.0 * fabs(predicted - measured) / fabs(measured);
+}
+
+/* Counts one point in e; a held-out point's APE goes into the sum (mean_ape) and the max. */
+static void add_point(cal_error *e, cal_role role, double measured, double predicted) {
     if (role == CAL_FIT) {
         e->fit_points++;
         return;
     }
-    double ape = measured != 0 ? 100.0 * fabs(predicted - measured) / fabs(measured) : INFINITY;
-    e->mean_ape += ape / e->heldout_points; /* heldout_points: the count, set by the caller */
+    double ape = calibration_ape(measured, predicted);
+    e->heldout_points++;
+    e->mean_ape += ape;
     e->max_ape = fmax(e->max_ape, ape);
 }
 
+/* The sum becomes the mean; both are NAN without held-out points. */
+static cal_error finish(cal_error e) {
+    if (e.heldout_points)
+        e.mean_ape /= e.heldout_points;
+    else
+        e.mean_ape = e.max_ape = NAN;
+    return e;
+}
+
+cal_error calibration_score_gemms(const calibration *c, const double *predicted) {
+    cal_error e = {0};
+    for (int q = 0; q < c->n_gemm; q++)
+        add_point(&e, c->gemm[q].role, (double)c->gemm[q].measured,
+                  predicted ? predicted[q] : c->gemm[q].predicted);
+    return finish(e);
+}
+
 void calibration_score(calibration *c) {
-    int hg = 0, hx = 0;
-    for (int q = 0; q < c->n_gemm; q++)
-        hg += c->gemm[q].role == CAL_HELDOUT;
+    cal_error comm = {0};
     for (int q = 0; q < c->n_xfer; q++)
-        hx += c->xfer[q].role == CAL_HELDOUT;
-    c->compute = (cal_error){.heldout_points = hg};
-    c->comm = (cal_error){.heldout_points = hx};
-    for (int q = 0; q < c->n_gemm; q++)
-        add_error(&c->compute, c->gemm[q].role, (double)c->gemm[q].measured, c->gemm[q].predicted);
-    for (int q = 0; q < c->n_xfer; q++)
-        add_error(&c->comm, c->xfer[q].role, c->xfer[q].measured_s, c->xfer[q].predicted_s);
-    if (!hg)
-        c->compute.mean_ape = c->compute.max_ape = NAN;
-    if (!hx)
-        c->comm.mean_ape = c->comm.max_ape = NAN;
+        add_point(&comm, c->xfer[q].role, c->xfer[q].measured_s, c->xfer[q].predicted_s);
+    c->compute = calibration_score_gemms(c, NULL);
+    c->comm = finish(comm);
 }
 
 /* theta: features zero in every fit point keep the contract's 1; the others by least squares on
@@ -96,12 +111,40 @@ static int fit_compute(calibration *c, const accel_preset *p, char *err, size_t 
         rc = -1;
     }
     for (int i = 0; i < GEMM_FEATURES && rc == 0; i++)
-        if (col_of[i] >= 0)
+        if (col_of[i] >= 0) {
             c->theta[i] = x[col_of[i]];
+            if (!(c->theta[i] >= 0 && c->theta[i] <= CAL_THETA_MAX)) {
+                snprintf(err, errlen,
+                         "compute fit for %s: feature '%s' fitted at %g cycles per unit, outside "
+                         "[0, %g]: the measurements do not follow the model's features",
+                         p->name, gemm_feature_names[i], c->theta[i], CAL_THETA_MAX);
+                rc = -1;
+            }
+        }
     for (int q = 0; q < c->n_gemm && rc == 0; q++)
         c->gemm[q].predicted = gemm_features_weighted(&f[q], c->theta);
     free(a), free(b), free(f);
     return rc;
+}
+
+/* 1 (with the message) if the fitted link figures are outside a preset's range. */
+static int link_out_of_range(const calibration *c, const accel_preset *p, char *err,
+                             size_t errlen) {
+    if (!(c->link_latency_ns >= 0 && c->link_latency_ns <= PRESET_LINK_LATENCY_NS_MAX)) {
+        snprintf(err, errlen,
+                 "communication fit for %s: link latency fitted at %g ns, outside [0, %g]: the "
+                 "transfer times do not follow latency + bytes / bandwidth",
+                 p->name, c->link_latency_ns, PRESET_LINK_LATENCY_NS_MAX);
+        return 1;
+    }
+    if (!(c->link_gbytes_per_s >= PRESET_LINK_GBYTES_MIN &&
+          c->link_gbytes_per_s <= PRESET_LINK_GBYTES_MAX)) {
+        snprintf(err, errlen,
+                 "communication fit for %s: link bandwidth fitted at %g GB/s, outside [%g, %g]",
+                 p->name, c->link_gbytes_per_s, PRESET_LINK_GBYTES_MIN, PRESET_LINK_GBYTES_MAX);
+        return 1;
+    }
+    return 0;
 }
 
 /* seconds = latency + bytes / cut bandwidth, the cut being the preset's links. */
@@ -135,10 +178,18 @@ static int fit_comm(calibration *c, const accel_preset *p, char *err, size_t err
                  p->name);
         rc = -1;
     }
+    double shortest = INFINITY;
+    for (int q = 0; q < c->n_xfer; q++)
+        if (c->xfer[q].role == CAL_FIT)
+            shortest = fmin(shortest, c->xfer[q].measured_s);
+    if (rc == 0 && x[0] < 0 && -x[0] <= 1e-9 * shortest)
+        x[0] = 0; /* rounding of a link without latency */
     if (rc == 0) {
         c->link_latency_ns = x[0] * 1e9;
         c->link_gbytes_per_s = 1.0 / (x[1] * p->links) / 1e9;
     }
+    if (rc == 0 && link_out_of_range(c, p, err, errlen))
+        rc = -1;
     for (int q = 0; q < c->n_xfer && rc == 0; q++)
         c->xfer[q].predicted_s = x[0] + (double)c->xfer[q].bytes * x[1];
     free(a), free(b);

@@ -58,7 +58,10 @@ int device_model_cycles(const accel_preset *p, const device_model *m, int64_t ro
 
 void device_model_label(const device_model *m, char *buf, size_t len) {
     if (m->kind == MODEL_CALIBRATED)
-        snprintf(buf, len, "calibrated %s", m->file);
+        snprintf(buf, len, "calibrated (%s)", m->file);
     else
-        snprintf(buf, len, "%s", m->kind == MODEL_PEAK ? "peak" : "exact");
+        snprintf(buf, len, "%s",
+                 m->kind == MODEL_PEAK ? "peak"
+                 : m->no_file          ? "exact (no calibration file)"
+                                       : "exact");
 }

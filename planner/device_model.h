@@ -22,6 +22,7 @@ typedef struct device_model {
     double link_bytes_per_s;     /* one link */
     double link_latency_s;
     char file[512]; /* CALIBRATED: the calibration file */
+    int no_file;    /* EXACT: chosen for "calibrated" because the preset has no calibration file */
 } device_model;
 
 /* The nominal contract for the preset: closed-form cycles, the preset's link figures. */
@@ -41,7 +42,7 @@ void device_model_default_path(const accel_preset *p, char *path, size_t len);
 int device_model_cycles(const accel_preset *p, const device_model *m, int64_t rows, int64_t k,
                         int64_t n, double *cycles, char *err, size_t errlen);
 
-/* "exact", "peak" or "calibrated FILE". */
+/* "exact", "exact (no calibration file)", "peak" or "calibrated (FILE)". */
 void device_model_label(const device_model *m, char *buf, size_t len);
 
 #ifdef __cplusplus

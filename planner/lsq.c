@@ -13,10 +13,6 @@ static void col_name(const char *const *names, int j, char *out, size_t len) {
         snprintf(out, len, "%d", j);
 }
 
-/* Below this, a unit-norm column's distance from the span of the columns before it counts as
- * zero: the data cannot tell its coefficient apart from theirs. */
-static const double RANK_TOL = 1e-9;
-
 int lsq_solve(const double *a, const double *b, int m, int n, const char *const *names, double *x,
               char *err, size_t errlen) {
     if (n < 1 || m < n) {
@@ -24,6 +20,16 @@ int lsq_solve(const double *a, const double *b, int m, int n, const char *const 
                  n);
         return -1;
     }
+    char name[96];
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j <= n; j++) /* j == n: the right-hand side */
+            if (!isfinite(j < n ? a[i * n + j] : b[i])) {
+                if (j < n)
+                    col_name(names, j, name, sizeof name);
+                snprintf(err, errlen, "least squares: point %d: %s%s is not finite", i,
+                         j < n ? "column " : "the measured value", j < n ? name : "");
+                return -1;
+            }
     double *q = malloc(sizeof *q * (size_t)m * (size_t)n);
     double *c = malloc(sizeof *c * (size_t)m);
     double *scale = malloc(sizeof *scale * (size_t)n);
@@ -35,33 +41,38 @@ int lsq_solve(const double *a, const double *b, int m, int n, const char *const 
     memcpy(q, a, sizeof *q * (size_t)m * (size_t)n);
     memcpy(c, b, sizeof *c * (size_t)m);
     int rc = 0;
-    char name[96];
+    double largest = 0; /* the largest column norm after scaling: 1 up to rounding */
     for (int j = 0; j < n && rc == 0; j++) {
-        double s = 0;
+        double s = 0, unit = 0;
         for (int i = 0; i < m; i++)
             s = hypot(s, q[i * n + j]);
         scale[j] = s;
-        for (int i = 0; i < m && s > 0; i++)
+        for (int i = 0; i < m && s > 0 && isfinite(s); i++) {
             q[i * n + j] /= s;
-        if (s == 0) {
+            unit = hypot(unit, q[i * n + j]);
+        }
+        largest = fmax(largest, unit);
+        if (s == 0 || !isfinite(s)) {
             col_name(names, j, name, sizeof name);
-            snprintf(err, errlen, "least squares: rank deficient: column %s is zero in every point",
-                     name);
+            snprintf(err, errlen, "least squares: %scolumn %s %s", s == 0 ? "rank deficient: " : "",
+                     name,
+                     s == 0 ? "is zero in every point" : "has a norm beyond the range of double");
             rc = -1;
         }
     }
+    const double tol = LSQ_RANK_RTOL * largest;
     /* Householder reflections H_j = I - 2 v v^T / (v^T v) zero column j below the diagonal;
      * R's diagonal lands in q[j][j], the rest of R above it. */
     for (int j = 0; j < n && rc == 0; j++) {
         double norm = 0;
         for (int i = j; i < m; i++)
             norm = hypot(norm, q[i * n + j]);
-        if (norm <= RANK_TOL) {
+        if (norm <= tol) {
             col_name(names, j, name, sizeof name);
             snprintf(err, errlen,
-                     "least squares: rank deficient: column %s is a combination of the columns "
-                     "before it in these points",
-                     name);
+                     "least squares: rank deficient: column %s is within %.3g of a combination "
+                     "of the columns before it in these points (threshold %g)",
+                     name, norm, tol);
             rc = -1;
             break;
         }

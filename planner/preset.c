@@ -34,8 +34,8 @@ static const field_spec fields[] = {
     F(acc_buffer_rows, FIELD_INT, 1, 1 << 20),
     F(mem_mib, FIELD_INT, 1, 1 << 20),
     F(links, FIELD_INT, 1, 64),
-    F(link_gbytes_per_s, FIELD_REAL, 1e-9, 1e6),
-    F(link_latency_ns, FIELD_REAL, 0, 1e9),
+    F(link_gbytes_per_s, FIELD_REAL, PRESET_LINK_GBYTES_MIN, PRESET_LINK_GBYTES_MAX),
+    F(link_latency_ns, FIELD_REAL, 0, PRESET_LINK_LATENCY_NS_MAX),
 };
 #undef F
 enum { NFIELDS = sizeof fields / sizeof fields[0] };

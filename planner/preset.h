@@ -25,6 +25,11 @@ typedef struct accel_preset {
     double link_latency_ns;   /* per-transfer link latency */
 } accel_preset;
 
+/* The range of a preset's link figures; a calibration's fitted figures keep to the same range. */
+#define PRESET_LINK_GBYTES_MIN 1e-9
+#define PRESET_LINK_GBYTES_MAX 1e6
+#define PRESET_LINK_LATENCY_NS_MAX 1e9
+
 /* Parses a preset file. On error returns -1 and writes "file:line: field 'x': why" to err. */
 int preset_load_file(const char *path, accel_preset *out, char *err, size_t errlen);
 

@@ -34,8 +34,9 @@ int scatter_plot_svg(FILE *f, const scatter_plot *p) {
             "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\" "
             "stroke-dasharray=\"6 4\"/>\n",
             LEFT, H - BOTTOM, W - RIGHT, TOP);
-    fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", LEFT + pw / 2,
-            H - BOTTOM + 36, p->x_label);
+    fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", LEFT + pw / 2, H - BOTTOM + 36);
+    svg_text(f, p->x_label);
+    fprintf(f, "</text>\n");
     for (int i = 0; i < p->points; i++)
         if (p->x[i] > 0 && p->y[i] > 0)
             fprintf(f,
@@ -43,12 +44,15 @@ int scatter_plot_svg(FILE *f, const scatter_plot *p) {
                     PX(p->x[i]), PY(p->y[i]), svg_colour(p->series_of[i]));
 #undef PX
 #undef PY
-    for (int s = 0; s < p->series; s++)
+    for (int s = 0; s < p->series; s++) {
         fprintf(f,
                 "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-                "<text x=\"%d\" y=\"%d\">%s</text>\n",
+                "<text x=\"%d\" y=\"%d\">",
                 LEFT + 280 * (s % 2), H - 40 + 18 * (s / 2), svg_colour(s),
-                LEFT + 280 * (s % 2) + 14, H - 31 + 18 * (s / 2), p->series_names[s]);
+                LEFT + 280 * (s % 2) + 14, H - 31 + 18 * (s / 2));
+        svg_text(f, p->series_names[s]);
+        fprintf(f, "</text>\n");
+    }
     svg_end(f);
     return 0;
 }

@@ -2,14 +2,32 @@
 
 static const char *const colours[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f"};
 
+void svg_text(FILE *f, const char *s) {
+    for (; *s; s++) {
+        const char *e = *s == '&'    ? "&amp;"
+                        : *s == '<'  ? "&lt;"
+                        : *s == '>'  ? "&gt;"
+                        : *s == '"'  ? "&quot;"
+                        : *s == '\'' ? "&apos;"
+                                     : NULL;
+        if (e)
+            fputs(e, f);
+        else
+            fputc(*s, f);
+    }
+}
+
 void svg_begin(FILE *f, int width, int height, int left, const char *title, const char *y_label) {
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
             "font-family=\"sans-serif\" font-size=\"12\">\n",
             width, height);
-    fprintf(f, "<text x=\"%d\" y=\"20\" font-size=\"15\">%s</text>\n", left, title);
-    fprintf(f, "<text x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\">%s</text>\n", height / 2,
-            height / 2, y_label);
+    fprintf(f, "<text x=\"%d\" y=\"20\" font-size=\"15\">", left);
+    svg_text(f, title);
+    fprintf(f, "</text>\n<text x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\">", height / 2,
+            height / 2);
+    svg_text(f, y_label);
+    fprintf(f, "</text>\n");
 }
 
 void svg_end(FILE *f) {

@@ -8,8 +8,11 @@
 extern "C" {
 #endif
 
+/* Writes s as XML text: &, <, >, " and ' escaped, every other byte as it is. */
+void svg_text(FILE *f, const char *s);
+
 /* Opens a width x height SVG with the title at the top left (x = left) and the y-axis label
- * rotated along the left edge. */
+ * rotated along the left edge (both escaped). */
 void svg_begin(FILE *f, int width, int height, int left, const char *title, const char *y_label);
 void svg_end(FILE *f);
 

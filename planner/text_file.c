@@ -45,6 +45,7 @@ static int read_line(text_file *tf, char *err, size_t errlen) {
         tf->buf[n++] = (char)ch;
     }
     tf->buf[n] = '\0';
+    tf->unterminated = ch == EOF;
     if (ferror(tf->fp)) {
         snprintf(err, errlen, "%s:%d: read error", tf->path, tf->line_no);
         return -1;

@@ -16,7 +16,8 @@ enum { TEXT_FILE_MAX_LINE = 4096, TEXT_FILE_MAX_TOKENS = 64 };
 typedef struct text_file {
     FILE *fp;
     const char *path;
-    int line_no; /* lines read so far: the current line after a read */
+    int line_no;      /* lines read so far: the current line after a read */
+    int unterminated; /* the current line ended at the end of the file, without a newline */
     char buf[TEXT_FILE_MAX_LINE];
 } text_file;
 

@@ -36,6 +36,11 @@ sc_core::sc_time seconds(double s) {
     return sc_core::sc_time(s, sc_core::SC_SEC);
 }
 
+// An instant t0 + s that SystemC time (64-bit femtoseconds, about 5 hours) can hold.
+bool representable(sc_core::sc_time t0, double s) {
+    return s >= 0.0 && t0.to_seconds() + s < 0.5 * sc_core::sc_max_time().to_seconds();
+}
+
 } // namespace
 
 struct platform {
@@ -87,19 +92,26 @@ int platform_add_link(platform *p, double bytes_per_s, double latency_s, char *e
 }
 
 int platform_compute(platform *p, const uint64_t *cycles, char *err, size_t errlen) {
-    (void)err;
-    (void)errlen;
     sc_core::sc_time now = sc_core::sc_time_stamp();
     double rel = (now - p->t0).to_seconds();
+    std::vector<sc_core::sc_time> ends;
     for (size_t d = 0; d < p->hz.size(); d++) {
         if (cycles[d] == 0)
             continue;
         double f = p->hz[d];
         // next edge of this device's clock (edges at t0 + k / f), then cycles periods
-        double edge = std::ceil(rel * f - 1e-6);
-        sc_core::sc_time end = p->t0 + seconds((edge + (double)cycles[d]) / f);
-        sc_core::sc_spawn([end]() { sc_core::wait(end - sc_core::sc_time_stamp()); });
+        double edge = std::ceil(rel * f - 1e-6), end_s = (edge + (double)cycles[d]) / f;
+        if (!representable(p->t0, end_s)) {
+            std::snprintf(err, errlen,
+                          "platform: device %zu: %llu cycles at %g MHz end beyond simulated "
+                          "time's range",
+                          d, (unsigned long long)cycles[d], f * 1e-6);
+            return -1;
+        }
+        ends.push_back(p->t0 + seconds(end_s));
     }
+    for (sc_core::sc_time end : ends)
+        sc_core::sc_spawn([end]() { sc_core::wait(end - sc_core::sc_time_stamp()); });
     sc_core::sc_start();
     return 0;
 }

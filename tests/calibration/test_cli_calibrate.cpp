@@ -7,7 +7,9 @@ extern "C" {
 #include "cli.h"
 }
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -39,6 +41,23 @@ std::string slurp(const std::string &path) {
     return ss.str();
 }
 
+// The number after "key": in a JSON text (NAN if absent).
+double json_number(const std::string &j, const std::string &key) {
+    size_t at = j.find("\"" + key + "\": ");
+    return at == std::string::npos ? NAN : std::strtod(j.c_str() + at + key.size() + 4, nullptr);
+}
+
+std::vector<std::string> split(const std::string &text, char sep) {
+    std::vector<std::string> out(1);
+    for (char ch : text) {
+        if (ch == sep)
+            out.emplace_back();
+        else
+            out.back() += ch;
+    }
+    return out;
+}
+
 bool exists(const std::string &path) {
     struct stat st;
     return stat(path.c_str(), &st) == 0;
@@ -61,11 +80,31 @@ TEST(CliCalibrate, WritesTheCalibrationJsonCsvAndPlot) {
                             "\"comm_heldout_max_ape\": ", "\"within_target\": true"})
         EXPECT_NE(j.find(key), std::string::npos) << key << "\n" << j;
     EXPECT_NE(j.find("\"fit_points\": " + std::to_string(c.compute.fit_points)), std::string::npos);
-    std::string rows = slurp(csv);
-    int lines = 0;
-    for (char ch : rows)
-        lines += ch == '\n';
-    EXPECT_EQ(lines, 1 + c.n_gemm + c.n_xfer);
+    std::vector<std::string> rows = split(slurp(csv), '\n');
+    ASSERT_EQ(rows.size(), (size_t)(2 + c.n_gemm + c.n_xfer)); // header, points, final newline
+    EXPECT_EQ(rows.back(), "");
+    // every APE column is 100 |predicted - measured| / measured of its own row, and the JSON's
+    // peak-model errors are the held-out rows' mean and max
+    double peak_sum = 0, peak_max = 0;
+    int peak_n = 0;
+    for (size_t r = 1; r + 1 < rows.size(); r++) {
+        std::vector<std::string> f = split(rows[r], ',');
+        ASSERT_EQ(f.size(), 13u) << rows[r];
+        double measured = std::stod(f[8]), predicted = std::stod(f[9]);
+        EXPECT_NEAR(std::stod(f[11]), 100 * std::fabs(predicted - measured) / measured,
+                    1e-5 * (1 + std::stod(f[11])))
+            << rows[r];
+        if (f[0] == "gemm" && f[1] == "heldout") {
+            double ape = 100 * std::fabs(std::stod(f[10]) - measured) / measured;
+            EXPECT_NEAR(std::stod(f[12]), ape, 1e-5 * ape) << rows[r];
+            peak_sum += ape;
+            peak_max = std::fmax(peak_max, ape);
+            peak_n++;
+        }
+    }
+    ASSERT_EQ(peak_n, c.compute.heldout_points);
+    EXPECT_NEAR(json_number(j, "peak_heldout_mean_ape"), peak_sum / peak_n, 1e-9 * peak_max);
+    EXPECT_NEAR(json_number(j, "peak_heldout_max_ape"), peak_max, 1e-9 * peak_max);
     std::string plot = slurp(svg);
     EXPECT_EQ(plot.rfind("<svg", 0), 0u);
     EXPECT_NE(plot.find("</svg>"), std::string::npos);
@@ -86,6 +125,8 @@ TEST(CliCalibrate, BadInputIsAOneLineErrorAndWritesNothing) {
     std::string d = testing::TempDir(), out = d + "never.cal";
     std::string shapes = d + "cli-bad.shapes";
     std::ofstream(shapes) << "8 8 8\n8 x 8\n";
+    std::string repeated = d + "cli-repeated.shapes";
+    std::ofstream(repeated) << "8 8 8\n4 4 4\n8 8 8\n";
     std::string bad_cal = d + "cli-bad.cal";
     std::ofstream(bad_cal) << "format 1\npreset tpu-v2\nbackend rtl\ntheta rows x fitted\n";
     expect_usage_error(cli_calibrate, {"calibrate", "--sweep", "--out", out}, "--accel", out);
@@ -94,6 +135,9 @@ TEST(CliCalibrate, BadInputIsAOneLineErrorAndWritesNothing) {
     expect_usage_error(cli_calibrate,
                        {"calibrate", "--accel", "tiny", "--shapes", shapes, "--out", out},
                        shapes + ":2: field 'K'", out);
+    expect_usage_error(cli_calibrate,
+                       {"calibrate", "--accel", "tiny", "--shapes", repeated, "--out", out},
+                       repeated + ":3: field 'shape': '8 8 8' repeats line 1", out);
     expect_usage_error(cli_calibrate,
                        {"calibrate", "--accel", "tiny", "--backend", "golden", "--out", out},
                        "--backend", out);
@@ -134,16 +178,51 @@ TEST(CliCalibrate, PlanAndRunReportTheirModel) {
     EXPECT_NE(slurp(json).find("\"model\": \"peak\""), std::string::npos);
 }
 
-TEST(CliCalibrate, CompareReportsWhichPlanRunsFaster) {
-    std::string json = testing::TempDir() + "compare.json";
-    Output o =
-        call(cli_calibrate, {"calibrate", "--compare", "mlp", "--accels", "1xtpu-v2,1xtpu-v3",
-                             "--batch", "16", "--fidelity", "golden", "--json", json});
+// The row of the table planned by `model`: its last column is the model it used.
+std::string row_of(const std::string &out, const std::string &model) {
+    for (const std::string &line : split(out, '\n'))
+        if (line.rfind(model + " ", 0) == 0)
+            return line;
+    return "";
+}
+
+// Each row names the model it used exactly: the calibrated one, the file given for tpu-v2 and
+// tpu-v3's default file.
+TEST(CliCalibrate, CompareNamesTheCalibrationEachRowUsed) {
+    std::string d = testing::TempDir(), v2 = d + "cmp-tpu-v2.cal", json = d + "compare.json";
+    Output c = call(cli_calibrate, {"calibrate", "--accel", "tpu-v2", "--sweep", "--out", v2});
+    ASSERT_EQ(c.rc, 0) << c.err;
+    Output o = call(cli_calibrate,
+                    {"calibrate", "--compare", "mlp", "--accels", "1xtpu-v2,1xtpu-v3", "--batch",
+                     "16", "--fidelity", "golden", "--calibration", v2, "--json", json});
     ASSERT_EQ(o.rc, 0) << o.err;
-    EXPECT_NE(o.out.find("plan is faster"), std::string::npos) << o.out;
+    std::string v3 = std::string(preset_models_dir()) + "/calibration/tpu-v3.cal";
+    std::string used = "tpu-v2: calibrated (" + v2 + "); tpu-v3: calibrated (" + v3 + ")";
+    std::string row = row_of(o.out, "calibrated");
+    ASSERT_GE(row.size(), used.size()) << o.out;
+    EXPECT_EQ(row.substr(row.size() - used.size()), used) << row;
+    row = row_of(o.out, "peak");
+    EXPECT_EQ(row.substr(row.size() - 6), "  peak") << row;
+    EXPECT_NE(o.out.find("in emulation the calibrated model's plan is faster: "), std::string::npos)
+        << o.out;
     std::string j = slurp(json);
-    EXPECT_NE(j.find("\"speedup_calibrated_over_peak\": "), std::string::npos) << j;
+    EXPECT_NE(j.find("\"model\": \"" + used + "\""), std::string::npos) << j;
     EXPECT_NE(j.find("\"model\": \"peak\""), std::string::npos) << j;
+    EXPECT_NE(j.find("\"identical_plans\": false"), std::string::npos) << j;
+    EXPECT_GT(json_number(j, "speedup_calibrated_over_peak"), 1.0) << j;
+}
+
+// Data parallelism fixes the ratio whatever the model: the two plans are the same, and the
+// report says so rather than call one faster.
+TEST(CliCalibrate, CompareSaysWhenThePlansAreIdentical) {
+    std::string json = testing::TempDir() + "compare-dp.json";
+    Output o = call(cli_calibrate,
+                    {"calibrate", "--compare", "mlp", "--accels", "1xtpu-v2,1xtpu-v3", "--batch",
+                     "16", "--strategy", "dp", "--fidelity", "golden", "--json", json});
+    ASSERT_EQ(o.rc, 0) << o.err;
+    EXPECT_NE(o.out.find("the two models give the same plan"), std::string::npos) << o.out;
+    EXPECT_EQ(o.out.find("faster"), std::string::npos) << o.out;
+    EXPECT_NE(slurp(json).find("\"identical_plans\": true"), std::string::npos);
 }
 
 } // namespace

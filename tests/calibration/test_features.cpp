@@ -1,10 +1,9 @@
 // The closed-form features against counts taken command by command from the schedule walk with
-// the per-command contract of docs/accelerator.md written out here, on many shapes and presets.
+// the per-command contract of docs/accelerator.md written out in command_features.h, on many
+// shapes and presets.
 #include <gtest/gtest.h>
 
-extern "C" {
-#include "systolic_model.h"
-}
+#include "command_features.h"
 
 #include <string>
 
@@ -22,40 +21,12 @@ struct counter {
     uint64_t f[GEMM_FEATURES];
 };
 
-uint64_t words(const accel_preset *p, uint64_t bytes) {
-    return (bytes + (uint64_t)p->mem_bytes_per_cycle - 1) / (uint64_t)p->mem_bytes_per_cycle;
-}
-
-// docs/accelerator.md: LOAD = 1 + W + 1, STORE = 1 + W, MATMUL = 1 + max(rows + R + C, 1 + W_pf).
 int count(const gemm_step *st, void *ctx) {
     counter *c = (counter *)ctx;
-    const uint64_t R = (uint64_t)c->p->array_rows, C = (uint64_t)c->p->array_cols;
-    const uint64_t rows = (uint64_t)st->rows;
-    c->f[FEAT_COMMANDS]++;
-    switch (st->kind) {
-    case STEP_LOAD_W:
-        c->f[FEAT_LOADS]++;
-        c->f[FEAT_WORDS] += words(c->p, (uint64_t)st->tiles * 2 * R * C);
-        break;
-    case STEP_LOAD_A:
-        c->f[FEAT_LOADS]++;
-        c->f[FEAT_WORDS] += words(c->p, rows * 2 * R);
-        break;
-    case STEP_LOAD_ACC:
-        c->f[FEAT_LOADS]++;
-        c->f[FEAT_WORDS] += words(c->p, rows * 4 * C);
-        break;
-    case STEP_STORE:
-        c->f[FEAT_WORDS] += words(c->p, rows * 4 * C);
-        break;
-    case STEP_MATMUL: {
-        c->f[FEAT_ROWS] += rows;
-        c->f[FEAT_FILL] += R + C;
-        uint64_t pf = st->pf_tiles ? 1 + words(c->p, (uint64_t)st->pf_tiles * 2 * R * C) : 0;
-        c->f[FEAT_PREFETCH] += pf > rows + R + C ? pf - (rows + R + C) : 0;
-        break;
-    }
-    }
+    uint64_t one[GEMM_FEATURES];
+    command_features(c->p, st, one);
+    for (int i = 0; i < GEMM_FEATURES; i++)
+        c->f[i] += one[i];
     return 0;
 }
 

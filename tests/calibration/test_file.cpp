@@ -116,6 +116,24 @@ TEST(CalFile, MalformedFilesAreOneLineErrorsNamingLineAndField) {
         {"xfer fit 1024", "xfer fit -5", ":15: field 'bytes':"},
         {"xfer heldout 10 1.1e-06", "xfer heldout 10 x", ":16: field 'measured':"},
         {"# a comment", "speed 3", ":1: field 'speed': unknown field"},
+        {"# a comment", "garbage", ":1: field 'garbage': unknown field"},
+        {"theta loads    2 fitted", "theta loads nan fitted", ":6: field 'loads': 'nan' is not a"},
+        {"theta loads    2 fitted", "theta loads -0.5 fitted",
+         ":6: field 'loads': '-0.5' is below 0"},
+        {"theta loads    2 fitted", "theta loads 1e308 fitted",
+         ":6: field 'loads': '1e308' is above 1e+06"},
+        {"theta loads    2 fitted", "theta loads 1e400 fitted",
+         ":6: field 'loads': '1e400' is not"},
+        {"link_latency_ns 900", "link_latency_ns 1e12",
+         ":11: field 'link_latency_ns': '1e12' is above 1e+09"},
+        {"link_latency_ns 900", "link_latency_ns nan",
+         ":11: field 'link_latency_ns': 'nan' is not"},
+        {"link_gbytes_per_s 1.25", "link_gbytes_per_s 1e-12",
+         ":12: field 'link_gbytes_per_s': '1e-12' is below 1e-09"},
+        {"link_gbytes_per_s 1.25", "link_gbytes_per_s 2e6",
+         ":12: field 'link_gbytes_per_s': '2e6' is above 1e+06"},
+        {"link_gbytes_per_s 1.25", "link_gbytes_per_s", ":12: field 'link_gbytes_per_s': expected"},
+        {"xfer heldout 10 1.1e-06", "xfer heldout 10 nan", ":16: field 'measured': 'nan' is not"},
     };
     int n = 0;
     for (const bad_case &k : cases) {
@@ -138,12 +156,38 @@ TEST(CalFile, MalformedFilesAreOneLineErrorsNamingLineAndField) {
     EXPECT_NE(std::string(err).find("/no/such.cal"), std::string::npos) << err;
 }
 
+// A file cut anywhere inside a line is an error: its last line lacks the newline every written
+// line ends with. The cut inside "1.25" would otherwise read a bandwidth of 1.2. (A cut at a line
+// end leaves a well-formed file: an error while fields are missing, else fewer points.)
+TEST(CalFile, TruncatedMidLineIsAnError) {
+    const std::string good = GOOD;
+    int cuts = 0;
+    for (size_t len = 1; len < good.size(); len++) {
+        if (good[len - 1] == '\n')
+            continue;
+        std::string path = write("cut.cal", good.substr(0, len));
+        calibration c;
+        char err[512];
+        ASSERT_NE(calibration_load(path.c_str(), &c, err, sizeof err), 0) << good.substr(0, len);
+        EXPECT_EQ(std::string(err).rfind(path + ":", 0), 0u) << err;
+        cuts++;
+    }
+    EXPECT_GT(cuts, 300);
+    size_t at = good.find("link_gbytes_per_s 1.2") + std::string("link_gbytes_per_s 1.2").size();
+    std::string path = write("cut-bandwidth.cal", good.substr(0, at));
+    calibration c;
+    char err[512];
+    EXPECT_NE(calibration_load(path.c_str(), &c, err, sizeof err), 0);
+    EXPECT_EQ(std::string(err), path + ":12: field 'link_gbytes_per_s': no newline: the file is "
+                                       "truncated");
+}
+
 TEST(ShapesFile, ReadsShapesAndRejectsMalformedLines) {
-    std::string path = write("ok.shapes", "# M K N\n64 64 64\n1 2 3 accumulate\n\n5 6 7\n");
+    std::string path = write("ok.shapes", "# M K N\n64 64 64\n1 2 3 accumulate\n\n5 6 7\n1 2 3\n");
     calibration c{};
     char err[512];
     ASSERT_EQ(cal_read_shapes(path.c_str(), &c, err, sizeof err), 0) << err;
-    ASSERT_EQ(c.n_gemm, 3);
+    ASSERT_EQ(c.n_gemm, 4); // "1 2 3" and "1 2 3 accumulate" are different shapes
     EXPECT_EQ(c.gemm[1].accumulate, 1);
     EXPECT_EQ(c.gemm[2].role, CAL_HELDOUT);
     calibration_free(&c);
@@ -153,6 +197,9 @@ TEST(ShapesFile, ReadsShapesAndRejectsMalformedLines) {
         {"1 1 1\n64 64 -1\n", ":2: field 'N':"},
         {"64 64 64 acc\n", ":1: field 'accumulate': 'acc'"},
         {"# nothing\n", ":1: field 'shape': no shapes"},
+        {"1 2 3\n4 5 6\n# again\n1 2 3\n", ":4: field 'shape': '1 2 3' repeats line 1"},
+        {"9 9 9\n1 2 3 accumulate\n9 9 9 accumulate\n1 2 3\n7 7 7\n1 2 3 accumulate\n9 9 9\n",
+         ":6: field 'shape': '1 2 3 accumulate' repeats line 2"},
     };
     for (const auto &b : bad) {
         std::string p = write("bad.shapes", b.first);

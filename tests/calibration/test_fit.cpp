@@ -1,14 +1,19 @@
-// The fit: known parameters recovered from synthetic data, and the emulated device's measured
+// The fit: known parameters recovered from synthetic data, out-of-bounds fits rejected, the
+// sweep's shapes distinct, a failed measurement reported, and the emulated device's measured
 // cycles (RTL-timed replay; RTL itself on tiny) recovered as the contract's theta = 1 with
 // held-out errors within the target.
 #include <gtest/gtest.h>
+
+#include "command_features.h"
 
 extern "C" {
 #include "cal_measure.h"
 #include "calibration.h"
 }
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -20,28 +25,56 @@ accel_preset preset(const char *name) {
     return p;
 }
 
-// Synthetic hardware: integer weights (so measured cycles are exact integers) unlike the
-// contract's, and a link with another latency and bandwidth.
+// Synthetic hardware, built without the fit's feature function: every command of the schedule
+// walk costs sum_i theta_i * (what the command adds to feature i), from the per-command contract
+// written out in command_features.h. Integer weights keep the cycles exact integers.
+struct synthetic_cost {
+    const accel_preset *p;
+    const double *theta;
+    double cycles;
+};
+
+int add_command(const gemm_step *st, void *ctx) {
+    synthetic_cost *s = (synthetic_cost *)ctx;
+    uint64_t f[GEMM_FEATURES];
+    command_features(s->p, st, f);
+    for (int i = 0; i < GEMM_FEATURES; i++)
+        s->cycles += s->theta[i] * (double)f[i];
+    return 0;
+}
+
+// The sweep's points measured on synthetic hardware with weights theta and a link of the given
+// latency and cut bandwidth.
+void synthesise(const accel_preset &p, const double theta[GEMM_FEATURES], double latency_s,
+                double cut_bytes_per_s, calibration *c) {
+    ASSERT_EQ(cal_design_sweep(&p, c), 0);
+    ASSERT_EQ(cal_design_transfers(c), 0);
+    snprintf(c->backend, sizeof c->backend, "replay"); // as if measured there
+    for (int q = 0; q < c->n_gemm; q++) {
+        gemm_schedule s;
+        char err[256];
+        ASSERT_EQ(gemm_schedule_make(&p, c->gemm[q].m, c->gemm[q].k, c->gemm[q].n,
+                                     c->gemm[q].accumulate, &s, err, sizeof err),
+                  0)
+            << err;
+        synthetic_cost cost{&p, theta, 0};
+        gemm_schedule_walk(&s, add_command, &cost);
+        ASSERT_GT(cost.cycles, 0);
+        c->gemm[q].measured = (uint64_t)std::llround(cost.cycles);
+    }
+    for (int q = 0; q < c->n_xfer; q++)
+        c->xfer[q].measured_s = latency_s + (double)c->xfer[q].bytes / cut_bytes_per_s;
+}
+
+// A two-cycle issue, a three-cycle read latency, a quarter-rate port, a row every five cycles, a
+// longer pipeline and a slower prefetch: every weight differs from the contract's 1 and from the
+// others, and the link from the preset's.
 TEST(Fit, RecoversKnownParametersFromSyntheticData) {
+    const double theta[GEMM_FEATURES] = {2, 3, 4, 5, 6, 7};
     for (const char *name : {"tpu-v2", "tpu-v3"}) {
         accel_preset p = preset(name);
         calibration c{};
-        ASSERT_EQ(cal_design_sweep(&p, &c), 0);
-        ASSERT_EQ(cal_design_transfers(&c), 0);
-        const double theta[GEMM_FEATURES] = {3, 2, 1, 1, 2, 4};
-        for (int q = 0; q < c.n_gemm; q++) {
-            gemm_schedule s;
-            gemm_features f;
-            char err[256];
-            ASSERT_EQ(gemm_schedule_make(&p, c.gemm[q].m, c.gemm[q].k, c.gemm[q].n,
-                                         c.gemm[q].accumulate, &s, err, sizeof err),
-                      0);
-            gemm_features_closed_form(&s, &f);
-            c.gemm[q].measured = (uint64_t)gemm_features_weighted(&f, theta);
-        }
-        const double latency = 250e-9, cut = 2.5e9; // seconds, bytes/s
-        for (int q = 0; q < c.n_xfer; q++)
-            c.xfer[q].measured_s = latency + (double)c.xfer[q].bytes / cut;
+        synthesise(p, theta, 250e-9, 2.5e9, &c);
         char err[512];
         ASSERT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
         for (int i = 0; i < GEMM_FEATURES; i++) {
@@ -51,6 +84,9 @@ TEST(Fit, RecoversKnownParametersFromSyntheticData) {
         EXPECT_NEAR(c.link_latency_ns, 250.0, 1e-6);
         EXPECT_NEAR(c.link_gbytes_per_s * p.links, 2.5, 1e-9);
         EXPECT_LT(c.compute.max_ape, 1e-9);
+        EXPECT_LT(c.comm.max_ape, 1e-6);
+        EXPECT_EQ(c.compute.fit_points + c.compute.heldout_points, c.n_gemm);
+        EXPECT_GT(c.compute.heldout_points, 10);
         // the contract's weights miss this hardware: the fit is what closes the gap
         const double ones[GEMM_FEATURES] = {1, 1, 1, 1, 1, 1};
         double worst = 0;
@@ -64,11 +100,55 @@ TEST(Fit, RecoversKnownParametersFromSyntheticData) {
             worst = std::fmax(worst, std::fabs(gemm_features_weighted(&f, ones) - m) / m);
         }
         EXPECT_GT(worst, 0.2);
-        EXPECT_LT(c.comm.max_ape, 1e-6);
-        EXPECT_EQ(c.compute.fit_points + c.compute.heldout_points, c.n_gemm);
-        EXPECT_GT(c.compute.heldout_points, 10);
+        // what the fit produces, the loader reads back
+        std::string path = testing::TempDir() + name + "-synthetic.cal";
+        ASSERT_EQ(calibration_write(path.c_str(), &c, nullptr, err, sizeof err), 0) << err;
+        calibration d;
+        ASSERT_EQ(calibration_load(path.c_str(), &d, err, sizeof err), 0) << err;
+        for (int i = 0; i < GEMM_FEATURES; i++)
+            EXPECT_NEAR(d.theta[i], theta[i], 1e-9 * theta[i]) << gemm_feature_names[i];
+        calibration_free(&d);
         calibration_free(&c);
     }
+}
+
+// Data the model cannot describe within the file's bounds is an error, never a file the loader
+// would reject: a negative or huge weight names the feature, a negative latency or an absurd
+// bandwidth names the link figure; a link without latency fits as 0 (rounding stays >= 0).
+TEST(Fit, WeightsAndLinkFiguresOutsideTheBoundsAreErrors) {
+    accel_preset p = preset("tpu-v2");
+    const double good[GEMM_FEATURES] = {2, 3, 4, 5, 6, 7};
+    struct bad_case {
+        int feature;
+        double theta, latency_s, cut;
+        const char *expect;
+    };
+    const bad_case cases[] = {
+        {FEAT_LOADS, -1, 250e-9, 2.5e9,
+         "feature 'loads' fitted at -1 cycles per unit, outside [0,"},
+        {FEAT_ROWS, 2e6, 250e-9, 2.5e9, "feature 'rows' fitted at 2e+06 cycles per unit"},
+        {FEAT_FILL, 6, -50e-9, 2.5e9, "link latency fitted at -50 ns, outside [0, 1e+09]"},
+        {FEAT_FILL, 6, 1e-3, 1e-4, "link bandwidth fitted at 2.5e-14 GB/s, outside [1e-09,"},
+    };
+    for (const bad_case &k : cases) {
+        double theta[GEMM_FEATURES];
+        std::copy(good, good + GEMM_FEATURES, theta);
+        theta[k.feature] = k.theta;
+        calibration c{};
+        synthesise(p, theta, k.latency_s, k.cut, &c);
+        char err[512];
+        EXPECT_NE(calibration_fit(&c, &p, err, sizeof err), 0) << k.expect;
+        EXPECT_NE(std::string(err).find(k.expect), std::string::npos) << err;
+        EXPECT_NE(std::string(err).find("tpu-v2"), std::string::npos) << err;
+        calibration_free(&c);
+    }
+    calibration c{};
+    synthesise(p, good, 0, 2.5e9, &c);
+    char err[512];
+    ASSERT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
+    EXPECT_GE(c.link_latency_ns, 0);
+    EXPECT_LT(c.link_latency_ns, 1e-6);
+    calibration_free(&c);
 }
 
 // A fit on too little variety (one shape: every feature proportional) reports rank deficiency.
@@ -135,6 +215,48 @@ TEST(Fit, UnexercisedFeatureStaysNominal) {
     EXPECT_TRUE(c.nominal[FEAT_PREFETCH]);
     EXPECT_EQ(c.theta[FEAT_PREFETCH], 1.0);
     EXPECT_FALSE(c.nominal[FEAT_ROWS]);
+    calibration_free(&c);
+}
+
+// Every preset's sweep measures each shape once, also where levels coincide on a small array
+// (R - 1 = 1 on a 2x2 array), so the held-out points are never fitted points too.
+TEST(Sweep, ShapesAreDistinct) {
+    std::string small = testing::TempDir() + "small2.acc";
+    std::ofstream(small) << "name small2\narray_rows 2\narray_cols 2\nmxus 1\nclock_mhz 100\n"
+                            "mem_bytes_per_cycle 4\nact_buffer_rows 8\nacc_buffer_rows 16\n"
+                            "mem_mib 16\nlinks 1\nlink_gbytes_per_s 1\nlink_latency_ns 10\n";
+    for (const std::string &name :
+         {std::string("tiny"), std::string("tpu-v2"), std::string("tpu-v3-full"), small}) {
+        accel_preset p = preset(name.c_str());
+        calibration c{};
+        ASSERT_EQ(cal_design_sweep(&p, &c), 0);
+        EXPECT_GE(c.n_gemm, 30) << name;
+        for (int q = 0; q < c.n_gemm; q++)
+            for (int r = 0; r < q; r++)
+                EXPECT_FALSE(c.gemm[q].m == c.gemm[r].m && c.gemm[q].k == c.gemm[r].k &&
+                             c.gemm[q].n == c.gemm[r].n &&
+                             c.gemm[q].accumulate == c.gemm[r].accumulate)
+                    << name << ": points " << r << " and " << q;
+        calibration_free(&c);
+    }
+}
+
+// A GEMM the device cannot run (beyond tiny's 16 MiB) is an error naming it; it and the points
+// after it stay unmeasured rather than take another run's counters.
+TEST(Measure, FailedGemmIsAnErrorAndStaysUnmeasured) {
+    accel_preset p = preset("tiny");
+    calibration c{};
+    c.gemm = (cal_gemm *)calloc(3, sizeof(cal_gemm));
+    c.gemm[0] = cal_gemm{8, 8, 8, 0, CAL_FIT, 0, 0};
+    c.gemm[1] = cal_gemm{2048, 2048, 2048, 0, CAL_FIT, 0, 0};
+    c.gemm[2] = cal_gemm{4, 4, 4, 0, CAL_HELDOUT, 0, 0};
+    c.n_gemm = 3;
+    char err[1024];
+    EXPECT_NE(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, &c, nullptr, err, sizeof err), 0);
+    EXPECT_NE(std::string(err).find("2048x2048x2048"), std::string::npos) << err;
+    EXPECT_GT(c.gemm[0].measured, 0u);
+    EXPECT_EQ(c.gemm[1].measured, 0u);
+    EXPECT_EQ(c.gemm[2].measured, 0u);
     calibration_free(&c);
 }
 

@@ -1,4 +1,5 @@
-// The least-squares solver against known solutions, the normal equations, and rank deficiency.
+// The least-squares solver against known solutions, the normal equations, rank deficiency (exact
+// and near), and entries that are not finite.
 #include <gtest/gtest.h>
 
 extern "C" {
@@ -76,6 +77,67 @@ TEST(Lsq, RankDeficiencyNamesTheColumn) {
 
     EXPECT_NE(lsq_solve(a.data(), b.data(), 2, n, names, x.data(), err, sizeof err), 0);
     EXPECT_NE(std::string(err).find("need at least 3"), std::string::npos) << err;
+}
+
+// A column within 1e-8 of a combination of the others (relative to the unit column norms) is
+// nearly dependent: an error naming it, where a column 1e-2 away still solves exactly.
+TEST(Lsq, NearlyDependentColumnIsAnErrorNamingIt) {
+    const int m = 12, n = 3;
+    const char *names[3] = {"commands", "loads", "fill"};
+    const std::vector<double> x_true = {2, 3, 4};
+    for (double delta : {1e-8, 1e-2}) {
+        std::vector<double> a = random_matrix(m, n, 5, {1, 1, 1}), b((size_t)m, 0.0);
+        std::vector<double> noise = random_matrix(m, 1, 11, {1}), x((size_t)n);
+        for (int i = 0; i < m; i++) {
+            double *row = &a[(size_t)(i * n)];
+            row[2] = row[0] + row[1] + delta * (noise[(size_t)i] - 0.6);
+            for (int j = 0; j < n; j++)
+                b[(size_t)i] += row[j] * x_true[(size_t)j];
+        }
+        char err[256];
+        int rc = lsq_solve(a.data(), b.data(), m, n, names, x.data(), err, sizeof err);
+        if (delta == 1e-8) {
+            EXPECT_NE(rc, 0) << delta;
+            EXPECT_NE(std::string(err).find("rank deficient: column 'fill' is within"),
+                      std::string::npos)
+                << err;
+        } else {
+            ASSERT_EQ(rc, 0) << err;
+            for (int j = 0; j < n; j++)
+                EXPECT_NEAR(x[(size_t)j], x_true[(size_t)j], 1e-8) << j;
+        }
+    }
+}
+
+// NaN or infinity in A or b, or a column whose norm overflows, is an error naming the point and
+// column, not a solution.
+TEST(Lsq, EntriesThatAreNotFiniteAreErrors) {
+    const int m = 6, n = 2;
+    const char *names[2] = {"latency", "seconds per byte"};
+    struct bad_case {
+        int row, col; // col == n: b
+        double value;
+        const char *expect;
+    };
+    const bad_case cases[] = {
+        {3, 1, NAN, "point 3: column 'seconds per byte' is not finite"},
+        {0, 0, INFINITY, "point 0: column 'latency' is not finite"},
+        {5, 2, -INFINITY, "point 5: the measured value is not finite"},
+    };
+    for (const bad_case &k : cases) {
+        std::vector<double> a = random_matrix(m, n, 9, {1, 1}), b((size_t)m, 1.0), x((size_t)n);
+        (k.col < n ? a[(size_t)(k.row * n + k.col)] : b[(size_t)k.row]) = k.value;
+        char err[256];
+        EXPECT_NE(lsq_solve(a.data(), b.data(), m, n, names, x.data(), err, sizeof err), 0);
+        EXPECT_NE(std::string(err).find(k.expect), std::string::npos) << err;
+    }
+    std::vector<double> a = random_matrix(m, n, 9, {1, 1}), b((size_t)m, 1.0), x((size_t)n);
+    for (int i = 0; i < m; i++)
+        a[(size_t)(i * n + 1)] = 1e308;
+    char err[256];
+    EXPECT_NE(lsq_solve(a.data(), b.data(), m, n, names, x.data(), err, sizeof err), 0);
+    EXPECT_NE(std::string(err).find("'seconds per byte' has a norm beyond"), std::string::npos)
+        << err;
 }
 
 } // namespace

@@ -10,6 +10,9 @@ extern "C" {
 }
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -72,7 +75,13 @@ TEST(Models, SelectionLabelsAndErrors) {
     ASSERT_EQ(array_model_select(&a, "calibrated", v2.c_str(), err, sizeof err), 0) << err;
     EXPECT_EQ(a.models[0].kind, MODEL_CALIBRATED);
     array_model_label(&a, label, sizeof label);
-    EXPECT_NE(std::string(label).find("tpu-v2: calibrated " + v2), std::string::npos) << label;
+    std::string v3_default = std::string(preset_models_dir()) + "/calibration/tpu-v3.cal";
+    EXPECT_EQ(std::string(label),
+              "tpu-v2: calibrated (" + v2 + "); tpu-v3: calibrated (" + v3_default + ")");
+    EXPECT_NE(array_model_select(&a, "calibrated", (v2 + "," + v2).c_str(), err, sizeof err), 0);
+    EXPECT_NE(std::string(err).find(v2 + ": field 'preset': 'tpu-v2' already has a calibration"),
+              std::string::npos)
+        << err;
 
     EXPECT_NE(array_model_select(&a, "fast", nullptr, err, sizeof err), 0);
     EXPECT_NE(std::string(err).find("field 'compute-model'"), std::string::npos) << err;
@@ -84,6 +93,42 @@ TEST(Models, SelectionLabelsAndErrors) {
     EXPECT_NE(std::string(err).find(v2 + ": field 'preset': 'tpu-v2' is not a preset"),
               std::string::npos)
         << err;
+    // a preset without a calibration file falls back to the contract, and says so
+    ASSERT_EQ(accel_array_parse("1xtpu-v2-full,1xtpu-v3-full", &b, err, sizeof err), 0) << err;
+    ASSERT_EQ(array_model_select(&b, nullptr, nullptr, err, sizeof err), 0) << err;
+    array_model_label(&b, label, sizeof label);
+    EXPECT_STREQ(label, "exact (no calibration file)");
+    ASSERT_EQ(accel_array_parse("1xtpu-v2,1xtpu-v3-full", &b, err, sizeof err), 0) << err;
+    ASSERT_EQ(array_model_select(&b, "calibrated", v2.c_str(), err, sizeof err), 0) << err;
+    array_model_label(&b, label, sizeof label);
+    EXPECT_EQ(std::string(label),
+              "tpu-v2: calibrated (" + v2 + "); tpu-v3-full: exact (no calibration file)");
+}
+
+// A preset given a file with --calibration never reads its default file: a corrupt default
+// blocks only the selection that would use it.
+TEST(Models, GivenFileReplacesACorruptDefault) {
+    std::string v2 = calibrate("tpu-v2");
+    std::string dir = testing::TempDir() + "models-corrupt-default";
+    std::string preset_file = std::string(preset_models_dir()) + "/accelerators/tpu-v2.acc";
+    std::filesystem::create_directories(dir + "/accelerators");
+    std::filesystem::create_directories(dir + "/calibration");
+    std::filesystem::copy_file(preset_file, dir + "/accelerators/tpu-v2.acc",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::string corrupt = dir + "/calibration/tpu-v2.cal";
+    std::ofstream(corrupt) << "format 1\npreset tpu-v2\ngarbage\n";
+    ASSERT_EQ(setenv("ACCPAR_MODELS_DIR", dir.c_str(), 1), 0);
+    static accel_array a;
+    char err[1024], label[2048];
+    ASSERT_EQ(accel_array_parse("2xtpu-v2", &a, err, sizeof err), 0) << err;
+    EXPECT_NE(array_model_select(&a, "calibrated", nullptr, err, sizeof err), 0);
+    EXPECT_NE(std::string(err).find(corrupt + ":3: field 'garbage': unknown field"),
+              std::string::npos)
+        << err;
+    EXPECT_EQ(array_model_select(&a, "calibrated", v2.c_str(), err, sizeof err), 0) << err;
+    array_model_label(&a, label, sizeof label);
+    EXPECT_EQ(std::string(label), "calibrated (" + v2 + ")");
+    unsetenv("ACCPAR_MODELS_DIR");
 }
 
 double model_cycles(const accel_array *a, const plan *p, int d) {
@@ -140,7 +185,7 @@ TEST(Models, CalibratedPredictionMatchesEmulationOnAHeldOutNetwork) {
             EXPECT_LE(sum, 1.0);
             EXPECT_LE(worst, 3.0);
             EXPECT_LE(step_ape, 3.0);
-            EXPECT_EQ(std::string(r.plan.model).find("tpu-v2: calibrated "), 0u) << r.plan.model;
+            EXPECT_EQ(std::string(r.plan.model).find("tpu-v2: calibrated ("), 0u) << r.plan.model;
         } else {
             EXPECT_GT(sum, 10.0); // the peak rate ignores fill, drain and memory stalls
             EXPECT_GT(step_ape, 10.0);

@@ -348,8 +348,8 @@ TEST(Cli, JsonIsWrittenAtomicallyWithTheRequiredFields) {
     EXPECT_FALSE(exists(bad));
 }
 
-// accpar reproduce: the CSV has its header and a row per network, the SVG is well formed, and
-// the JSON's averages are the means of its rows.
+// accpar reproduce: the CSV has its header and a row per network, the SVG is well formed, the
+// JSON's averages are the means of its rows, and the report and JSON name the compute model.
 TEST(Cli, ReproduceWritesConsistentCsvSvgAndJson) {
     std::string dir = testing::TempDir(), csv = dir + "accpar_r.csv", svg = dir + "accpar_r.svg",
                 json = dir + "accpar_r.json";
@@ -391,7 +391,11 @@ TEST(Cli, ReproduceWritesConsistentCsvSvgAndJson) {
     EXPECT_EQ(s.rfind("<svg ", 0), 0u);
     EXPECT_EQ(rects, 8 * 3 + 3); // bars and legend swatches
 
+    // the full-size presets have no calibration file: the plans use the exact contract, and say so
+    EXPECT_NE(o.out.find("\ncompute model: exact (no calibration file)\n"), std::string::npos)
+        << o.out;
     Json j = parse_json(slurp(json));
+    EXPECT_EQ(j["model"].str, "exact (no calibration file)");
     ASSERT_EQ(j["rows"].items.size(), 8u);
     for (const char *strat : {"owt", "hypar", "accpar"}) {
         double sum = 0;

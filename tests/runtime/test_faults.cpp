@@ -1,29 +1,85 @@
 // Deliberate faults must be caught by the run's verification and named in its report.
 #include "runtime_test.h"
 
+#include <algorithm>
+#include <sstream>
+#include <vector>
+
 namespace {
 
-TEST(Faults, CorruptedTileIsCaughtAndNamed) {
-    const char *phase[3] = {"forward", "backward", "gradient"};
-    for (int ph = 0; ph < 3; ph++) {
-        step_case k{"tiny-cnn", "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, RUN_FIDELITY_GOLDEN, 0.5};
-        run_fault f{};
-        f.kind = RUN_FAULT_CORRUPT_TILE;
-        f.node = 2; // conv2
-        f.device = 1;
-        f.phase = ph;
-        run_result r{};
-        net g{};
+// The devices a failure names after "held by device".
+std::vector<int> holders(const std::string &why) {
+    std::vector<int> out;
+    size_t at = why.find("held by device");
+    if (at == std::string::npos)
+        return out;
+    std::istringstream in(why.substr(at + 14, why.find(')', at) - at - 14));
+    for (int d; in >> d;)
+        out.push_back(d);
+    return out;
+}
+
+struct faulty_run {
+    run_result r{};
+    net g{};
+    faulty_run(const step_case &k, const run_fault &f) {
         static accel_array a;
         run_case(k, &r, &g, &a, f);
-        EXPECT_FALSE(r.verified) << phase[ph];
-        std::string why = r.failure;
-        EXPECT_NE(why.find(std::string("layer conv2 ") + phase[ph]), std::string::npos) << why;
-        EXPECT_NE(why.find("OpenBLAS"), std::string::npos) << why;
-        EXPECT_NE(why.find(" 1"), std::string::npos) << why;
+    }
+    ~faulty_run() {
         run_result_free(&r);
         net_free(&g);
     }
+    int node(const char *name) const {
+        for (int v = 0; v < g.n; v++)
+            if (std::string(g.nodes[v].name) == name)
+                return v;
+        return -1;
+    }
+};
+
+run_fault fault(run_fault_kind kind, int node, int phase) {
+    run_fault f{};
+    f.kind = kind;
+    f.node = node;
+    f.phase = phase;
+    return f;
+}
+
+void expect_corrupt_tile_named(run_fidelity fidelity, int ph) {
+    const char *phase[3] = {"forward", "backward", "gradient"};
+    step_case k{"tiny-cnn", "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, fidelity, 0.5};
+    run_fault f = fault(RUN_FAULT_CORRUPT_TILE, 2, ph); // conv2
+    f.device = 1;
+    faulty_run run(k, f);
+    EXPECT_FALSE(run.r.verified) << phase[ph];
+    std::string why = run.r.failure;
+    EXPECT_NE(why.find(std::string("layer conv2 ") + phase[ph] + " result vs OpenBLAS"),
+              std::string::npos)
+        << why;
+    // the element the message names is in device 1's own block
+    std::vector<int> who = holders(why);
+    EXPECT_NE(std::find(who.begin(), who.end(), 1), who.end()) << why;
+}
+
+TEST(Faults, CorruptedTileIsCaughtAndNamed) {
+    for (int ph = 0; ph < 3; ph++)
+        expect_corrupt_tile_named(RUN_FIDELITY_GOLDEN, ph);
+}
+
+TEST(Faults, CorruptedTileIsCaughtUnderRtl) {
+    expect_corrupt_tile_named(RUN_FIDELITY_RTL, 0);
+}
+
+TEST(Faults, HoldersAreTheDevicesOfTheNamedElement) {
+    // forward of a Type-I layer: rows are samples, each held by exactly one device
+    step_case k{"mlp", "2xtpu-v3", STRATEGY_DP, 4, RUN_FIDELITY_GOLDEN, 0.25};
+    run_fault f = fault(RUN_FAULT_CORRUPT_TILE, 1, 0); // fc1
+    f.device = 1;
+    faulty_run run(k, f);
+    std::string why = run.r.failure;
+    EXPECT_NE(why.find("C[3]["), std::string::npos) << why; // device 1's middle row: sample 3
+    EXPECT_NE(why.find("(held by device 1)"), std::string::npos) << why;
 }
 
 TEST(Faults, DroppedTransferIsCaughtAndNamed) {
@@ -33,29 +89,72 @@ TEST(Faults, DroppedTransferIsCaughtAndNamed) {
         run_fault f{};
         f.kind = RUN_FAULT_DROP_TRANSFER;
         f.transfer = t;
-        run_result r{};
-        net g{};
-        static accel_array a;
-        run_case(k, &r, &g, &a, f);
-        ASSERT_GT(r.transfers, 11u);
-        EXPECT_FALSE(r.verified);
-        std::string why = r.failure;
+        faulty_run run(k, f);
+        ASSERT_GT(run.r.transfers, 11u);
+        EXPECT_FALSE(run.r.verified);
+        std::string why = run.r.failure;
         EXPECT_EQ(why.rfind("transfer " + std::to_string(t) + " (layer ", 0), 0u) << why;
-        run_result_free(&r);
-        net_free(&g);
     }
+}
+
+// Right count, wrong elements: every transfer arrives as sent and the bytes match the planner,
+// but the assembled piece differs from its tensor.
+TEST(Faults, MispackedConversionIsCaughtAndNamed) {
+    step_case k{"tiny-cnn", "2xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 8, RUN_FIDELITY_GOLDEN, 0.5};
+    for (int error : {0, 1}) {
+        faulty_run clean(k, run_fault{});
+        ASSERT_TRUE(clean.r.verified) << clean.r.failure;
+        int v = clean.node("fc1"); // its input is converted between layouts (see the plan)
+        faulty_run run(k, fault(RUN_FAULT_MISPACK, v, error));
+        EXPECT_FALSE(run.r.verified);
+        std::string why = run.r.failure;
+        std::string kind = error ? "E conversion" : "F conversion";
+        EXPECT_EQ(why.rfind("layer fc1, level ", 0), 0u) << why;
+        EXPECT_NE(why.find(", " + kind + ", group "), std::string::npos) << why;
+        EXPECT_NE(why.find("of the assembled piece is"), std::string::npos) << why;
+        EXPECT_EQ(run.r.bytes_moved, clean.r.bytes_moved);
+        if (error == 0) {
+            // chained: the devices computed fc1 from the mispacked pieces
+            EXPECT_FALSE(run.r.layers[v].check[0].passed);
+            EXPECT_FALSE(run.r.layers[v].check[2].passed);
+        }
+    }
+}
+
+TEST(Faults, OneSidedReductionIsCaught) {
+    step_case k{"tiny-cnn", "2xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 8, RUN_FIDELITY_GOLDEN, 0.5};
+    faulty_run clean(k, run_fault{});
+    int v = clean.node("fc1"); // Type II: its F(l+1) is reduced
+    faulty_run run(k, fault(RUN_FAULT_ONE_SIDED_SUM, v, 0));
+    EXPECT_FALSE(run.r.verified);
+    std::string why = run.r.failure;
+    EXPECT_EQ(why.rfind("layer fc1, level ", 0), 0u) << why;
+    EXPECT_NE(why.find("F reduction: the groups' sums differ"), std::string::npos) << why;
+}
+
+// One element too many on the wire: the destination uses what it needs, the bytes delivered
+// still equal the planner's, and the links' count exposes the extra bytes.
+TEST(Faults, ExtraElementIsCaughtByTheDeliveredBytes) {
+    step_case k{"tiny-cnn", "2xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 8, RUN_FIDELITY_GOLDEN, 0.5};
+    faulty_run clean(k, run_fault{});
+    int v = clean.node("fc1");
+    faulty_run run(k, fault(RUN_FAULT_EXTRA_ELEMENT, v, 0));
+    EXPECT_FALSE(run.r.verified);
+    std::string why = run.r.failure;
+    EXPECT_NE(why.find("F conversion, group "), std::string::npos) << why;
+    EXPECT_NE(why.find("elements, needs"), std::string::npos) << why;
+    for (int h = 0; h < run.r.n_levels; h++)
+        EXPECT_EQ(run.r.layers[v].bytes[h], run.r.layers[v].predicted_bytes[h]) << h;
+    EXPECT_EQ(run.r.bytes_moved, run.r.predicted_bytes);
+    EXPECT_GT(run.r.link_bytes, run.r.bytes_moved);
+    EXPECT_EQ(clean.r.link_bytes, clean.r.bytes_moved);
 }
 
 TEST(Faults, NoFaultNoFailure) {
     step_case k{"tiny-cnn", "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, RUN_FIDELITY_GOLDEN, 0.5};
-    run_result r{};
-    net g{};
-    static accel_array a;
-    run_case(k, &r, &g, &a);
-    EXPECT_TRUE(r.verified) << r.failure;
-    EXPECT_EQ(std::string(r.failure), "");
-    run_result_free(&r);
-    net_free(&g);
+    faulty_run run(k, run_fault{});
+    EXPECT_TRUE(run.r.verified) << run.r.failure;
+    EXPECT_EQ(std::string(run.r.failure), "");
 }
 
 } // namespace
