@@ -159,11 +159,13 @@ module accel_top
       a_nxt[k][0] = (s >= k && s - k < rows) ? act_mem[act_off+s-k][k*16+:16] : 16'd0;
       for (int n = 1; n < COLS; n++) a_nxt[k][n] = a_reg[k][n-1];
     end
-    for (int x = 0; x < MXUS; x++)
-      for (int k = 0; k < ROWS; k++)
-        for (int n = 0; n < COLS; n++)
-          psum_nxt[x][k][n] = !streaming ? psum[x][k][n] :
-              fp32_add(k == 0 ? 32'd0 : psum[x][k-1][n], bf16_mul(a_reg[k][n], w_act[x][k][n]));
+    psum_nxt = psum;  // a whole-array copy: cheap, and no latch for any parameter set
+    if (streaming)
+      for (int x = 0; x < MXUS; x++)
+        for (int k = 0; k < ROWS; k++)
+          for (int n = 0; n < COLS; n++)
+            psum_nxt[x][k][n] = fp32_add(
+                k == 0 ? 32'd0 : psum[x][k-1][n], bf16_mul(a_reg[k][n], w_act[x][k][n]));
   end
 
   // One accumulator column: retires row s - ROWS - n - 1 of the stream, loads and stores.
