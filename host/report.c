@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include "atomic_file.h"
+#include "json_put.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -37,16 +38,10 @@ static void put(json_out *j, const char *fmt, ...) {
 }
 
 static void put_string(json_out *j, const char *s) {
+    char buf[8];
     put(j, "\"");
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            put(j, "\\%c", ch);
-        else if (ch < 0x20)
-            put(j, "\\u%04x", ch);
-        else
-            put(j, "%c", ch);
-    }
+    for (; *s; s++)
+        put(j, "%s", json_escape_byte((unsigned char)*s, buf));
     put(j, "\"");
 }
 

@@ -2,17 +2,21 @@
 
 #include <math.h>
 
+const char *json_escape_byte(unsigned char ch, char buf[8]) {
+    if (ch == '"' || ch == '\\')
+        snprintf(buf, 8, "\\%c", ch);
+    else if (ch < 0x20)
+        snprintf(buf, 8, "\\u%04x", ch);
+    else
+        snprintf(buf, 8, "%c", ch);
+    return buf;
+}
+
 void json_put_string(FILE *f, const char *s) {
+    char buf[8];
     fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
+    for (; *s; s++)
+        fputs(json_escape_byte((unsigned char)*s, buf), f);
     fputc('"', f);
 }
 

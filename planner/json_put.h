@@ -8,8 +8,11 @@
 extern "C" {
 #endif
 
-/* s as a JSON string literal: '"', '\\' and control characters escaped (bytes >= 0x80 are
- * passed through as they are, so UTF-8 stays UTF-8). */
+/* One byte of a JSON string literal: '"', '\\' and control characters escaped (bytes >= 0x80
+ * pass through as they are, so UTF-8 stays UTF-8). Returns buf, which must hold 8 bytes. */
+const char *json_escape_byte(unsigned char ch, char buf[8]);
+
+/* s as a JSON string literal, escaped byte by byte as above. */
 void json_put_string(FILE *f, const char *s);
 
 /* x with 9 significant digits, or null if it is not finite. */
