@@ -31,6 +31,10 @@ int cli_int(const char *cmd, const char *flag, const char *value, int64_t min, i
 int cli_scale(const char *cmd, const char *flag, const char *value, double *out);
 
 struct json_out;
+struct run_options;
+/* --strategy or --fidelity of a run into o; -1 with an error printed for a bad value. */
+int cli_run_choice(const char *cmd, const char *flag, const char *value, struct run_options *o);
+
 /* Writes a finished JSON report atomically and frees it; prints "--json: why" on failure. */
 int cli_write_json(const char *cmd, struct json_out *j, const char *path);
 

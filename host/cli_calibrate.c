@@ -60,17 +60,9 @@ static int parse_compare_flag(const char *f, const char *v, cal_args *a) {
         c->calibration = v;
     else if (!strcmp(f, "--batch"))
         return cli_int(CMD, f, v, 1, 65536, &c->o.batch);
-    else if (!strcmp(f, "--strategy")) {
-        if (strategy_parse(v, &c->o.strat) != 0) {
-            cli_error(CMD, "--strategy: '%s' is not accpar, hypar, owt or dp", v);
-            return -1;
-        }
-    } else if (!strcmp(f, "--fidelity")) {
-        if (run_fidelity_parse(v, &c->o.fidelity) != 0) {
-            cli_error(CMD, "--fidelity: '%s' is not rtl, replay or golden", v);
-            return -1;
-        }
-    } else if (!strcmp(f, "--scale"))
+    else if (!strcmp(f, "--strategy") || !strcmp(f, "--fidelity"))
+        return cli_run_choice(CMD, f, v, &c->o);
+    else if (!strcmp(f, "--scale"))
         return cli_scale(CMD, f, v, &c->scale);
     else if (!strcmp(f, "--image-scale"))
         return cli_scale(CMD, f, v, &c->image_scale);

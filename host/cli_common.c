@@ -2,12 +2,14 @@
 
 #include "bf16.h"
 #include "report.h"
+#include "run.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -79,4 +81,16 @@ void cli_progress(void *unit, int64_t done, int64_t total) {
             width - fill, "", (long long)done, (long long)total, (const char *)unit);
     if (done == total)
         fputc('\n', stderr);
+}
+
+int cli_run_choice(const char *cmd, const char *flag, const char *value, run_options *o) {
+    if (!strcmp(flag, "--strategy") && strategy_parse(value, &o->strat) != 0) {
+        cli_error(cmd, "--strategy: '%s' is not accpar, hypar, owt or dp", value);
+        return -1;
+    }
+    if (!strcmp(flag, "--fidelity") && run_fidelity_parse(value, &o->fidelity) != 0) {
+        cli_error(cmd, "--fidelity: '%s' is not rtl, replay or golden", value);
+        return -1;
+    }
+    return 0;
 }

@@ -97,16 +97,9 @@ static int parse(int argc, char **argv, run_args *a) {
         } else if (!strcmp(f, "--seed")) {
             if (cli_int(CMD, f, v, 0, INT64_MAX, &a->seed))
                 return -1;
-        } else if (!strcmp(f, "--strategy")) {
-            if (strategy_parse(v, &a->o.strat) != 0) {
-                cli_error(CMD, "--strategy: '%s' is not accpar, hypar, owt or dp", v);
+        } else if (!strcmp(f, "--strategy") || !strcmp(f, "--fidelity")) {
+            if (cli_run_choice(CMD, f, v, &a->o))
                 return -1;
-            }
-        } else if (!strcmp(f, "--fidelity")) {
-            if (run_fidelity_parse(v, &a->o.fidelity) != 0) {
-                cli_error(CMD, "--fidelity: '%s' is not rtl, replay or golden", v);
-                return -1;
-            }
         } else if (!strcmp(f, "--scale")) {
             if (cli_scale(CMD, f, v, &a->scale))
                 return -1;

@@ -9,7 +9,17 @@ extern "C" {
 #include "systolic_model.h"
 }
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+
+// A preset by name; fails the calling test if it does not load.
+inline accel_preset preset(const char *name) {
+    accel_preset p{};
+    char err[512];
+    EXPECT_EQ(preset_find(name, &p, err, sizeof err), 0) << err;
+    return p;
+}
 
 inline uint64_t device_words(const accel_preset *p, uint64_t bytes) {
     return (bytes + (uint64_t)p->mem_bytes_per_cycle - 1) / (uint64_t)p->mem_bytes_per_cycle;

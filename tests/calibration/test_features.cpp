@@ -9,13 +9,6 @@
 
 namespace {
 
-accel_preset preset(const char *name) {
-    accel_preset p{};
-    char err[512];
-    EXPECT_EQ(preset_find(name, &p, err, sizeof err), 0) << err;
-    return p;
-}
-
 struct counter {
     const accel_preset *p;
     uint64_t f[GEMM_FEATURES];

@@ -18,13 +18,6 @@ extern "C" {
 
 namespace {
 
-accel_preset preset(const char *name) {
-    accel_preset p{};
-    char err[512];
-    EXPECT_EQ(preset_find(name, &p, err, sizeof err), 0) << err;
-    return p;
-}
-
 // Synthetic hardware, built without the fit's feature function: every command of the schedule
 // walk costs sum_i theta_i * (what the command adds to feature i), from the per-command contract
 // written out in command_features.h. Integer weights keep the cycles exact integers.
