@@ -4,6 +4,7 @@
 
 extern "C" {
 #include "calibration.h"
+#include "models_dir.h"
 #include "cli.h"
 }
 
@@ -196,7 +197,7 @@ TEST(CliCalibrate, CompareNamesTheCalibrationEachRowUsed) {
                     {"calibrate", "--compare", "mlp", "--accels", "1xtpu-v2,1xtpu-v3", "--batch",
                      "16", "--fidelity", "golden", "--calibration", v2, "--json", json});
     ASSERT_EQ(o.rc, 0) << o.err;
-    std::string v3 = std::string(preset_models_dir()) + "/calibration/tpu-v3.cal";
+    std::string v3 = std::string(models_dir()) + "/calibration/tpu-v3.cal";
     std::string used = "tpu-v2: calibrated (" + v2 + "); tpu-v3: calibrated (" + v3 + ")";
     std::string row = row_of(o.out, "calibrated");
     ASSERT_GE(row.size(), used.size()) << o.out;

@@ -4,6 +4,7 @@
 
 extern "C" {
 #include "array_model.h"
+#include "models_dir.h"
 #include "cal_measure.h"
 #include "net_find.h"
 #include "run.h"
@@ -75,7 +76,7 @@ TEST(Models, SelectionLabelsAndErrors) {
     ASSERT_EQ(array_model_select(&a, "calibrated", v2.c_str(), err, sizeof err), 0) << err;
     EXPECT_EQ(a.models[0].kind, MODEL_CALIBRATED);
     array_model_label(&a, label, sizeof label);
-    std::string v3_default = std::string(preset_models_dir()) + "/calibration/tpu-v3.cal";
+    std::string v3_default = std::string(models_dir()) + "/calibration/tpu-v3.cal";
     EXPECT_EQ(std::string(label),
               "tpu-v2: calibrated (" + v2 + "); tpu-v3: calibrated (" + v3_default + ")");
     EXPECT_NE(array_model_select(&a, "calibrated", (v2 + "," + v2).c_str(), err, sizeof err), 0);
@@ -110,7 +111,7 @@ TEST(Models, SelectionLabelsAndErrors) {
 TEST(Models, GivenFileReplacesACorruptDefault) {
     std::string v2 = calibrate("tpu-v2");
     std::string dir = testing::TempDir() + "models-corrupt-default";
-    std::string preset_file = std::string(preset_models_dir()) + "/accelerators/tpu-v2.acc";
+    std::string preset_file = std::string(models_dir()) + "/accelerators/tpu-v2.acc";
     std::filesystem::create_directories(dir + "/accelerators");
     std::filesystem::create_directories(dir + "/calibration");
     std::filesystem::copy_file(preset_file, dir + "/accelerators/tpu-v2.acc",

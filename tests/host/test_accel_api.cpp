@@ -1,6 +1,6 @@
 // The device API: misuse returns an error code and a message naming the field, never an
 // abort; the golden and RTL backends agree on a hand-written command stream.
-#include "accel_backend.h"
+#include "rtl_backends.h"
 #include "bf16.h"
 #include "test_util.h"
 
@@ -143,7 +143,7 @@ TEST(Backends, AgreeOnAHandWrittenStream) {
     std::vector<uint16_t> host(4096);
     uint64_t seed = 3;
     for (auto &h : host)
-        h = bf16_from_float(rng_bf16(&seed));
+        h = bf16_from_float(bf16_random(&seed));
     std::vector<uint8_t> results[2];
     cycle_breakdown counters[2];
     for (int b = 0; b < 2; b++) {

@@ -1,5 +1,6 @@
 // accpar gemm: bad input gets a one-line error and exit status 2; a good run writes a JSON
 // report and .npy files that an independent check (OpenBLAS) accepts.
+#include "cli.h"
 #include "test_util.h"
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 // RTL functions (through the verilated fp_probe) and the C golden model.
 #include "Vfp_probe.h"
 #include "bf16.h"
-#include "cli.h"
+#include "rng.h"
 
 #include <gtest/gtest.h>
 

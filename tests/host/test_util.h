@@ -3,7 +3,8 @@
 #define ACCPAR_TEST_UTIL_H
 
 #include "accel_api.h"
-#include "cli.h"
+#include "bf16.h"
+#include "rng.h"
 #include "gemm.h"
 
 #include <gtest/gtest.h>
@@ -21,7 +22,7 @@ inline accel_preset load_preset(const std::string &name) {
 inline std::vector<float> random_bf16(size_t n, uint64_t seed) {
     std::vector<float> v(n);
     for (auto &x : v)
-        x = rng_bf16(&seed);
+        x = bf16_random(&seed);
     return v;
 }
 

@@ -1,5 +1,5 @@
 // Reference-compatible mode against the reference program's own output, digit for digit.
-#include "compat_ref.h"
+#include "grid_print.h"
 #include "net_find.h"
 
 #include <gtest/gtest.h>

@@ -68,32 +68,32 @@ TEST(Cost, NodeLimitsHoldAtTheirBoundaries) {
     net_node in{};
     in.kind = NODE_INPUT;
     in.oc = 2147483647, in.oh = in.ow = 1;
-    EXPECT_EQ(cost_node_fits(&in, &field, why, sizeof why), 0);
+    EXPECT_EQ(net_node_fits(&in, &field, why, sizeof why), 0);
     in.oc = 1 << 20, in.oh = 1 << 11, in.ow = 1; // 2^31
-    EXPECT_NE(cost_node_fits(&in, &field, why, sizeof why), 0);
+    EXPECT_NE(net_node_fits(&in, &field, why, sizeof why), 0);
     EXPECT_STREQ(field, "c");
 
     net_node fc{};
     fc.kind = NODE_FC;
     fc.k = 1, fc.hin = fc.win = fc.hout = fc.wout = 1;
     fc.cin = 1 << 28, fc.cout = 1 << 20; // 2^48 MACs: the limit itself
-    EXPECT_EQ(cost_node_fits(&fc, &field, why, sizeof why), 0);
+    EXPECT_EQ(net_node_fits(&fc, &field, why, sizeof why), 0);
     fc.cout++;
-    EXPECT_NE(cost_node_fits(&fc, &field, why, sizeof why), 0);
+    EXPECT_NE(net_node_fits(&fc, &field, why, sizeof why), 0);
     EXPECT_STREQ(field, "out");
 
     net_node cv{};
     cv.kind = NODE_CONV;
     cv.cin = 1 << 15, cv.k = 256, cv.hin = cv.win = 256, cv.hout = cv.wout = 1, cv.cout = 1;
-    EXPECT_NE(cost_node_fits(&cv, &field, why, sizeof why), 0); // in: 2^31, Di: 2^31
+    EXPECT_NE(net_node_fits(&cv, &field, why, sizeof why), 0); // in: 2^31, Di: 2^31
     EXPECT_STREQ(field, "in");
     cv.hin = 255;
-    EXPECT_NE(cost_node_fits(&cv, &field, why, sizeof why), 0); // Di = 2^15 * 256^2 = 2^31
+    EXPECT_NE(net_node_fits(&cv, &field, why, sizeof why), 0); // Di = 2^15 * 256^2 = 2^31
     EXPECT_STREQ(field, "k");
     cv.k = 255;
-    EXPECT_EQ(cost_node_fits(&cv, &field, why, sizeof why), 0);
+    EXPECT_EQ(net_node_fits(&cv, &field, why, sizeof why), 0);
     cv.hout = 1 << 16, cv.wout = 1 << 15, cv.cout = 1; // output 2^31
-    EXPECT_NE(cost_node_fits(&cv, &field, why, sizeof why), 0);
+    EXPECT_NE(net_node_fits(&cv, &field, why, sizeof why), 0);
     EXPECT_STREQ(field, "cout");
 
     // a single GEMM beyond 2^48 MACs is an error, not a wrapped cycle count

@@ -8,7 +8,7 @@
 extern "C" {
 #include "net_find.h"
 #include "run.h"
-#include "run_scale.h"
+#include "net_scale.h"
 #include "systolic_model.h"
 }
 
@@ -29,7 +29,7 @@ inline void run_case(const step_case &k, run_result *r, net *g, accel_array *a,
     net raw{};
     ASSERT_EQ(accel_array_parse(k.accels.c_str(), a, err, sizeof err), 0) << err;
     ASSERT_EQ(net_find(k.net.c_str(), &raw, err, sizeof err), 0) << err;
-    ASSERT_EQ(run_scale_net(&raw, k.scale, k.scale, g, err, sizeof err), 0) << err;
+    ASSERT_EQ(net_scale(&raw, k.scale, k.scale, g, err, sizeof err), 0) << err;
     net_free(&raw);
     run_options o{};
     o.strat = k.strat;

@@ -147,7 +147,7 @@ TEST(CliRun, JsonReportHoldsTheResult) {
     ASSERT_EQ(accel_array_parse("1xtpu-v2,2xtpu-v3", &a, err, sizeof err), 0) << err;
     ASSERT_EQ(array_model_select(&a, nullptr, nullptr, err, sizeof err), 0) << err;
     ASSERT_EQ(net_find("tiny-resnet", &raw, err, sizeof err), 0) << err;
-    ASSERT_EQ(run_scale_net(&raw, 0.5, 0.5, &g, err, sizeof err), 0) << err;
+    ASSERT_EQ(net_scale(&raw, 0.5, 0.5, &g, err, sizeof err), 0) << err;
     plan_options po{STRATEGY_ACCPAR, 4, 0};
     ASSERT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), 0) << err;
     size_t devices = j.find("\"devices\""), layers = j.find("\"layers\"");

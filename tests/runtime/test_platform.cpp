@@ -1,10 +1,10 @@
-// The SystemC platform (sim/platform.cpp) through host/platform_api.h: clock domains with edge
+// The SystemC platform (sim/platform.cpp) through sim/platform/platform.h: clock domains with edge
 // alignment, the v3/v2 clock ratio, links carrying one transfer at a time per direction for
 // latency + bytes / bandwidth, and its errors. Expected times are computed here by hand.
 #include <gtest/gtest.h>
 
 extern "C" {
-#include "platform_api.h"
+#include "platform.h"
 #include "preset.h"
 }
 

@@ -1,0 +1,342 @@
+/* accpar run: one partitioned training step on an emulated heterogeneous array, verified
+ * (docs/runtime.md). */
+#include "array_model.h"
+#include "atomic_file.h"
+#include "cli.h"
+#include "net_find.h"
+#include "plan_report.h"
+#include "json.h"
+#include "run.h"
+#include "net_scale.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const CMD = "run";
+
+typedef struct run_args {
+    const char *net, *accels, *json, *trace, *model, *calibration;
+    int64_t batch, seed;
+    double scale, image_scale;
+    run_options o;
+} run_args;
+
+static void help(void) {
+    printf("usage: accpar run [--net NAME|FILE] [--accels SPEC] [--batch N]\n"
+           "                  [--strategy accpar|hypar|owt|dp] [--fidelity rtl|replay|golden]\n"
+           "                  [--scale F] [--image-scale F] [--seed S] [--json PATH]\n"
+           "                  [--trace DIR] [--compute-model calibrated|exact|peak]\n"
+           "                  [--calibration FILE[,FILE]]\n\n"
+           "Emulates one training step of a network partitioned by the planner over an array of\n"
+           "emulated accelerators: every layer's forward, backward and gradient GEMMs split per\n"
+           "the plan, reductions and layout conversions moved between device memories over the\n"
+           "platform's links. Verifies results against OpenBLAS, converted pieces against their\n"
+           "tensors, bytes against the planner, each device's cycles against the closed-form\n"
+           "contract (rtl, replay), and reports the planner's model against the counters.\n"
+           "With no options: tiny-cnn, batch 32, on 2xtpu-v2,2xtpu-v3 in RTL fidelity.\n\n"
+           "  --net NAME|FILE     network (models/networks/NAME.net or a .net path) [tiny-cnn]\n"
+           "  --accels SPEC       array, COUNTxPRESET[,...] [2xtpu-v2,2xtpu-v3]\n"
+           "  --batch N           samples per step, 1..65536 [32]\n"
+           "  --strategy S        accpar, hypar, owt or dp [accpar]\n"
+           "  --fidelity F        rtl (every tile on the verilated RTL), replay (golden numerics,\n"
+           "                      each command shape timed once on RTL), golden [rtl]\n"
+           "  --scale F           multiply channels and image sizes by F in (0, 1] [1]\n"
+           "  --image-scale F     multiply image sizes only by F in (0, 1] [--scale]\n"
+           "  --seed S            seed of the generated tensors [1]\n"
+           "  --json PATH         machine-readable report (written atomically)\n"
+           "  --trace DIR         timeline.csv of the platform (and waveforms under rtl)\n"
+           "  --compute-model M   the planner's model: calibrated (each preset's default\n"
+           "                      calibration file if present, else exact), exact or peak\n"
+           "                      [calibrated]; the cycle check always uses the exact contract,\n"
+           "                      the report shows this model's per-device residual\n"
+           "  --calibration F,..  calibration files instead of the presets' defaults\n\n"
+           "Exit status: 0 verified, 1 a check failed or the run failed (e.g. out of device\n"
+           "memory), 2 bad usage or input.\n");
+}
+
+/* Returns 0 to run, 1 after --help, -1 on a usage error (already reported). */
+static int parse(int argc, char **argv, run_args *a) {
+    *a = (run_args){.net = "tiny-cnn",
+                    .accels = "2xtpu-v2,2xtpu-v3",
+                    .batch = 32,
+                    .seed = 1,
+                    .scale = 1.0,
+                    .image_scale = -1.0};
+    a->o.strat = STRATEGY_ACCPAR;
+    a->o.fidelity = RUN_FIDELITY_RTL;
+    for (int i = 1; i < argc; i++) {
+        const char *f = argv[i], *v;
+        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
+            help();
+            return 1;
+        }
+        if (strncmp(f, "--", 2) != 0 || !(v = cli_value(CMD, argc, argv, &i))) {
+            if (strncmp(f, "--", 2) != 0)
+                cli_error(CMD, "unexpected argument '%s' (accpar run --help)", f);
+            return -1;
+        }
+        if (!strcmp(f, "--net"))
+            a->net = v;
+        else if (!strcmp(f, "--accels"))
+            a->accels = v;
+        else if (!strcmp(f, "--json"))
+            a->json = v;
+        else if (!strcmp(f, "--trace"))
+            a->trace = v;
+        else if (!strcmp(f, "--compute-model"))
+            a->model = v;
+        else if (!strcmp(f, "--calibration"))
+            a->calibration = v;
+        else if (!strcmp(f, "--batch")) {
+            if (cli_int(CMD, f, v, 1, 65536, &a->batch))
+                return -1;
+        } else if (!strcmp(f, "--seed")) {
+            if (cli_int(CMD, f, v, 0, INT64_MAX, &a->seed))
+                return -1;
+        } else if (!strcmp(f, "--strategy") || !strcmp(f, "--fidelity")) {
+            if (cli_run_choice(CMD, f, v, &a->o))
+                return -1;
+        } else if (!strcmp(f, "--scale")) {
+            if (cli_scale(CMD, f, v, &a->scale))
+                return -1;
+        } else if (!strcmp(f, "--image-scale")) {
+            if (cli_scale(CMD, f, v, &a->image_scale))
+                return -1;
+        } else {
+            cli_error(CMD, "unknown option '%s' (accpar run --help)", f);
+            return -1;
+        }
+    }
+    if (a->image_scale < 0)
+        a->image_scale = a->scale;
+    a->o.batch = a->batch;
+    a->o.seed = (uint64_t)a->seed;
+    a->o.trace_dir = a->trace;
+    return 0;
+}
+
+static double pct(double part, double whole) {
+    return whole > 0 ? 100.0 * part / whole : 0.0;
+}
+
+/* The selected model's error on a device's cycles: (counted - modelled) / modelled. */
+static double model_residual(const run_result *r, int d) {
+    return r->device_model_cycles[d] > 0
+               ? ((double)r->device_cycles[d] - r->device_model_cycles[d]) /
+                     r->device_model_cycles[d]
+               : NAN;
+}
+
+/* What the cycle check means at this fidelity: the golden backend's cycles are the contract. */
+static const char *cycles_check(const run_args *a) {
+    return a->o.fidelity == RUN_FIDELITY_GOLDEN ? "contract (golden)" : "counters = contract";
+}
+
+static void print_layers(const net *g, const run_result *r) {
+    const plan *p = &r->plan;
+    printf("%-12s %-10s %14s %14s %12s %12s  %s\n", "layer", "states", "max cycles", "contract",
+           "bytes", "predicted", "OpenBLAS (worst err/bound F E dW)");
+    for (int v = 0; v < g->n; v++) {
+        const net_node *nd = &g->nodes[v];
+        if (nd->kind == NODE_INPUT)
+            continue;
+        char states[64] = "";
+        size_t used = 0;
+        for (int h = 0; h < p->n_levels && used < sizeof states; h++)
+            used += (size_t)snprintf(states + used, sizeof states - used, "%s%s", h ? "," : "",
+                                     plan_state_name(nd->kind, p->levels[h].state[v]));
+        uint64_t cyc = 0, contract = 0, bytes = 0, pbytes = 0;
+        for (int d = 0; d < r->n_devices; d++) {
+            cyc = r->layers[v].cycles[d] > cyc ? r->layers[v].cycles[d] : cyc;
+            contract = r->layers[v].contract_cycles[d] > contract ? r->layers[v].contract_cycles[d]
+                                                                  : contract;
+        }
+        for (int h = 0; h < p->n_levels; h++) {
+            bytes += r->layers[v].bytes[h];
+            pbytes += r->layers[v].predicted_bytes[h];
+        }
+        printf("%-12s %-10s %14llu %14llu %12llu %12llu ", nd->name, states,
+               (unsigned long long)cyc, (unsigned long long)contract, (unsigned long long)bytes,
+               (unsigned long long)pbytes);
+        for (int ph = 0; ph < RUN_PHASES; ph++) {
+            if (r->layers[v].checked[ph])
+                printf(" %.3f", r->layers[v].check[ph].max_bound_ratio);
+            else
+                printf(" -");
+        }
+        printf("\n");
+    }
+}
+
+static void print_report(const run_args *a, const net *g, const accel_array *arr,
+                         const run_result *r) {
+    const plan *p = &r->plan;
+    printf("accpar run: %s (scale %g, images %g), batch %lld, %s on %s, %s fidelity\n\n", g->name,
+           a->scale, a->image_scale, (long long)p->batch, strategy_name(p->strat), a->accels,
+           run_fidelity_name(a->o.fidelity));
+    print_layers(g, r);
+    printf("\ncompute model of the plan and prediction: %s\n", p->model);
+    printf("%-7s %-10s %14s %14s %14s %9s %8s\n", "device", "preset", "cycles", "contract", "model",
+           "residual", "busy");
+    for (int d = 0; d < r->n_devices; d++)
+        printf("%-7d %-10s %14llu %14llu %14.0f %+8.2f%% %7.1f%%\n", d,
+               arr->kinds[arr->kind_of[d]].name, (unsigned long long)r->device_cycles[d],
+               (unsigned long long)r->device_contract_cycles[d], r->device_model_cycles[d],
+               100.0 * model_residual(r, d), pct(r->device_compute_s[d], r->simulated_step_s));
+    printf("\nstep time: simulated %.6g s (compute %.6g s, communication %.6g s), predicted "
+           "%.6g s, residual %+.2f%%\n",
+           r->simulated_step_s, r->simulated_compute_s, r->simulated_comm_s, r->predicted_step_s,
+           pct(r->simulated_step_s - r->predicted_step_s, r->predicted_step_s));
+    printf("bytes between devices: %llu delivered in %llu transfers (links carried %llu), "
+           "predicted %llu; host DMA %llu\n",
+           (unsigned long long)r->bytes_moved, (unsigned long long)r->transfers,
+           (unsigned long long)r->link_bytes, (unsigned long long)r->predicted_bytes,
+           (unsigned long long)r->host_bytes);
+    if (r->verified)
+        printf("verification: passed (OpenBLAS bound on F, E, dW; converted pieces element by "
+               "element; reductions bit-identical in both groups; bytes per layer, level and "
+               "group; cycles: %s)\n",
+               cycles_check(a));
+    else
+        printf("verification: FAILED: %s\n", r->failure);
+}
+
+static int write_json(const run_args *a, const net *g, const accel_array *arr,
+                      const run_result *r) {
+    json_out j = {0};
+    json_begin_object(&j, NULL);
+    json_str(&j, "net", g->name);
+    json_str(&j, "accels", a->accels);
+    json_int(&j, "batch", r->plan.batch);
+    json_str(&j, "strategy", strategy_name(r->plan.strat));
+    json_str(&j, "model", r->plan.model);
+    json_str(&j, "fidelity", run_fidelity_name(a->o.fidelity));
+    json_num(&j, "scale", a->scale);
+    json_num(&j, "image_scale", a->image_scale);
+    json_int(&j, "seed", a->seed);
+    json_bool(&j, "verified", r->verified);
+    json_str(&j, "failure", r->failure);
+    json_str(&j, "cycles_check", cycles_check(a));
+    json_num(&j, "simulated_step_s", r->simulated_step_s);
+    json_num(&j, "predicted_step_s", r->predicted_step_s);
+    json_num(&j, "simulated_compute_s", r->simulated_compute_s);
+    json_num(&j, "simulated_comm_s", r->simulated_comm_s);
+    json_int(&j, "bytes_moved", (int64_t)r->bytes_moved);
+    json_int(&j, "link_bytes", (int64_t)r->link_bytes);
+    json_int(&j, "predicted_bytes", (int64_t)r->predicted_bytes);
+    json_int(&j, "host_bytes", (int64_t)r->host_bytes);
+    json_int(&j, "transfers", (int64_t)r->transfers);
+    json_begin_array(&j, "devices");
+    for (int d = 0; d < r->n_devices; d++) {
+        json_begin_object(&j, NULL);
+        json_int(&j, "index", d);
+        json_str(&j, "preset", arr->kinds[arr->kind_of[d]].name);
+        json_int(&j, "cycles", (int64_t)r->device_cycles[d]);
+        json_int(&j, "contract_cycles", (int64_t)r->device_contract_cycles[d]);
+        json_num(&j, "model_cycles", r->device_model_cycles[d]);
+        json_num(&j, "model_residual", model_residual(r, d));
+        json_num(&j, "busy",
+                 r->simulated_step_s > 0 ? r->device_compute_s[d] / r->simulated_step_s : 0);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_begin_array(&j, "layers");
+    for (int v = 0; v < g->n; v++) {
+        if (g->nodes[v].kind == NODE_INPUT)
+            continue;
+        json_begin_object(&j, NULL);
+        json_str(&j, "name", g->nodes[v].name);
+        json_begin_array(&j, "states");
+        for (int h = 0; h < r->n_levels; h++)
+            json_int(&j, NULL, r->plan.levels[h].state[v]);
+        json_end_array(&j);
+        json_begin_array(&j, "bytes");
+        for (int h = 0; h < r->n_levels; h++)
+            json_int(&j, NULL, (int64_t)r->layers[v].bytes[h]);
+        json_end_array(&j);
+        json_begin_array(&j, "predicted_bytes");
+        for (int h = 0; h < r->n_levels; h++)
+            json_int(&j, NULL, (int64_t)r->layers[v].predicted_bytes[h]);
+        json_end_array(&j);
+        json_begin_array(&j, "cycles");
+        for (int d = 0; d < r->n_devices; d++)
+            json_int(&j, NULL, (int64_t)r->layers[v].cycles[d]);
+        json_end_array(&j);
+        json_begin_array(&j, "bound_ratio");
+        for (int ph = 0; ph < RUN_PHASES; ph++)
+            json_num(&j, NULL,
+                     r->layers[v].checked[ph] ? r->layers[v].check[ph].max_bound_ratio : NAN);
+        json_end_array(&j);
+        json_end_object(&j);
+    }
+    json_end_array(&j);
+    json_end_object(&j);
+    return cli_write_json(CMD, &j, a->json);
+}
+
+/* The output paths, checked before the run so that a bad one fails fast. */
+static int check_outputs(const run_args *a) {
+    char err[1200], path[1100];
+    struct stat st;
+    if (a->trace) {
+        if (stat(a->trace, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            cli_error(CMD, "--trace: '%s' is not a folder", a->trace);
+            return -1;
+        }
+        snprintf(path, sizeof path, "%s/timeline.csv", a->trace);
+        if (atomic_write_check(path, err, sizeof err) != 0) {
+            cli_error(CMD, "--trace: %s", err);
+            return -1;
+        }
+    }
+    if (a->json && atomic_write_check(a->json, err, sizeof err) != 0) {
+        cli_error(CMD, "--json: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_run(int argc, char **argv) {
+    run_args a;
+    int pr = parse(argc, argv, &a);
+    if (pr != 0)
+        return pr > 0 ? 0 : EXIT_USAGE;
+    static accel_array arr;
+    net raw = {0}, g = {0};
+    char err[1024];
+    if (accel_array_parse(a.accels, &arr, err, sizeof err) != 0 ||
+        array_model_select(&arr, a.model, a.calibration, err, sizeof err) != 0 ||
+        net_find(a.net, &raw, err, sizeof err) != 0 ||
+        net_scale(&raw, a.scale, a.image_scale, &g, err, sizeof err) != 0) {
+        cli_error(CMD, "%s", err);
+        net_free(&raw);
+        return EXIT_USAGE;
+    }
+    net_free(&raw);
+    if (check_outputs(&a) != 0) {
+        net_free(&g);
+        return EXIT_USAGE;
+    }
+    if (isatty(2)) {
+        a.o.progress = cli_progress;
+        a.o.progress_ctx = "GEMMs";
+    }
+    run_result r;
+    int rc = run_step(&g, &arr, &a.o, &r, err, sizeof err);
+    if (rc != 0) {
+        cli_error(CMD, "%s", err);
+        net_free(&g);
+        return rc == RUN_FAILED ? EXIT_CHECK_FAILED : EXIT_USAGE;
+    }
+    print_report(&a, &g, &arr, &r);
+    int status = r.verified ? 0 : EXIT_CHECK_FAILED;
+    if (a.json && write_json(&a, &g, &arr, &r) != 0)
+        status = EXIT_USAGE;
+    run_result_free(&r);
+    net_free(&g);
+    return status;
+}

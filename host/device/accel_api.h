@@ -1,0 +1,93 @@
+/* The device API: the only way software reaches an accelerator (modelled on VTA's driver.h).
+ * Open a device from a preset on a backend, allocate and copy device memory, queue commands,
+ * run them to completion, read the counters. Every call returns ACCEL_OK or an error code;
+ * accel_last_error() says why in one line. Nothing here aborts. */
+#ifndef ACCPAR_ACCEL_API_H
+#define ACCPAR_ACCEL_API_H
+
+#include "preset.h"
+#include "systolic_model.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum accel_status {
+    ACCEL_OK = 0,
+    ACCEL_EINVAL = -1,  /* bad argument or command field */
+    ACCEL_ENOMEM = -2,  /* device memory exhausted, or host allocation failed */
+    ACCEL_ERANGE = -3,  /* address or buffer range outside the device */
+    ACCEL_EBUSY = -4,   /* commands are queued: run accel_wait() first */
+    ACCEL_EDEVICE = -5, /* the device reported an error or hung */
+    ACCEL_EBACKEND = -6 /* backend unavailable for this preset */
+} accel_status;
+
+/* golden: the C model (numerics bit-exact to the RTL, closed-form cycles); rtl: the verilated
+ * accelerator; replay: golden numerics, each command shape's cycles measured once on the RTL. */
+typedef enum accel_backend {
+    ACCEL_BACKEND_GOLDEN = 0,
+    ACCEL_BACKEND_RTL = 1,
+    ACCEL_BACKEND_REPLAY = 2
+} accel_backend;
+
+typedef enum accel_opcode {
+    ACCEL_LOAD_A = 1,   /* rows x R bf16 from addr into activation rows act_off.. */
+    ACCEL_LOAD_W = 2,   /* mxus weight tiles (R x C bf16 each) from addr into the shadow buffers */
+    ACCEL_LOAD_ACC = 3, /* rows x C fp32 from addr into accumulator rows acc_off.. of mxu */
+    ACCEL_MATMUL = 4,   /* stream activation rows through MXUs 0..mxus-1, prefetching weights */
+    ACCEL_STORE = 5     /* rows x C fp32 of mxu's accumulator rows acc_off.. out to addr */
+} accel_opcode;
+
+typedef struct accel_cmd {
+    accel_opcode op;
+    int accumulate;   /* MATMUL: add into the accumulators instead of overwriting */
+    uint32_t mxus;    /* LOAD_W, MATMUL: MXUs 0 .. mxus-1 */
+    uint32_t mxu;     /* LOAD_ACC, STORE */
+    uint32_t rows;    /* LOAD_A, LOAD_ACC, MATMUL, STORE */
+    uint32_t act_off; /* LOAD_A, MATMUL: first activation row */
+    uint32_t acc_off; /* LOAD_ACC, MATMUL, STORE: first accumulator row */
+    uint64_t addr;    /* device-memory byte address, a multiple of the port width */
+    uint64_t pf_addr; /* MATMUL: weights to prefetch for the next MATMUL */
+    uint32_t pf_mxus; /* MATMUL: how many tiles to prefetch (0: none) */
+} accel_cmd;
+
+typedef struct accel_dev accel_dev;
+
+/* Opens a device. On failure *out is NULL and err (if given) holds the reason. Defined by the
+ * backend layer (sim/rtl/backends.c), which knows every backend. */
+accel_status accel_open(const accel_preset *preset, accel_backend backend, accel_dev **out,
+                        char *err, size_t errlen);
+void accel_close(accel_dev *dev);
+
+const accel_preset *accel_preset_of(const accel_dev *dev);
+const char *accel_backend_name(accel_backend backend);
+/* Parses golden, rtl or replay; returns -1 for anything else. */
+int accel_backend_parse(const char *name, accel_backend *out);
+const char *accel_last_error(const accel_dev *dev);
+
+/* Device memory: allocations are aligned to the port width. */
+accel_status accel_alloc(accel_dev *dev, uint64_t bytes, uint64_t *addr);
+accel_status accel_free(accel_dev *dev, uint64_t addr);
+accel_status accel_copy_in(accel_dev *dev, uint64_t addr, const void *src, uint64_t bytes);
+accel_status accel_copy_out(accel_dev *dev, uint64_t addr, void *dst, uint64_t bytes);
+
+/* Queues one command after checking every field against the preset and the device state. */
+accel_status accel_issue(accel_dev *dev, const accel_cmd *cmd);
+/* Runs the queued commands to completion, back to back. */
+accel_status accel_wait(accel_dev *dev);
+
+/* Counters since open (or the last reset). */
+accel_status accel_read_counters(accel_dev *dev, cycle_breakdown *out);
+accel_status accel_reset_counters(accel_dev *dev);
+
+/* RTL backend only: write a waveform (.vcd, or .fst if built with ACCPAR_TRACE_FST). */
+accel_status accel_trace(accel_dev *dev, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,48 @@
+/* bf16 storage and the accelerator's arithmetic in C (the golden model's numerics).
+ * Contract (same as rtl/accel_fp.sv): bf16 x bf16 products exact in fp32, fp32 additions
+ * rounded to nearest even, subnormal inputs read as signed zero, subnormal results flushed to
+ * signed zero, every NaN result the canonical quiet NaN 0x7FC00000. */
+#ifndef ACCPAR_BF16_H
+#define ACCPAR_BF16_H
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { FP32_CANONICAL_NAN = 0x7FC00000u, BF16_CANONICAL_NAN = 0x7FC0u };
+
+/* float -> bf16 with round-to-nearest-even; NaN -> canonical NaN. */
+uint16_t bf16_from_float(float f);
+float bf16_to_float(uint16_t b);
+/* f rounded to bf16 precision, as a float. */
+float bf16_round(float f);
+
+uint32_t float_bits(float f);
+float bits_float(uint32_t u);
+
+/* An operand as the array reads it: a subnormal becomes a zero of its sign. */
+float accel_operand(float f);
+/* A result below the smallest normal becomes a zero of its sign (inline: the golden model's
+ * inner loop). */
+static inline float accel_flush(float f) {
+    return fabsf(f) < FLT_MIN ? copysignf(0.0f, f) : f;
+}
+/* The bits the array stores for a result: NaNs are the canonical quiet NaN. */
+uint32_t accel_result(float f);
+
+/* A random value uniform in [-1, 1), rounded to bf16 (rng.h's generator). */
+float bf16_random(uint64_t *rng_state);
+
+/* The accelerator's product and sum, on bit patterns. */
+uint32_t accel_mul(uint16_t a, uint16_t b);
+uint32_t accel_add(uint32_t x, uint32_t y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,111 @@
+/* The runtime: one training step of a network, partitioned by a plan over an emulated array.
+ * Every weighted layer's forward, backward and gradient GEMMs are split per the plan's types and
+ * alpha at every level and run on the devices; reductions and layout conversions move the real
+ * tensor pieces between device memories over the platform's links (platform.h). Each run
+ * verifies numerics (OpenBLAS), bytes (planner) and cycles (closed form). docs/runtime.md. */
+#ifndef ACCPAR_RUN_H
+#define ACCPAR_RUN_H
+
+#include "accel_api.h"
+#include "gemm.h"
+#include "plan.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The fidelity is the device backend every device runs on (accel_api.h): rtl (every GEMM on
+ * the verilated RTL), replay (golden numerics; each distinct command shape timed once on the
+ * RTL, its cycles replayed) or golden (golden model only, closed-form cycles). */
+typedef accel_backend run_fidelity;
+#define RUN_FIDELITY_GOLDEN ACCEL_BACKEND_GOLDEN
+#define RUN_FIDELITY_RTL ACCEL_BACKEND_RTL
+#define RUN_FIDELITY_REPLAY ACCEL_BACKEND_REPLAY
+
+static inline const char *run_fidelity_name(run_fidelity f) {
+    return accel_backend_name(f);
+}
+
+static inline int run_fidelity_parse(const char *s, run_fidelity *out) {
+    return accel_backend_parse(s, out);
+}
+
+/* Test-only fault injection: the fault must be caught and named by the verification. */
+typedef enum {
+    RUN_FAULT_NONE,
+    RUN_FAULT_CORRUPT_TILE,  /* a row of `device`'s GEMM output of `phase` (0/1/2) at `node` goes
+                                wrong */
+    RUN_FAULT_DROP_TRANSFER, /* transfer number `transfer` never reaches its destination */
+    RUN_FAULT_MISPACK,       /* `node`'s conversions of kind `phase` (0: F, 1: E) pack the right
+                                number of elements, off by one (each the next one's value) */
+    RUN_FAULT_ONE_SIDED_SUM, /* `node`'s reductions: group j keeps its own partial instead of
+                                adding what it received */
+    RUN_FAULT_EXTRA_ELEMENT  /* `node`'s conversions of kind `phase` send one element more than
+                                the destination needs */
+} run_fault_kind;
+
+typedef struct run_fault {
+    run_fault_kind kind;
+    int node, device, phase;
+    int transfer;
+} run_fault;
+
+typedef struct run_options {
+    strategy strat;
+    int64_t batch;
+    run_fidelity fidelity;
+    uint64_t seed;
+    const char *trace_dir; /* NULL, or a folder for timeline.csv (and waveforms under rtl) */
+    run_fault fault;
+    void (*progress)(void *ctx, int64_t done, int64_t total); /* may be NULL */
+    void *progress_ctx;
+} run_options;
+
+enum { RUN_PHASES = 3 }; /* forward, backward, gradient */
+
+typedef struct run_layer {
+    uint64_t *bytes, *predicted_bytes;  /* [level]: delivered into destination buffers for this
+                                           node's reductions and the conversions of its inputs;
+                                           the planner's prediction */
+    uint64_t *cycles, *contract_cycles; /* [device]: its three GEMMs, counted and closed form */
+    gemm_check check[RUN_PHASES];       /* assembled result vs OpenBLAS */
+    int checked[RUN_PHASES];
+    uint64_t result_hash[RUN_PHASES]; /* FNV-1a of the assembled result's bits */
+} run_layer;
+
+typedef struct run_result {
+    plan plan;
+    int n_nodes, n_devices, n_levels;
+    run_layer *layers;                                /* [node] */
+    uint64_t *device_cycles, *device_contract_cycles; /* [device], whole step */
+    double *device_model_cycles; /* [device]: the planner's selected model (plan.model) */
+    double *device_compute_s;    /* [device] */
+    double simulated_step_s, predicted_step_s, simulated_compute_s, simulated_comm_s;
+    uint64_t bytes_moved;     /* delivered into destination buffers and used there */
+    uint64_t link_bytes;      /* carried by the platform's links */
+    uint64_t predicted_bytes; /* the planner's */
+    uint64_t host_bytes, transfers;
+    int verified;
+    char failure[512]; /* the first failed check, named */
+} run_result;
+
+/* run_step's errors: the input cannot be run (bad batch, split or network, a backend the array
+ * lacks, an unwritable --trace), or the run failed on the way (a device error such as device
+ * memory exhausted, host memory), named with the layer. */
+enum { RUN_BAD_INPUT = -1, RUN_FAILED = -2 };
+
+/* Runs one training step. Returns 0 with *out filled (out->verified says whether every check
+ * passed), or RUN_BAD_INPUT or RUN_FAILED with a one-line error. */
+int run_step(const net *g, const accel_array *a, const run_options *o, run_result *out, char *err,
+             size_t errlen);
+
+void run_result_free(run_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,347 @@
+/* The step's schedule: set up the plan, devices and platform; the forward sweep in
+ * topological order, the backward sweep in reverse; then the byte accounting against the
+ * planner. docs/runtime.md. */
+#include "run_layer.h"
+
+#include "bf16.h"
+#include "atomic_file.h"
+#include "run_tensor.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void run_fail(run_ctx *c, const char *fmt, ...) {
+    if (!c->r->verified)
+        return;
+    c->r->verified = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->r->failure, sizeof c->r->failure, fmt, ap);
+    va_end(ap);
+}
+
+void run_timeline(run_ctx *c, const char *what, int node, int level, double t0, double t1,
+                  uint64_t bytes) {
+    if (!c->o->trace_dir)
+        return;
+    char row[256];
+    int n = snprintf(row, sizeof row, "%s,%s,%d,%.12g,%.12g,%llu\n", what, c->g->nodes[node].name,
+                     level, t0, t1, (unsigned long long)bytes);
+    if (c->timeline_len + (size_t)n + 1 > c->timeline_cap) {
+        size_t cap = 2 * (c->timeline_cap + (size_t)n + 1024);
+        char *grown = realloc(c->timeline, cap);
+        if (!grown) {
+            c->timeline_lost = 1;
+            return;
+        }
+        c->timeline = grown;
+        c->timeline_cap = cap;
+    }
+    memcpy(c->timeline + c->timeline_len, row, (size_t)n + 1);
+    c->timeline_len += (size_t)n;
+}
+
+static int check_net(const net *g, char *err, size_t errlen) {
+    for (int v = 0; v < g->n; v++) {
+        const net_node *nd = &g->nodes[v];
+        if (nd->kind == NODE_CONV && nd->stride < 1) {
+            snprintf(err, errlen,
+                     "%s: layer %s: stride and padding unknown (reference format): run needs a "
+                     ".net network",
+                     g->path[0] ? g->path : g->name, nd->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int alloc_result(run_result *r) {
+    int n = r->n_nodes, L = r->n_levels > 0 ? r->n_levels : 1, D = r->n_devices;
+    r->layers = calloc((size_t)n, sizeof *r->layers);
+    r->device_cycles = calloc((size_t)D, sizeof(uint64_t));
+    r->device_contract_cycles = calloc((size_t)D, sizeof(uint64_t));
+    r->device_model_cycles = calloc((size_t)D, sizeof(double));
+    r->device_compute_s = calloc((size_t)D, sizeof(double));
+    if (!r->layers || !r->device_cycles || !r->device_contract_cycles || !r->device_model_cycles ||
+        !r->device_compute_s)
+        return -1;
+    for (int v = 0; v < n; v++) {
+        run_layer *l = &r->layers[v];
+        l->bytes = calloc((size_t)L * 2, sizeof(uint64_t));
+        l->cycles = calloc((size_t)D * 2, sizeof(uint64_t));
+        if (!l->bytes || !l->cycles)
+            return -1;
+        l->predicted_bytes = l->bytes + L;
+        l->contract_cycles = l->cycles + D;
+    }
+    return 0;
+}
+
+static int open_devices(run_ctx *c) {
+    const accel_array *a = c->a;
+    accel_backend be = c->o->fidelity;
+    double *mhz = malloc(sizeof(double) * (size_t)a->n);
+    if (!mhz)
+        return -1;
+    for (int d = 0; d < a->n; d++) {
+        mhz[d] = a->kinds[a->kind_of[d]].clock_mhz;
+        char why[256];
+        if (accel_open(&a->kinds[a->kind_of[d]], be, &c->dev[d], why, sizeof why) != ACCEL_OK) {
+            snprintf(c->err, c->errlen, "device %d (%s): %s", d, a->kinds[a->kind_of[d]].name, why);
+            free(mhz);
+            return -1;
+        }
+        if (c->o->trace_dir && be == ACCEL_BACKEND_RTL) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/device%d-%s.vcd", c->o->trace_dir, d,
+                     a->kinds[a->kind_of[d]].name);
+            if (accel_trace(c->dev[d], path) != ACCEL_OK) {
+                snprintf(c->err, c->errlen, "--trace: %s", accel_last_error(c->dev[d]));
+                free(mhz);
+                return -1;
+            }
+        }
+    }
+    int rc = platform_open(a->n, mhz, &c->pf, c->err, c->errlen);
+    free(mhz);
+    return rc;
+}
+
+/* The topology is derived from the plan: one link per split of its hierarchy, joining the
+ * split's two groups (docs/runtime.md). */
+static int add_links(run_ctx *c) {
+    const plan *p = &c->r->plan;
+    for (int h = 0; h < p->n_levels; h++)
+        for (int q = 0; q < p->levels[h].n_pairs; q++) {
+            device_group i = p->levels[h].pairs[q].i, j = p->levels[h].pairs[q].j;
+            double bi = accel_group_link_bytes_per_s(c->a, i);
+            double bj = accel_group_link_bytes_per_s(c->a, j);
+            double li = accel_group_latency_s(c->a, i), lj = accel_group_latency_s(c->a, j);
+            int id =
+                platform_add_link(c->pf, bi < bj ? bi : bj, li > lj ? li : lj, c->err, c->errlen);
+            if (id < 0)
+                return -1;
+            c->link[h * p->n_devices + q] = id;
+        }
+    return 0;
+}
+
+static int setup(run_ctx *c) {
+    run_result *r = c->r;
+    const net *g = c->g;
+    if (check_net(g, c->err, c->errlen) != 0)
+        return -1;
+    plan_options po = {c->o->strat, c->o->batch, 0};
+    if (plan_make(g, c->a, &po, &r->plan, c->err, c->errlen) != 0)
+        return -1;
+    r->n_nodes = g->n;
+    r->n_devices = c->a->n;
+    r->n_levels = r->plan.n_levels;
+    r->predicted_step_s = r->plan.step_s;
+    r->predicted_bytes = r->plan.comm_bytes;
+    size_t L = (size_t)(r->n_levels > 0 ? r->n_levels : 1), D = (size_t)r->n_devices;
+    c->dev = calloc(D, sizeof *c->dev);
+    c->link = calloc(L * D, sizeof *c->link);
+    c->recv = calloc((size_t)g->n * L * D * 2, sizeof *c->recv);
+    c->needs_backward = calloc((size_t)g->n, sizeof *c->needs_backward);
+    c->input = calloc((size_t)g->n * D, sizeof *c->input);
+    if (alloc_result(r) != 0 || !c->dev || !c->link || !c->recv || !c->needs_backward ||
+        !c->input || run_geom_make(g, &r->plan, &c->G) != 0) {
+        snprintf(c->err, c->errlen, "out of host memory");
+        return -1;
+    }
+    for (int v = 0; v < g->n; v++) {
+        const net_node *nd = &g->nodes[v];
+        c->needs_backward[v] = nd->n_in > 0 && g->nodes[nd->in[0]].kind != NODE_INPUT;
+        if (net_is_weighted(nd))
+            c->gemms_total += (int64_t)r->n_devices * (2 + c->needs_backward[v]);
+    }
+    return open_devices(c) != 0 || add_links(c) != 0 ? -1 : 0;
+}
+
+/* A layer's input pieces, kept from its forward to its backward sweep. */
+static void free_inputs(run_ctx *c, int v) {
+    for (int d = 0; d < c->r->n_devices; d++) {
+        run_piece *in = &c->input[(size_t)v * (size_t)c->r->n_devices + (size_t)d];
+        free(in->data);
+        in->data = NULL;
+    }
+}
+
+static int forward(run_ctx *c, int v) {
+    const net_node *nd = &c->g->nodes[v];
+    int rc = 0;
+    c->node = v;
+    if (nd->kind == NODE_ADD) {
+        run_block all =
+            run_input_block(nd, (run_range){0, c->r->plan.batch}, (run_range){0, nd->cout});
+        float *f = run_floats(c, run_block_elems(&all));
+        if (!f)
+            return -1;
+        for (int e = 0; e < nd->n_in && rc == 0; e++) {
+            run_gen_block(c->o->seed, v, RUN_T_IN_ACT + e, nd->cout, &all, f);
+            rc = run_convert(c, v, e, 0, f, NULL);
+        }
+        free(f);
+        return rc;
+    }
+    run_layer_data t = {0};
+    rc = run_layer_tensors(c, v, &t);
+    if (rc == 0)
+        rc = run_convert(c, v, 0, 0, t.x, &c->input[(size_t)v * (size_t)c->r->n_devices]);
+    if (rc == 0)
+        rc = run_layer_phases(c, v, &t, 1, NULL);
+    run_layer_tensors_free(&t);
+    return rc;
+}
+
+static int backward(run_ctx *c, int v) {
+    const net_node *nd = &c->g->nodes[v];
+    int rc = 0;
+    float *e_in = NULL;
+    c->node = v;
+    run_block all =
+        run_input_block(nd, (run_range){0, c->r->plan.batch}, run_geom_box(&c->G, v, 0, 0)->ci);
+    if (nd->kind == NODE_ADD) {
+        e_in = run_floats(c, run_block_elems(&all));
+        if (!e_in)
+            return -1;
+        run_gen_block(c->o->seed, v, RUN_T_ADD_ERR, nd->cout, &all, e_in);
+    } else {
+        run_layer_data t = {0};
+        rc = run_layer_tensors(c, v, &t);
+        if (rc == 0)
+            rc = run_layer_phases(c, v, &t, c->needs_backward[v] ? 6u : 4u, &e_in);
+        run_layer_tensors_free(&t);
+        free_inputs(c, v);
+    }
+    /* E leaves the layer as bf16, the format of the conversions and of the producer's GEMMs */
+    for (int64_t k = 0; e_in && k < run_block_elems(&all); k++)
+        e_in[k] = bf16_round(e_in[k]);
+    for (int e = 0; e < nd->n_in && rc == 0 && e_in; e++)
+        rc = run_convert(c, v, e, 1, e_in, NULL);
+    free(e_in);
+    return rc;
+}
+
+/* Bytes each group's leader used of what it received, per node, level and split, against the
+ * planner's prediction; and the links' own count against those delivered bytes. */
+static void check_bytes(run_ctx *c) {
+    const plan *p = &c->r->plan;
+    for (int h = 0; h < p->n_levels; h++)
+        for (int q = 0; q < p->levels[h].n_pairs; q++)
+            c->r->link_bytes += platform_link_bytes(c->pf, c->link[h * p->n_devices + q]);
+    if (c->r->link_bytes != c->r->bytes_moved)
+        run_fail(c, "the links carried %llu bytes, the destinations used %llu",
+                 (unsigned long long)c->r->link_bytes, (unsigned long long)c->r->bytes_moved);
+    for (int v = 0; v < c->g->n; v++)
+        for (int h = 0; h < p->n_levels; h++)
+            for (int q = 0; q < p->levels[h].n_pairs; q++) {
+                const plan_pair *pp = &p->levels[h].pairs[q];
+                for (int g = 0; g < 2; g++) {
+                    uint64_t want = pp->intra_bytes[v] + pp->inter_bytes[2 * v + g];
+                    uint64_t got = c->recv[run_recv_slot(c, v, h, q, g)];
+                    c->r->layers[v].predicted_bytes[h] += want;
+                    if (got != want) {
+                        char grp[64];
+                        run_group_name(c, h, q, g, grp, sizeof grp);
+                        run_fail(c,
+                                 "layer %s, level %d: group %s received %llu bytes, planner "
+                                 "predicts %llu",
+                                 c->g->nodes[v].name, h, grp, (unsigned long long)got,
+                                 (unsigned long long)want);
+                    }
+                }
+            }
+}
+
+static void teardown(run_ctx *c) {
+    for (int d = 0; c->dev && d < c->a->n; d++)
+        accel_close(c->dev[d]);
+    for (int v = 0; c->input && v < c->g->n; v++)
+        free_inputs(c, v);
+    platform_close(c->pf);
+    run_geom_free(&c->G);
+    free(c->dev);
+    free(c->link);
+    free(c->recv);
+    free(c->needs_backward);
+    free(c->input);
+    free(c->timeline);
+}
+
+static int write_timeline(run_ctx *c) {
+    static const char header[] = "what,node,level,start_s,end_s,bytes\n";
+    size_t n = sizeof header - 1 + c->timeline_len;
+    char *buf = malloc(n + 1), path[1024];
+    if (!buf) {
+        snprintf(c->err, c->errlen, "--trace: out of host memory for the timeline");
+        return RUN_FAILED;
+    }
+    memcpy(buf, header, sizeof header - 1);
+    if (c->timeline_len)
+        memcpy(buf + sizeof header - 1, c->timeline, c->timeline_len);
+    snprintf(path, sizeof path, "%s/timeline.csv", c->o->trace_dir);
+    int rc = atomic_write_bytes(path, buf, n, c->err, c->errlen) == 0 ? 0 : RUN_BAD_INPUT;
+    free(buf);
+    return rc;
+}
+
+/* The rest of the step once set up: the sweeps, the byte check, the timeline. */
+static int execute(run_ctx *c) {
+    const net *g = c->g;
+    int rc = 0;
+    for (int v = 0; v < g->n && rc == 0; v++)
+        if (g->nodes[v].kind != NODE_INPUT)
+            rc = forward(c, v);
+    for (int v = g->n - 1; v >= 0 && rc == 0; v--)
+        if (g->nodes[v].kind != NODE_INPUT)
+            rc = backward(c, v);
+    if (rc != 0) {
+        if (!c->err[0])
+            snprintf(c->err, c->errlen, "layer %s: out of host memory", g->nodes[c->node].name);
+        return RUN_FAILED;
+    }
+    check_bytes(c);
+    c->r->simulated_step_s = platform_now_s(c->pf);
+    for (int d = 0; d < c->a->n; d++)
+        c->r->device_compute_s[d] =
+            model_seconds(&c->a->kinds[c->a->kind_of[d]], c->r->device_cycles[d]);
+    if (c->timeline_lost) {
+        snprintf(c->err, c->errlen, "--trace: out of host memory for the timeline");
+        return RUN_FAILED;
+    }
+    return c->o->trace_dir ? write_timeline(c) : 0;
+}
+
+int run_step(const net *g, const accel_array *a, const run_options *o, run_result *out, char *err,
+             size_t errlen) {
+    memset(out, 0, sizeof *out);
+    out->verified = 1;
+    run_ctx c = {.g = g, .a = a, .o = o, .r = out, .err = err, .errlen = errlen};
+    err[0] = '\0';
+    int rc = setup(&c);
+    if (rc != 0 && !err[0])
+        snprintf(err, errlen, "out of host memory");
+    rc = rc != 0 ? RUN_BAD_INPUT : execute(&c);
+    teardown(&c);
+    if (rc != 0)
+        run_result_free(out);
+    return rc;
+}
+
+void run_result_free(run_result *r) {
+    for (int v = 0; r->layers && v < r->n_nodes; v++) {
+        free(r->layers[v].bytes);
+        free(r->layers[v].cycles);
+    }
+    free(r->layers);
+    free(r->device_cycles);
+    free(r->device_contract_cycles);
+    free(r->device_model_cycles);
+    free(r->device_compute_s);
+    plan_free(&r->plan);
+    memset(r, 0, sizeof *r);
+}
