@@ -2,9 +2,7 @@
 
 #include "array_model.h"
 #include "cli.h"
-#include "net_find.h"
 #include "json.h"
-#include "net_scale.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@ static const char *const MODEL_NAME[MODELS] = {"peak", "calibrated"};
 
 typedef struct outcome {
     char label[2048]; /* the model each preset used, exactly (array_model_label) */
+    plan p;
     run_result r;
 } outcome;
 
@@ -38,14 +37,13 @@ static double root_alpha(const plan *p) {
 static int run_one(const compare_args *a, const net *g, int model, outcome *out) {
     static accel_array arr;
     char err[1024];
-    if (accel_array_parse(a->accels, &arr, err, sizeof err) != 0 ||
-        array_model_select(&arr, MODEL_NAME[model], model == CALIBRATED ? a->calibration : NULL,
-                           err, sizeof err) != 0) {
-        cli_error(CMD, "%s", err);
+    if (cli_load_array(CMD, a->accels, MODEL_NAME[model],
+                       model == CALIBRATED ? a->calibration : NULL, &arr) != 0)
         return -1;
-    }
     array_model_label(&arr, out->label, sizeof out->label);
-    if (run_step(g, &arr, &a->o, &out->r, err, sizeof err) != 0) {
+    plan_options po = {a->strat, a->batch, 0};
+    if (plan_make(g, &arr, &po, &out->p, err, sizeof err) != 0 ||
+        run_step(g, &arr, &out->p, &a->o, &out->r, err, sizeof err) != 0) {
         cli_error(CMD, "%s", err);
         return -1;
     }
@@ -57,8 +55,8 @@ static int write_json(const compare_args *a, const net *g, const outcome *o, int
     json_begin_object(&j, NULL);
     json_str(&j, "net", g->name);
     json_str(&j, "accels", a->accels);
-    json_int(&j, "batch", a->o.batch);
-    json_str(&j, "strategy", strategy_name(a->o.strat));
+    json_int(&j, "batch", a->batch);
+    json_str(&j, "strategy", strategy_name(a->strat));
     json_str(&j, "fidelity", run_fidelity_name(a->o.fidelity));
     json_num(&j, "scale", a->scale);
     json_num(&j, "image_scale", a->image_scale);
@@ -71,7 +69,7 @@ static int write_json(const compare_args *a, const net *g, const outcome *o, int
         json_num(&j, "simulated_compute_s", r->simulated_compute_s);
         json_num(&j, "simulated_comm_s", r->simulated_comm_s);
         json_int(&j, "bytes_moved", (int64_t)r->bytes_moved);
-        json_num(&j, "root_alpha", root_alpha(&r->plan));
+        json_num(&j, "root_alpha", root_alpha(r->plan));
         json_bool(&j, "verified", r->verified);
         json_end_object(&j);
     }
@@ -86,7 +84,7 @@ static int write_json(const compare_args *a, const net *g, const outcome *o, int
 static int report(const compare_args *a, const net *g, const outcome *o) {
     printf("accpar calibrate --compare: %s (scale %g, images %g), batch %lld, %s on %s, %s "
            "fidelity\n\n",
-           g->name, a->scale, a->image_scale, (long long)a->o.batch, strategy_name(a->o.strat),
+           g->name, a->scale, a->image_scale, (long long)a->batch, strategy_name(a->strat),
            a->accels, run_fidelity_name(a->o.fidelity));
     printf("%-11s %14s %14s %14s %14s %8s  %s\n", "planned by", "predicted s", "emulated s",
            "compute s", "comm s", "alpha0", "model used");
@@ -94,9 +92,9 @@ static int report(const compare_args *a, const net *g, const outcome *o) {
         const run_result *r = &o[m].r;
         printf("%-11s %14.6g %14.6g %14.6g %14.6g %8.4f  %s\n", MODEL_NAME[m], r->predicted_step_s,
                r->simulated_step_s, r->simulated_compute_s, r->simulated_comm_s,
-               root_alpha(&r->plan), o[m].label);
+               root_alpha(r->plan), o[m].label);
     }
-    int identical = same_plan(&o[PEAK].r.plan, &o[CALIBRATED].r.plan);
+    int identical = same_plan(&o[PEAK].p, &o[CALIBRATED].p);
     double ratio = o[PEAK].r.simulated_step_s / o[CALIBRATED].r.simulated_step_s;
     if (identical)
         printf("\nthe two models give the same plan (the same ratios and layer types at every "
@@ -116,15 +114,9 @@ static int report(const compare_args *a, const net *g, const outcome *o) {
 }
 
 int cal_compare(const compare_args *a) {
-    net raw = {0}, g = {0};
-    char err[1024];
-    if (net_find(a->net, &raw, err, sizeof err) != 0 ||
-        net_scale(&raw, a->scale, a->image_scale, &g, err, sizeof err) != 0) {
-        cli_error(CMD, "%s", err);
-        net_free(&raw);
+    net g = {0};
+    if (cli_load_net(CMD, a->net, a->scale, a->image_scale, &g) != 0)
         return EXIT_USAGE;
-    }
-    net_free(&raw);
     outcome o[MODELS];
     memset(o, 0, sizeof o);
     int status = 0;
@@ -133,8 +125,10 @@ int cal_compare(const compare_args *a) {
             status = EXIT_USAGE;
     if (status == 0)
         status = report(a, &g, o);
-    for (int m = 0; m < MODELS; m++)
+    for (int m = 0; m < MODELS; m++) {
         run_result_free(&o[m].r);
+        plan_free(&o[m].p);
+    }
     net_free(&g);
     return status;
 }

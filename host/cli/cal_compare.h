@@ -8,6 +8,8 @@
 typedef struct compare_args {
     const char *net, *accels, *calibration, *json;
     double scale, image_scale;
+    strategy strat;
+    int64_t batch;
     run_options o;
 } compare_args;
 

@@ -3,6 +3,10 @@
 #ifndef ACCPAR_CLI_H
 #define ACCPAR_CLI_H
 
+#include "accel_array.h"
+#include "json.h"
+#include "net.h"
+
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -20,27 +24,25 @@ enum { EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2 };
 /* Prints "accpar CMD: message" on one line to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The value after flag argv[*i], advancing *i; NULL (with an error printed) if missing. */
-const char *cli_value(const char *cmd, int argc, char **argv, int *i);
-
-/* Integer flag value in [min, max]; -1 with an error printed otherwise. */
-int cli_int(const char *cmd, const char *flag, const char *value, int64_t min, int64_t max,
-            int64_t *out);
-
-/* A scale factor in (0, 1]; -1 with an error printed otherwise. */
-int cli_scale(const char *cmd, const char *flag, const char *value, double *out);
-
-struct json_out;
-struct run_options;
-/* --strategy or --fidelity of a run into o; -1 with an error printed for a bad value. */
-int cli_run_choice(const char *cmd, const char *flag, const char *value, struct run_options *o);
-
 /* Writes a finished JSON report atomically and frees it; prints "--json: why" on failure. */
-int cli_write_json(const char *cmd, struct json_out *j, const char *path);
+int cli_write_json(const char *cmd, json_out *j, const char *path);
 
 /* A progress bar on stderr: unit is a string naming what is counted ("commands"). Callers
  * install it only when stderr is a terminal. */
 void cli_progress(void *unit, int64_t done, int64_t total);
+
+/* --compute-model's choices, in array_model_select's terms, then NULL. */
+extern const char *const cli_compute_models[];
+
+/* The network of --net with its channels scaled by `scale` and its images by `image_scale`
+ * (net_scale, which needs a .net network; at 1 and 1 the network as read). Prints the error and
+ * returns -1 on failure. */
+int cli_load_net(const char *cmd, const char *name, double scale, double image_scale, net *out);
+
+/* The array of --accels with the planner's models (--compute-model, --calibration; NULL for
+ * the defaults). Prints the error and returns -1 on failure. */
+int cli_load_array(const char *cmd, const char *accels, const char *model, const char *calibration,
+                   accel_array *out);
 
 #ifdef __cplusplus
 }

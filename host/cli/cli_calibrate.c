@@ -4,6 +4,7 @@
 #include "cal_compare.h"
 #include "cal_measure.h"
 #include "cli.h"
+#include "cli_args.h"
 #include "device_model.h"
 #include "json.h"
 #include "scatter_plot.h"
@@ -18,130 +19,127 @@ static const char *const CMD = "calibrate";
 typedef struct cal_args {
     const char *accel, *shapes, *out, *json, *csv, *plot;
     int sweep;
-    accel_backend backend;
+    int backend; /* accel_backend */
     const char *compare;
+    int64_t batch;
+    int strat, fidelity;
     compare_args cmp;
 } cal_args;
 
-static void help(void) {
-    printf("usage: accpar calibrate --accel PRESET [--shapes FILE | --sweep] [--out FILE]\n"
-           "                        [--backend replay|rtl] [--json PATH] [--csv PATH]\n"
-           "                        [--plot PATH.svg]\n"
-           "       accpar calibrate --compare NET [--accels SPEC] [--batch N]\n"
-           "                        [--strategy S] [--fidelity replay|golden|rtl]\n"
-           "                        [--scale F] [--image-scale F] [--calibration FILE[,FILE]]\n"
-           "                        [--json PATH]\n\n"
-           "Runs a designed set of GEMM shapes on an emulated device and transfers of designed\n"
-           "sizes on the emulated link, fits the compute model's feature weights and the link's\n"
-           "latency and bandwidth by least squares on two thirds of the points, and reports the\n"
-           "error on the held-out third. docs/calibration.md.\n\n"
-           "  --accel PRESET      preset name or .acc file\n"
-           "  --sweep             the designed sweep of shapes (the default)\n"
-           "  --shapes FILE       shapes instead, one 'M K N [accumulate]' a line\n"
-           "  --out FILE          calibration file [models/calibration/PRESET.cal]\n"
-           "  --backend B         replay (RTL-timed, fast) or rtl [replay]\n"
-           "  --json PATH         summary (fit_points, heldout_mean_ape, ...), atomically\n"
-           "  --csv PATH          every point: measured, predicted, peak model, error\n"
-           "  --plot PATH.svg     predicted vs measured, log-log\n\n"
-           "  --compare NET       plan NET with the peak-rate model and with the calibrated\n"
-           "                      model, emulate both plans, report which runs faster\n"
-           "  --accels SPEC       array [2xtpu-v2,2xtpu-v3];  --batch N [32];  --strategy S\n"
-           "                      [accpar];  --fidelity [replay];  --scale, --image-scale as\n"
-           "                      for accpar run;  --calibration FILE[,FILE] instead of each\n"
-           "                      preset's default calibration file\n\n"
-           "Exit status: 0 success, 1 a target or check failed, 2 bad usage or input.\n");
-}
+enum {
+    C_ACCEL,
+    C_SWEEP,
+    C_SHAPES,
+    C_OUT,
+    C_BACKEND,
+    C_JSON,
+    C_CSV,
+    C_PLOT,
+    C_COMPARE,
+    C_ACCELS,
+    C_BATCH,
+    C_STRATEGY,
+    C_FIDELITY,
+    C_SCALE,
+    C_IMAGE_SCALE,
+    C_CALIBRATION,
+    C_OPTS
+};
 
-static int parse_compare_flag(const char *f, const char *v, cal_args *a) {
-    compare_args *c = &a->cmp;
-    if (!strcmp(f, "--accels"))
-        c->accels = v;
-    else if (!strcmp(f, "--calibration"))
-        c->calibration = v;
-    else if (!strcmp(f, "--batch"))
-        return cli_int(CMD, f, v, 1, 65536, &c->o.batch);
-    else if (!strcmp(f, "--strategy") || !strcmp(f, "--fidelity"))
-        return cli_run_choice(CMD, f, v, &c->o);
-    else if (!strcmp(f, "--scale"))
-        return cli_scale(CMD, f, v, &c->scale);
-    else if (!strcmp(f, "--image-scale"))
-        return cli_scale(CMD, f, v, &c->image_scale);
-    else {
-        cli_error(CMD, "unknown option '%s' (accpar calibrate --help)", f);
-        return -1;
-    }
-    return 0;
-}
-
-/* Returns 0 to run, 1 after --help, -1 on a usage error (already reported). */
+/* Returns CLI_RUN, CLI_DONE after --help, CLI_BAD on a usage error (already reported). */
 static int parse(int argc, char **argv, cal_args *a) {
-    *a = (cal_args){.backend = ACCEL_BACKEND_REPLAY};
-    a->cmp = (compare_args){.accels = "2xtpu-v2,2xtpu-v3", .scale = 1.0, .image_scale = -1.0};
-    a->cmp.o = (run_options){
-        .strat = STRATEGY_ACCPAR, .batch = 32, .fidelity = RUN_FIDELITY_REPLAY, .seed = 1};
-    int run_flags = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i], *v;
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-            help();
-            return 1;
-        }
-        if (!strcmp(f, "--sweep")) {
-            a->sweep = 1;
-            continue;
-        }
-        if (strncmp(f, "--", 2) != 0) {
-            cli_error(CMD, "unexpected argument '%s' (accpar calibrate --help)", f);
-            return -1;
-        }
-        if (!(v = cli_value(CMD, argc, argv, &i)))
-            return -1;
-        const char **slot = !strcmp(f, "--accel")     ? &a->accel
-                            : !strcmp(f, "--shapes")  ? &a->shapes
-                            : !strcmp(f, "--out")     ? &a->out
-                            : !strcmp(f, "--csv")     ? &a->csv
-                            : !strcmp(f, "--plot")    ? &a->plot
-                            : !strcmp(f, "--json")    ? &a->json
-                            : !strcmp(f, "--compare") ? &a->compare
-                                                      : NULL;
-        if (slot)
-            *slot = v;
-        else if (!strcmp(f, "--backend")) {
-            if (accel_backend_parse(v, &a->backend) != 0 || a->backend == ACCEL_BACKEND_GOLDEN) {
-                cli_error(CMD,
-                          "--backend: '%s' is not rtl or replay (golden has no measured "
-                          "cycles)",
-                          v);
-                return -1;
-            }
-        } else if (parse_compare_flag(f, v, a) != 0)
-            return -1;
-        else
-            run_flags = 1;
-    }
-    if (a->cmp.image_scale < 0)
+    *a = (cal_args){.backend = ACCEL_BACKEND_REPLAY,
+                    .batch = 32,
+                    .strat = STRATEGY_ACCPAR,
+                    .fidelity = ACCEL_BACKEND_REPLAY};
+    a->cmp = (compare_args){.accels = "2xtpu-v2,2xtpu-v3", .scale = 1.0};
+    static const char *const measured[] = {"rtl", "replay", NULL};
+    int measured_backend = 1, given[C_OPTS];
+    const cli_opt opts[] = {
+        [C_ACCEL] = CLI_STRING("--accel", &a->accel, "PRESET", "preset name or .acc file"),
+        [C_SWEEP] = CLI_FLAG("--sweep", &a->sweep, "the designed sweep of shapes (the default)"),
+        [C_SHAPES] = CLI_STRING("--shapes", &a->shapes, "FILE",
+                                "shapes instead, one 'M K N [accumulate]' a line"),
+        [C_OUT] = CLI_STRING("--out", &a->out, "FILE",
+                             "calibration file [models/calibration/PRESET.cal]"),
+        [C_BACKEND] = CLI_CHOICE("--backend", &measured_backend, "B",
+                                 "replay (RTL-timed, fast) or rtl [replay]", measured),
+        [C_JSON] = CLI_STRING("--json", &a->json, "PATH",
+                              "summary (fit_points, heldout_mean_ape, ...), atomically"),
+        [C_CSV] = CLI_STRING("--csv", &a->csv, "PATH",
+                             "every point: measured, predicted, peak model, error"),
+        [C_PLOT] = CLI_STRING("--plot", &a->plot, "PATH.svg", "predicted vs measured, log-log"),
+        [C_COMPARE] = CLI_STRING("--compare", &a->compare, "NET",
+                                 "plan NET with the peak-rate model and with the calibrated\n"
+                                 "model, emulate both plans, report which runs faster"),
+        [C_ACCELS] = CLI_STRING("--accels", &a->cmp.accels, "SPEC",
+                                "with --compare: the array [2xtpu-v2,2xtpu-v3]"),
+        [C_BATCH] =
+            CLI_INT("--batch", &a->batch, "N", "with --compare: samples per step [32]", 1, 65536),
+        [C_STRATEGY] =
+            CLI_CHOICE("--strategy", &a->strat, "S",
+                       "with --compare: accpar, hypar, owt or dp [accpar]", strategy_names),
+        [C_FIDELITY] =
+            CLI_CHOICE("--fidelity", &a->fidelity, "F",
+                       "with --compare: golden, rtl or replay [replay]", accel_backend_names),
+        [C_SCALE] =
+            CLI_REAL("--scale", &a->cmp.scale, "F", "with --compare: as for accpar run", 1e-6, 1),
+        [C_IMAGE_SCALE] = CLI_REAL("--image-scale", &a->cmp.image_scale, "F",
+                                   "with --compare: as for accpar run", 1e-6, 1),
+        [C_CALIBRATION] = CLI_STRING("--calibration", &a->cmp.calibration, "F,..",
+                                     "with --compare: calibration files instead of each preset's\n"
+                                     "default calibration file"),
+        CLI_END,
+    };
+    const cli_command cmd = {
+        CMD,
+        "--accel PRESET [--shapes FILE | --sweep] [--out FILE]\n"
+        "                        [--backend replay|rtl] [--json PATH] [--csv PATH]\n"
+        "                        [--plot PATH.svg]\n"
+        "       accpar calibrate --compare NET [--accels SPEC] [--batch N]\n"
+        "                        [--strategy S] [--fidelity replay|golden|rtl]\n"
+        "                        [--scale F] [--image-scale F] [--calibration FILE[,FILE]]\n"
+        "                        [--json PATH]",
+        "Runs a designed set of GEMM shapes on an emulated device and transfers of designed\n"
+        "sizes on the emulated link, fits the compute model's feature weights and the link's\n"
+        "latency and bandwidth by least squares on two thirds of the points, and reports the\n"
+        "error on the held-out third. docs/calibration.md.",
+        opts, "Exit status: 0 success, 1 a target or check failed, 2 bad usage or input."};
+    int rc = cli_parse(&cmd, argc, argv, given);
+    if (rc != CLI_RUN)
+        return rc;
+    a->backend = measured_backend == 0 ? ACCEL_BACKEND_RTL : ACCEL_BACKEND_REPLAY;
+    if (!given[C_IMAGE_SCALE])
         a->cmp.image_scale = a->cmp.scale;
     a->cmp.json = a->json;
     a->cmp.net = a->compare;
-    if (a->compare && (a->accel || a->shapes || a->sweep || a->out || a->csv || a->plot)) {
-        cli_error(CMD, "--compare: takes none of --accel, --shapes, --sweep, --out, --csv, "
-                       "--plot");
-        return -1;
+    a->cmp.strat = (strategy)a->strat;
+    a->cmp.batch = a->batch;
+    a->cmp.o = (run_options){.fidelity = (run_fidelity)a->fidelity, .seed = 1};
+    int compare_only = 0, calibrate_only = 0;
+    for (int k = C_ACCELS; k < C_OPTS; k++)
+        compare_only |= given[k];
+    for (int k = C_ACCEL; k <= C_PLOT; k++)
+        calibrate_only |= given[k] && k != C_JSON;
+    if (a->compare && calibrate_only) {
+        cli_error(CMD, "--compare: takes none of --accel, --shapes, --sweep, --out, --backend, "
+                       "--csv, --plot");
+        return CLI_BAD;
     }
-    if (!a->compare && run_flags) {
+    if (!a->compare && compare_only) {
         cli_error(CMD, "--accels, --batch, --strategy, --fidelity, --scale, --image-scale and "
                        "--calibration go with --compare");
-        return -1;
+        return CLI_BAD;
     }
     if (!a->compare && !a->accel) {
         cli_error(CMD, "--accel: missing (accpar calibrate --help)");
-        return -1;
+        return CLI_BAD;
     }
     if (a->shapes && a->sweep) {
         cli_error(CMD, "--shapes: give --shapes FILE or --sweep, not both");
-        return -1;
+        return CLI_BAD;
     }
-    return 0;
+    return CLI_RUN;
 }
 
 static void progress(int done, int total) {
@@ -362,7 +360,7 @@ static int calibrate(cal_args *a) {
 int cli_calibrate(int argc, char **argv) {
     cal_args a;
     int pr = parse(argc, argv, &a);
-    if (pr != 0)
-        return pr > 0 ? 0 : EXIT_USAGE;
+    if (pr != CLI_RUN)
+        return pr == CLI_DONE ? 0 : EXIT_USAGE;
     return a.compare ? cal_compare(&a.cmp) : calibrate(&a);
 }

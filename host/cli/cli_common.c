@@ -1,15 +1,14 @@
 #include "cli.h"
 
-#include "bf16.h"
-#include "json.h"
-#include "run.h"
+#include "array_model.h"
+#include "net_find.h"
+#include "net_scale.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+const char *const cli_compute_models[] = {"calibrated", "exact", "peak", NULL};
 
 void cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -18,40 +17,6 @@ void cli_error(const char *cmd, const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-}
-
-const char *cli_value(const char *cmd, int argc, char **argv, int *i) {
-    if (*i + 1 >= argc) {
-        cli_error(cmd, "%s: missing value", argv[*i]);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-int cli_int(const char *cmd, const char *flag, const char *value, int64_t min, int64_t max,
-            int64_t *out) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(value, &end, 10);
-    if (end == value || *end != '\0' || errno != 0 || v < min || v > max) {
-        cli_error(cmd, "%s: '%s' is not an integer in %" PRId64 "..%" PRId64, flag, value, min,
-                  max);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-int cli_scale(const char *cmd, const char *flag, const char *value, double *out) {
-    char *end;
-    errno = 0;
-    double f = strtod(value, &end);
-    if (end == value || *end || errno || !(f > 0.0 && f <= 1.0)) {
-        cli_error(cmd, "%s: '%s' is not a number in (0, 1]", flag, value);
-        return -1;
-    }
-    *out = f;
-    return 0;
 }
 
 int cli_write_json(const char *cmd, json_out *j, const char *path) {
@@ -71,13 +36,29 @@ void cli_progress(void *unit, int64_t done, int64_t total) {
         fputc('\n', stderr);
 }
 
-int cli_run_choice(const char *cmd, const char *flag, const char *value, run_options *o) {
-    if (!strcmp(flag, "--strategy") && strategy_parse(value, &o->strat) != 0) {
-        cli_error(cmd, "--strategy: '%s' is not accpar, hypar, owt or dp", value);
-        return -1;
+int cli_load_net(const char *cmd, const char *name, double scale, double image_scale, net *out) {
+    net raw = {0};
+    char err[1024];
+    memset(out, 0, sizeof *out);
+    int rc = net_find(name, &raw, err, sizeof err);
+    if (rc == 0 && scale == 1.0 && image_scale == 1.0) {
+        *out = raw;
+        return 0;
     }
-    if (!strcmp(flag, "--fidelity") && run_fidelity_parse(value, &o->fidelity) != 0) {
-        cli_error(cmd, "--fidelity: '%s' is not rtl, replay or golden", value);
+    if (rc == 0)
+        rc = net_scale(&raw, scale, image_scale, out, err, sizeof err);
+    net_free(&raw);
+    if (rc != 0)
+        cli_error(cmd, "%s", err);
+    return rc;
+}
+
+int cli_load_array(const char *cmd, const char *accels, const char *model, const char *calibration,
+                   accel_array *out) {
+    char err[1024];
+    if (accel_array_parse(accels, out, err, sizeof err) != 0 ||
+        array_model_select(out, model, calibration, err, sizeof err) != 0) {
+        cli_error(cmd, "%s", err);
         return -1;
     }
     return 0;

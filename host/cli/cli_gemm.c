@@ -1,6 +1,7 @@
 /* accpar gemm: one GEMM on one emulated device, checked three ways (docs/cli.md). */
 #include "bf16.h"
 #include "cli.h"
+#include "cli_args.h"
 #include "gemm.h"
 #include "json.h"
 #include "npy.h"
@@ -17,7 +18,7 @@ typedef struct gemm_opts {
     const char *accel, *trace, *dump, *json;
     int64_t m, k, n, seed;
     int trans_a, trans_b, accumulate;
-    accel_backend backend;
+    int backend; /* accel_backend */
 } gemm_opts;
 
 typedef struct gemm_outcome {
@@ -28,77 +29,43 @@ typedef struct gemm_outcome {
     char golden_note[256];
 } gemm_outcome;
 
-static void help(void) {
-    printf("usage: accpar gemm [--accel PRESET] [--m M] [--k K] [--n N] [--trans-a] [--trans-b]\n"
-           "                   [--accumulate] [--backend rtl|golden|replay] [--seed S]\n"
-           "                   [--trace FILE.vcd] [--dump DIR] [--json PATH]\n\n"
-           "Runs C = op(A) op(B) (+ C) with random bf16 inputs on one emulated accelerator and\n"
-           "checks it: bit for bit against the golden model, within the error bound against\n"
-           "OpenBLAS sgemm, and its cycles against the closed form.\n\n"
-           "  --accel PRESET      preset name (models/accelerators/NAME.acc) or path [tpu-v2]\n"
-           "  --m, --k, --n       GEMM shape, each 1..65536 [128 each]\n"
-           "  --trans-a           A is stored K x M (op(A) = A^T)\n"
-           "  --trans-b           B is stored N x K (op(B) = B^T)\n"
-           "  --accumulate        add into a random C instead of overwriting it\n"
-           "  --backend B         rtl (verilated, the default), golden (C model) or replay\n"
-           "                      (golden numerics, each command shape timed once on rtl)\n"
-           "  --seed S            input seed [1]\n"
-           "  --trace FILE        waveform of the run (rtl; .vcd, or .fst in an FST build)\n"
-           "  --dump DIR          write a.npy, b.npy (inputs as stored) and c.npy (result)\n"
-           "  --json PATH         machine-readable report\n\n"
-           "Exit status: 0 all checks passed, 1 a check failed, 2 bad usage.\n");
-}
-
-/* Returns 0 to run, 1 after --help, -1 on a usage error (already reported). */
+/* Returns CLI_RUN, CLI_DONE after --help, CLI_BAD on a usage error (already reported). */
 static int parse(int argc, char **argv, gemm_opts *o) {
     *o = (gemm_opts){
         .accel = "tpu-v2", .m = 128, .k = 128, .n = 128, .seed = 1, .backend = ACCEL_BACKEND_RTL};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        int64_t *shape = !strcmp(a, "--m")   ? &o->m
-                         : !strcmp(a, "--k") ? &o->k
-                         : !strcmp(a, "--n") ? &o->n
-                                             : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            help();
-            return 1;
-        } else if (shape) {
-            if (!(v = cli_value(CMD, argc, argv, &i)) || cli_int(CMD, a, v, 1, 65536, shape))
-                return -1;
-        } else if (!strcmp(a, "--seed")) {
-            if (!(v = cli_value(CMD, argc, argv, &i)) || cli_int(CMD, a, v, 0, INT64_MAX, &o->seed))
-                return -1;
-        } else if (!strcmp(a, "--trans-a")) {
-            o->trans_a = 1;
-        } else if (!strcmp(a, "--trans-b")) {
-            o->trans_b = 1;
-        } else if (!strcmp(a, "--accumulate")) {
-            o->accumulate = 1;
-        } else if (!strcmp(a, "--backend")) {
-            if (!(v = cli_value(CMD, argc, argv, &i)))
-                return -1;
-            if (accel_backend_parse(v, &o->backend)) {
-                cli_error(CMD, "--backend: '%s' is not rtl, golden or replay", v);
-                return -1;
-            }
-        } else if (!strcmp(a, "--accel") || !strcmp(a, "--trace") || !strcmp(a, "--dump") ||
-                   !strcmp(a, "--json")) {
-            if (!(v = cli_value(CMD, argc, argv, &i)))
-                return -1;
-            *(!strcmp(a, "--accel")   ? &o->accel
-              : !strcmp(a, "--trace") ? &o->trace
-              : !strcmp(a, "--dump")  ? &o->dump
-                                      : &o->json) = v;
-        } else {
-            cli_error(CMD, "unknown option '%s' (accpar gemm --help)", a);
-            return -1;
-        }
-    }
-    if (o->trace && o->backend != ACCEL_BACKEND_RTL) {
+    const cli_opt opts[] = {
+        CLI_STRING("--accel", &o->accel, "PRESET",
+                   "preset name (models/accelerators/NAME.acc) or path [tpu-v2]"),
+        CLI_INT("--m", &o->m, "M", "GEMM shape, each 1..65536 [128 each]", 1, 65536),
+        CLI_INT("--k", &o->k, "K", "", 1, 65536),
+        CLI_INT("--n", &o->n, "N", "", 1, 65536),
+        CLI_FLAG("--trans-a", &o->trans_a, "A is stored K x M (op(A) = A^T)"),
+        CLI_FLAG("--trans-b", &o->trans_b, "B is stored N x K (op(B) = B^T)"),
+        CLI_FLAG("--accumulate", &o->accumulate, "add into a random C instead of overwriting it"),
+        CLI_CHOICE("--backend", &o->backend, "B",
+                   "rtl (verilated, the default), golden (C model) or replay\n"
+                   "(golden numerics, each command shape timed once on rtl)",
+                   accel_backend_names),
+        CLI_INT("--seed", &o->seed, "S", "input seed [1]", 0, INT64_MAX),
+        CLI_STRING("--trace", &o->trace, "FILE",
+                   "waveform of the run (rtl; .vcd, or .fst in an FST build)"),
+        CLI_STRING("--dump", &o->dump, "DIR",
+                   "write a.npy, b.npy (inputs as stored) and c.npy (result)"),
+        CLI_STRING("--json", &o->json, "PATH", "machine-readable report"),
+        CLI_END,
+    };
+    const cli_command cmd = {
+        CMD, NULL,
+        "Runs C = op(A) op(B) (+ C) with random bf16 inputs on one emulated accelerator and\n"
+        "checks it: bit for bit against the golden model, within the error bound against\n"
+        "OpenBLAS sgemm, and its cycles against the closed form.",
+        opts, "Exit status: 0 all checks passed, 1 a check failed, 2 bad usage."};
+    int rc = cli_parse(&cmd, argc, argv, NULL);
+    if (rc == CLI_RUN && o->trace && o->backend != ACCEL_BACKEND_RTL) {
         cli_error(CMD, "--trace: waveforms need --backend rtl");
-        return -1;
+        return CLI_BAD;
     }
-    return 0;
+    return rc;
 }
 
 /* Runs the GEMM on one backend into c (initialised from c_in when accumulating); progress and

@@ -1,119 +1,130 @@
-/* accpar plan: partition a network over a heterogeneous accelerator array. */
-#include "accel_array.h"
-#include "array_model.h"
-#include "cli.h"
+/* accpar plan: partition a network over a heterogeneous accelerator array; print the plan, write
+ * it as JSON, or save it for accpar run --plan. */
 #include "atomic_file.h"
+#include "cli.h"
+#include "cli_args.h"
 #include "grid_print.h"
 #include "json.h"
 #include "net_find.h"
+#include "plan_file.h"
 #include "plan_report.h"
 #include "plan_set.h"
-#include "text_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-    "usage: accpar plan --net NAME|FILE --accels COUNTxPRESET[,...] [--batch N]\n"
-    "                   [--strategy accpar|hypar|owt|dp|all] [--levels L]\n"
-    "                   [--format table|reference-grid] [--json PATH]\n"
-    "                   [--compute-model calibrated|exact|peak] [--calibration FILE[,FILE]]\n"
-    "       accpar plan --net NAME|FILE --compat reference [--strategy S|all]\n"
-    "                   [--format table|reference-grid] [--json PATH]\n"
-    "  --net       models/networks/NAME.net, a .net file, a reference-format .txt file\n"
-    "              (name or path), or resnet18|34|50-reference (docs/networks.md)\n"
-    "  --accels    devices by preset, e.g. 4xtpu-v2,4xtpu-v3 (models/accelerators/)\n"
-    "  --batch     samples per training step (default 512)\n"
-    "  --strategy  default accpar; all plans the four strategies\n"
-    "  --levels    hierarchy levels the strategy searches; deeper ones are data parallel\n"
-    "              (default: all)\n"
-    "  --compat reference  the public reference program's search exactly (batch 512,\n"
-    "              7 levels, alpha 1/2, communication only); takes no --accels, --batch\n"
-    "              or --levels\n"
-    "  --format    table (default: levels x layers) or reference-grid (the reference's\n"
-    "              layout)\n"
-    "  --json      also write a JSON report to PATH (atomically)\n"
-    "  --compute-model  calibrated (default: each preset's models/calibration/NAME.cal if\n"
-    "              present, else exact), exact (the closed-form cycle contract) or peak\n"
-    "              (MACs at the peak rate); docs/calibration.md\n"
-    "  --calibration  calibration files to use instead of the presets' defaults\n";
+static const char *const CMD = "plan";
+static const char *const STRATEGIES[] = {"accpar", "hypar", "owt", "dp", "all", NULL};
+static const char *const FORMATS[] = {"table", "reference-grid", NULL};
+static const char *const COMPAT[] = {"reference", NULL};
 
 typedef struct {
-    const char *net, *accels, *strategy, *compat, *format, *json, *model, *calibration;
-    long long batch, levels;
+    const char *net, *accels, *json, *out, *calibration;
+    int strategy, format, compat, model;
+    int64_t batch, levels;
+    double scale, image_scale;
+    int given[16];
 } plan_args;
 
-static int parse_count(const char *flag, const char *v, long long max, long long *out) {
-    char why[160];
-    int64_t x;
-    if (text_parse_int(v, 1, max, &x, why, sizeof why) != 0) {
-        fprintf(stderr, "accpar plan: %s: field '%s': %s\n", flag, flag + 2, why);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
+enum {
+    P_NET,
+    P_ACCELS,
+    P_BATCH,
+    P_STRATEGY,
+    P_LEVELS,
+    P_SCALE,
+    P_IMAGE_SCALE,
+    P_MODEL,
+    P_CALIBRATION,
+    P_COMPAT,
+    P_FORMAT,
+    P_JSON,
+    P_OUT
+};
 
 static int parse_args(int argc, char **argv, plan_args *a) {
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(usage, stdout);
-            return 1;
-        }
-        const char **slot = strcmp(flag, "--net") == 0             ? &a->net
-                            : strcmp(flag, "--accels") == 0        ? &a->accels
-                            : strcmp(flag, "--strategy") == 0      ? &a->strategy
-                            : strcmp(flag, "--compat") == 0        ? &a->compat
-                            : strcmp(flag, "--format") == 0        ? &a->format
-                            : strcmp(flag, "--json") == 0          ? &a->json
-                            : strcmp(flag, "--compute-model") == 0 ? &a->model
-                            : strcmp(flag, "--calibration") == 0   ? &a->calibration
-                                                                   : NULL;
-        int is_count = strcmp(flag, "--batch") == 0 || strcmp(flag, "--levels") == 0;
-        if (!slot && !is_count) {
-            fprintf(stderr, "accpar plan: unknown option '%s' (see --help)\n", flag);
-            return -1;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "accpar plan: %s: field '%s': missing value\n", flag, flag + 2);
-            return -1;
-        }
-        const char *v = argv[++i];
-        if (slot)
-            *slot = v;
-        else if (parse_count(flag, v, flag[2] == 'b' ? 1 << 24 : PLAN_MAX_LEVELS,
-                             flag[2] == 'b' ? &a->batch : &a->levels) != 0)
-            return -1;
-    }
+    *a = (plan_args){.batch = 512, .scale = 1, .compat = -1};
+    const cli_opt opts[] = {
+        [P_NET] = CLI_STRING("--net", &a->net, "NAME|FILE",
+                             "models/networks/NAME.net, a .net file, a reference-format .txt\n"
+                             "file (name or path), or resnet18|34|50-reference\n"
+                             "(docs/networks.md)"),
+        [P_ACCELS] = CLI_STRING("--accels", &a->accels, "SPEC",
+                                "devices by preset, e.g. 4xtpu-v2,4xtpu-v3 (models/accelerators/)"),
+        [P_BATCH] =
+            CLI_INT("--batch", &a->batch, "N", "samples per training step [512]", 1, 1 << 24),
+        [P_STRATEGY] = CLI_CHOICE("--strategy", &a->strategy, "S",
+                                  "accpar, hypar, owt, dp, or all (the four) [accpar]", STRATEGIES),
+        [P_LEVELS] = CLI_INT("--levels", &a->levels, "L",
+                             "hierarchy levels the strategy searches; deeper ones are data\n"
+                             "parallel [all]",
+                             1, PLAN_MAX_LEVELS),
+        [P_SCALE] = CLI_REAL("--scale", &a->scale, "F",
+                             "multiply channels and image sizes by F, as accpar run [1]", 1e-6, 1),
+        [P_IMAGE_SCALE] = CLI_REAL("--image-scale", &a->image_scale, "F",
+                                   "multiply image sizes only by F [--scale]", 1e-6, 1),
+        [P_MODEL] = CLI_CHOICE("--compute-model", &a->model, "M",
+                               "calibrated (each preset's models/calibration/NAME.cal if\n"
+                               "present, else exact), exact (the closed-form cycle contract)\n"
+                               "or peak (MACs at the peak rate) [calibrated]; docs/calibration.md",
+                               cli_compute_models),
+        [P_CALIBRATION] = CLI_STRING("--calibration", &a->calibration, "F,..",
+                                     "calibration files to use instead of the presets' defaults"),
+        [P_COMPAT] = CLI_CHOICE("--compat", &a->compat, "reference",
+                                "the public reference program's search exactly (batch 512,\n"
+                                "7 levels, alpha 1/2, communication only); takes no --accels,\n"
+                                "--batch, --levels or --out",
+                                COMPAT),
+        [P_FORMAT] = CLI_CHOICE("--format", &a->format, "F",
+                                "table (levels x layers) or reference-grid (the reference's\n"
+                                "layout) [table]",
+                                FORMATS),
+        [P_JSON] = CLI_STRING("--json", &a->json, "PATH",
+                              "also write a JSON report of the plans (atomically)"),
+        [P_OUT] = CLI_STRING("--out", &a->out, "FILE",
+                             "save the plan (one strategy) for accpar run --plan\n"
+                             "(docs/plan-file.md)"),
+        CLI_END,
+    };
+    const cli_command cmd = {
+        CMD,
+        "--net NAME|FILE --accels COUNTxPRESET[,...] [--batch N]\n"
+        "                   [--strategy accpar|hypar|owt|dp|all] [--levels L] [--scale F]\n"
+        "                   [--image-scale F] [--compute-model calibrated|exact|peak]\n"
+        "                   [--calibration FILE[,FILE]] [--format table|reference-grid]\n"
+        "                   [--json PATH] [--out FILE]\n"
+        "       accpar plan --net NAME|FILE --compat reference [--strategy S|all]\n"
+        "                   [--format table|reference-grid] [--json PATH]",
+        "Partitions a network's training step over a heterogeneous accelerator array with the\n"
+        "chosen strategy and prints the plan: every level's ratio alpha and every layer's type.",
+        opts, NULL};
+    int rc = cli_parse(&cmd, argc, argv, a->given);
+    if (rc != CLI_RUN)
+        return rc;
+    if (!a->given[P_IMAGE_SCALE])
+        a->image_scale = a->scale;
     if (!a->net) {
-        fprintf(stderr, "accpar plan: --net: field 'net': missing (see --help)\n");
-        return -1;
+        cli_error(CMD, "--net: field 'net': missing (see --help)");
+        return CLI_BAD;
     }
-    if (strcmp(a->format, "table") != 0 && strcmp(a->format, "reference-grid") != 0) {
-        fprintf(stderr,
-                "accpar plan: --format: field 'format': '%s' is not table or reference-grid\n",
-                a->format);
-        return -1;
+    if (a->out && a->strategy == STRATEGY_COUNT) {
+        cli_error(CMD, "--out: saves one plan; choose one --strategy, not all");
+        return CLI_BAD;
     }
-    return 0;
+    return CLI_RUN;
 }
 
-/* Strategies to run: one, or all four. Returns the count, -1 if unknown. */
-static int strategies(const char *name, strategy *list) {
-    if (strcmp(name, "all") == 0) {
+/* Strategies to run: one, or all four (STRATEGIES lists them in the report's order). Returns
+ * the count. */
+static int strategies(int choice, strategy *list) {
+    static const strategy order[] = {STRATEGY_ACCPAR, STRATEGY_HYPAR, STRATEGY_OWT, STRATEGY_DP};
+    if (choice == STRATEGY_COUNT) {
         for (int s = 0; s < STRATEGY_COUNT; s++)
             list[s] = (strategy)s;
         return STRATEGY_COUNT;
     }
-    if (strategy_parse(name, &list[0]) != 0) {
-        fprintf(stderr,
-                "accpar plan: --strategy: field 'strategy': '%s' is not accpar, hypar, owt, dp or "
-                "all\n",
-                name);
-        return -1;
-    }
+    list[0] = order[choice];
     return 1;
 }
 
@@ -141,8 +152,9 @@ static void compat_json(json_out *j, const report *r) {
             json_num(j, "alpha", 0.5);
             json_begin_array(j, "types");
             for (int l = 0; l < r->ref->n; l++)
-                json_str(j, NULL,
-                         plan_state_name(NODE_CONV, r->grids[(s * REF_LEVELS + h) * r->ref->n + l]));
+                json_str(
+                    j, NULL,
+                    node_state_name(NODE_CONV, r->grids[(s * REF_LEVELS + h) * r->ref->n + l]));
             json_end_array(j);
             json_end_object(j);
         }
@@ -175,7 +187,7 @@ static int print_compat_table(const ref_net *r, strategy s, const int *grid) {
     for (int l = 0; l < r->n; l++)
         names[l] = r->layers[l].name;
     for (int c = 0; c < REF_LEVELS * r->n; c++)
-        cells[c] = plan_state_name(NODE_CONV, grid[c]);
+        cells[c] = node_state_name(NODE_CONV, grid[c]);
     printf("strategy %s, reference-compatible: batch %d, %d levels, communication only\n",
            strategy_name(s), REF_BATCH, REF_LEVELS);
     plan_print_types(stdout, REF_LEVELS, r->n, names, alpha, cells);
@@ -185,24 +197,22 @@ static int print_compat_table(const ref_net *r, strategy s, const int *grid) {
 
 /* The reference mode's fixed settings: 0, or EXIT_USAGE with a message. */
 static int check_compat(const plan_args *a) {
-    const char *fixed = a->batch && a->batch != REF_BATCH ? "batch" : "levels";
-    const char *device_flag = a->accels        ? "accels"
-                              : a->model       ? "compute-model"
-                              : a->calibration ? "calibration"
-                                               : NULL;
-    if (strcmp(a->compat, "reference") != 0)
-        fprintf(stderr, "accpar plan: --compat: field 'compat': '%s' is not reference\n",
-                a->compat);
-    else if ((a->batch && a->batch != REF_BATCH) || (a->levels && a->levels != REF_LEVELS))
-        fprintf(stderr,
-                "accpar plan: --%s: field '%s': --compat reference fixes batch %d and %d "
-                "levels\n",
-                fixed, fixed, REF_BATCH, REF_LEVELS);
+    const char *fixed = a->batch != REF_BATCH ? "batch" : "levels";
+    const int *g = a->given;
+    const char *device_flag = g[P_ACCELS]                      ? "accels"
+                              : g[P_MODEL]                     ? "compute-model"
+                              : g[P_CALIBRATION]               ? "calibration"
+                              : g[P_OUT]                       ? "out"
+                              : g[P_SCALE] || g[P_IMAGE_SCALE] ? "scale"
+                                                               : NULL;
+    if ((g[P_BATCH] && a->batch != REF_BATCH) || (g[P_LEVELS] && a->levels != REF_LEVELS))
+        cli_error(CMD, "--%s: field '%s': --compat reference fixes batch %d and %d levels", fixed,
+                  fixed, REF_BATCH, REF_LEVELS);
     else if (device_flag)
-        fprintf(stderr,
-                "accpar plan: --%s: field '%s': --compat reference counts elements and models no "
-                "devices; drop it\n",
-                device_flag, device_flag);
+        cli_error(CMD,
+                  "--%s: field '%s': --compat reference counts elements and models no devices; "
+                  "drop it",
+                  device_flag, device_flag);
     else
         return 0;
     return EXIT_USAGE;
@@ -214,10 +224,10 @@ static int run_compat(const plan_args *a, const strategy *list, int n) {
     ref_net r;
     char err[1024];
     if (ref_net_find(a->net, &r, err, sizeof err) != 0) {
-        fprintf(stderr, "accpar plan: %s\n", err);
+        cli_error(CMD, "%s", err);
         return EXIT_USAGE;
     }
-    int table = strcmp(a->format, "table") == 0;
+    int table = a->format == 0;
     int *grids = malloc(sizeof(int) * REF_LEVELS * (size_t)r.n * (size_t)n), rc = grids ? 0 : 1;
     for (int s = 0; s < n && rc == 0; s++) {
         int *grid = &grids[(size_t)s * REF_LEVELS * (size_t)r.n];
@@ -229,14 +239,31 @@ static int run_compat(const plan_args *a, const strategy *list, int n) {
     }
     report rep = {.n = n, .list = list, .grids = grids, .ref = &r};
     if (rc != 0)
-        fprintf(stderr, "accpar plan: out of memory\n");
+        cli_error(CMD, "out of memory");
     else if (a->json) {
         json_out j = {0};
         compat_json(&j, &rep);
-        rc = cli_write_json("plan", &j, a->json) != 0;
+        rc = cli_write_json(CMD, &j, a->json) != 0;
     }
     free(grids);
     ref_net_free(&r);
+    return rc;
+}
+
+/* plan --out: the plan file of one strategy's plan. */
+static int save_plan(const plan_args *a, const net *g, const accel_array *arr, const plan *p) {
+    plan_file_meta meta = {.scale = a->scale, .image_scale = a->image_scale};
+    snprintf(meta.net, sizeof meta.net, "%s", a->net);
+    snprintf(meta.accels, sizeof meta.accels, "%s", a->accels);
+    snprintf(meta.compute_model, sizeof meta.compute_model, "%s", cli_compute_models[a->model]);
+    snprintf(meta.calibration, sizeof meta.calibration, "%s", a->calibration ? a->calibration : "");
+    json_out j = {0};
+    plan_file_write(&j, &meta, g, arr, p);
+    char err[1200];
+    int rc = json_write_file(&j, a->out, err, sizeof err);
+    json_free(&j);
+    if (rc != 0)
+        cli_error(CMD, "--out: %s", err);
     return rc;
 }
 
@@ -244,13 +271,13 @@ static int run_plans(const plan_args *a, const strategy *list, int n, const net 
                      const accel_array *arr) {
     char err[1024];
     plan plans[STRATEGY_COUNT + 1];
-    plan_options o = {STRATEGY_DP, a->batch ? a->batch : 512, (int)a->levels};
+    plan_options o = {STRATEGY_DP, a->batch, (int)a->levels};
     if (plan_make_set(g, arr, list, n, &o, plans, err, sizeof err) != 0) {
-        fprintf(stderr, "accpar plan: %s\n", err);
+        cli_error(CMD, "%s", err);
         return EXIT_USAGE;
     }
     int rc = 0;
-    int table = strcmp(a->format, "table") == 0;
+    int table = a->format == 0;
     for (int s = 0; s < n && rc == 0; s++) {
         if (table && s > 0)
             printf("\n");
@@ -259,41 +286,37 @@ static int run_plans(const plan_args *a, const strategy *list, int n, const net 
     }
     report rep = {.n = n, .list = list, .g = g, .plans = plans};
     if (rc != 0) {
-        fprintf(stderr, "accpar plan: out of memory\n");
+        cli_error(CMD, "out of memory");
         rc = 1;
     } else if (a->json) {
         json_out j = {0};
         plans_json(&j, &rep);
-        rc = cli_write_json("plan", &j, a->json) != 0;
+        rc = cli_write_json(CMD, &j, a->json) != 0;
     }
+    if (rc == 0 && a->out)
+        rc = save_plan(a, g, arr, &plans[0]) != 0;
     plan_free_set(plans, n);
     return rc;
 }
 
 int cli_plan(int argc, char **argv) {
-    plan_args a = {.strategy = "accpar", .format = "table"};
+    plan_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc != 0)
-        return rc > 0 ? 0 : EXIT_USAGE;
+    if (rc != CLI_RUN)
+        return rc == CLI_DONE ? 0 : EXIT_USAGE;
     strategy list[STRATEGY_COUNT];
     int n = strategies(a.strategy, list);
-    if (n < 0)
-        return EXIT_USAGE;
-    if (a.compat)
+    if (a.compat >= 0)
         return run_compat(&a, list, n);
     if (!a.accels) {
-        fprintf(stderr, "accpar plan: --accels: field 'accels': missing (see --help)\n");
+        cli_error(CMD, "--accels: field 'accels': missing (see --help)");
         return EXIT_USAGE;
     }
-    char err[1024];
     static accel_array arr;
     net g;
-    if (accel_array_parse(a.accels, &arr, err, sizeof err) != 0 ||
-        array_model_select(&arr, a.model, a.calibration, err, sizeof err) != 0 ||
-        net_find(a.net, &g, err, sizeof err) != 0) {
-        fprintf(stderr, "accpar plan: %s\n", err);
+    if (cli_load_array(CMD, a.accels, cli_compute_models[a.model], a.calibration, &arr) != 0 ||
+        cli_load_net(CMD, a.net, a.scale, a.image_scale, &g) != 0)
         return EXIT_USAGE;
-    }
     rc = run_plans(&a, list, n, &g, &arr);
     net_free(&g);
     return rc;

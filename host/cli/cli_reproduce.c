@@ -2,6 +2,7 @@
  */
 #include "array_model.h"
 #include "cli.h"
+#include "cli_args.h"
 #include "atomic_file.h"
 #include "bar_chart.h"
 #include "json.h"
@@ -11,14 +12,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-static const char usage[] =
-    "usage: accpar reproduce [--csv PATH] [--plot PATH.svg] [--json PATH]\n"
-    "  Plans AlexNet, VGG-11/13/16/19 and ResNet-18/34/50 (batch 512) on\n"
-    "  64 tpu-v2-full + 64 tpu-v3-full devices with dp, owt, hypar and accpar, and prints\n"
-    "  each strategy's speedup over data parallelism beside the paper's averages, and the\n"
-    "  compute model it planned with (each preset's calibration file if it has one, else exact).\n"
-    "  --csv   per-network rows;  --plot  SVG bar chart;  --json  rows and averages\n";
 
 enum { NETS = 8, SHOWN = 3 }; /* owt, hypar, accpar */
 static const char *const nets[NETS] = {"alexnet", "vgg11",    "vgg13",    "vgg16",
@@ -111,22 +104,22 @@ static int write_plot(FILE *f, void *ctx) {
 
 int cli_reproduce(int argc, char **argv) {
     const char *out[3] = {NULL, NULL, NULL}; /* csv, plot, json */
-    static const char *const flags[3] = {"--csv", "--plot", "--json"};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        int k = 0;
-        while (k < 3 && strcmp(argv[i], flags[k]) != 0)
-            k++;
-        if (k == 3 || i + 1 >= argc) {
-            fprintf(stderr, "accpar reproduce: %s '%s' (see --help)\n",
-                    k == 3 ? "unknown option" : "missing value for", argv[i]);
-            return 2;
-        }
-        out[k] = argv[++i];
-    }
+    const cli_opt opts[] = {
+        CLI_STRING("--csv", &out[0], "PATH", "per-network rows"),
+        CLI_STRING("--plot", &out[1], "PATH.svg", "SVG bar chart"),
+        CLI_STRING("--json", &out[2], "PATH", "rows and averages"),
+        CLI_END,
+    };
+    const cli_command cmd = {
+        "reproduce", NULL,
+        "Plans AlexNet, VGG-11/13/16/19 and ResNet-18/34/50 (batch 512) on 64 tpu-v2-full +\n"
+        "64 tpu-v3-full devices with dp, owt, hypar and accpar, and prints each strategy's\n"
+        "speedup over data parallelism beside the paper's averages, and the compute model it\n"
+        "planned with (each preset's calibration file if it has one, else exact).",
+        opts, NULL};
+    int rc = cli_parse(&cmd, argc, argv, NULL);
+    if (rc != CLI_RUN)
+        return rc == CLI_DONE ? 0 : EXIT_USAGE;
     results r = {0};
     char err[1024];
     if (run(&r, err, sizeof err) != 0) {

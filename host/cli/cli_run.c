@@ -1,13 +1,10 @@
 /* accpar run: one partitioned training step on an emulated heterogeneous array, verified
- * (docs/runtime.md). */
-#include "array_model.h"
+ * (docs/runtime.md). The plan is made here, or loaded from a file saved by accpar plan --out. */
 #include "atomic_file.h"
 #include "cli.h"
-#include "net_find.h"
-#include "plan_report.h"
-#include "json.h"
+#include "cli_args.h"
+#include "plan_file.h"
 #include "run.h"
-#include "net_scale.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -19,104 +16,105 @@
 static const char *const CMD = "run";
 
 typedef struct run_args {
-    const char *net, *accels, *json, *trace, *model, *calibration;
+    const char *net, *accels, *json, *trace, *calibration, *plan;
     int64_t batch, seed;
     double scale, image_scale;
+    int strat, fidelity, model;
+    int given[16];
+    plan_file_meta saved; /* with --plan: what the plan file names */
     run_options o;
 } run_args;
 
-static void help(void) {
-    printf("usage: accpar run [--net NAME|FILE] [--accels SPEC] [--batch N]\n"
-           "                  [--strategy accpar|hypar|owt|dp] [--fidelity rtl|replay|golden]\n"
-           "                  [--scale F] [--image-scale F] [--seed S] [--json PATH]\n"
-           "                  [--trace DIR] [--compute-model calibrated|exact|peak]\n"
-           "                  [--calibration FILE[,FILE]]\n\n"
-           "Emulates one training step of a network partitioned by the planner over an array of\n"
-           "emulated accelerators: every layer's forward, backward and gradient GEMMs split per\n"
-           "the plan, reductions and layout conversions moved between device memories over the\n"
-           "platform's links. Verifies results against OpenBLAS, converted pieces against their\n"
-           "tensors, bytes against the planner, each device's cycles against the closed-form\n"
-           "contract (rtl, replay), and reports the planner's model against the counters.\n"
-           "With no options: tiny-cnn, batch 32, on 2xtpu-v2,2xtpu-v3 in RTL fidelity.\n\n"
-           "  --net NAME|FILE     network (models/networks/NAME.net or a .net path) [tiny-cnn]\n"
-           "  --accels SPEC       array, COUNTxPRESET[,...] [2xtpu-v2,2xtpu-v3]\n"
-           "  --batch N           samples per step, 1..65536 [32]\n"
-           "  --strategy S        accpar, hypar, owt or dp [accpar]\n"
-           "  --fidelity F        rtl (every tile on the verilated RTL), replay (golden numerics,\n"
-           "                      each command shape timed once on RTL), golden [rtl]\n"
-           "  --scale F           multiply channels and image sizes by F in (0, 1] [1]\n"
-           "  --image-scale F     multiply image sizes only by F in (0, 1] [--scale]\n"
-           "  --seed S            seed of the generated tensors [1]\n"
-           "  --json PATH         machine-readable report (written atomically)\n"
-           "  --trace DIR         timeline.csv of the platform (and waveforms under rtl)\n"
-           "  --compute-model M   the planner's model: calibrated (each preset's default\n"
-           "                      calibration file if present, else exact), exact or peak\n"
-           "                      [calibrated]; the cycle check always uses the exact contract,\n"
-           "                      the report shows this model's per-device residual\n"
-           "  --calibration F,..  calibration files instead of the presets' defaults\n\n"
-           "Exit status: 0 verified, 1 a check failed or the run failed (e.g. out of device\n"
-           "memory), 2 bad usage or input.\n");
-}
+enum {
+    OPT_NET,
+    OPT_ACCELS,
+    OPT_BATCH,
+    OPT_STRATEGY,
+    OPT_FIDELITY,
+    OPT_SCALE,
+    OPT_IMAGE_SCALE,
+    OPT_MODEL,
+    OPT_CALIBRATION,
+    OPT_PLAN,
+    OPT_SEED,
+    OPT_JSON,
+    OPT_TRACE
+};
 
-/* Returns 0 to run, 1 after --help, -1 on a usage error (already reported). */
 static int parse(int argc, char **argv, run_args *a) {
     *a = (run_args){.net = "tiny-cnn",
                     .accels = "2xtpu-v2,2xtpu-v3",
                     .batch = 32,
                     .seed = 1,
                     .scale = 1.0,
-                    .image_scale = -1.0};
-    a->o.strat = STRATEGY_ACCPAR;
-    a->o.fidelity = RUN_FIDELITY_RTL;
-    for (int i = 1; i < argc; i++) {
-        const char *f = argv[i], *v;
-        if (!strcmp(f, "--help") || !strcmp(f, "-h")) {
-            help();
-            return 1;
+                    .strat = STRATEGY_ACCPAR,
+                    .fidelity = ACCEL_BACKEND_RTL};
+    const cli_opt opts[] = {
+        [OPT_NET] = CLI_STRING("--net", &a->net, "NAME|FILE",
+                               "network (models/networks/NAME.net or a .net path) [tiny-cnn]"),
+        [OPT_ACCELS] = CLI_STRING("--accels", &a->accels, "SPEC",
+                                  "array, COUNTxPRESET[,...] [2xtpu-v2,2xtpu-v3]"),
+        [OPT_BATCH] = CLI_INT("--batch", &a->batch, "N", "samples per step [32]", 1, 65536),
+        [OPT_STRATEGY] = CLI_CHOICE("--strategy", &a->strat, "S",
+                                    "accpar, hypar, owt or dp [accpar]", strategy_names),
+        [OPT_FIDELITY] =
+            CLI_CHOICE("--fidelity", &a->fidelity, "F",
+                       "rtl (every tile on the verilated RTL), replay (golden numerics,\n"
+                       "each command shape timed once on RTL), golden [rtl]",
+                       accel_backend_names),
+        [OPT_SCALE] = CLI_REAL("--scale", &a->scale, "F",
+                               "multiply channels and image sizes by F [1]", 1e-6, 1),
+        [OPT_IMAGE_SCALE] = CLI_REAL("--image-scale", &a->image_scale, "F",
+                                     "multiply image sizes only by F [--scale]", 1e-6, 1),
+        [OPT_MODEL] = CLI_CHOICE("--compute-model", &a->model, "M",
+                                 "the planner's model: calibrated (each preset's default\n"
+                                 "calibration file if present, else exact), exact or peak\n"
+                                 "[calibrated]; the cycle check always uses the exact contract,\n"
+                                 "the report shows this model's per-device residual",
+                                 cli_compute_models),
+        [OPT_CALIBRATION] = CLI_STRING("--calibration", &a->calibration, "F,..",
+                                       "calibration files instead of the presets' defaults"),
+        [OPT_PLAN] = CLI_STRING("--plan", &a->plan, "FILE",
+                                "run a plan saved by accpar plan --out (it names the network,\n"
+                                "array, batch and strategy; --net and --accels, if given, must be\n"
+                                "the ones it was made for)"),
+        [OPT_SEED] =
+            CLI_INT("--seed", &a->seed, "S", "seed of the generated tensors [1]", 0, INT64_MAX),
+        [OPT_JSON] =
+            CLI_STRING("--json", &a->json, "PATH", "machine-readable report (written atomically)"),
+        [OPT_TRACE] = CLI_STRING("--trace", &a->trace, "DIR",
+                                 "timeline.csv of the platform (and waveforms under rtl)"),
+        CLI_END,
+    };
+    const cli_command cmd = {
+        CMD, NULL,
+        "Emulates one training step of a network partitioned by the planner over an array of\n"
+        "emulated accelerators: every layer's forward, backward and gradient GEMMs split per\n"
+        "the plan, reductions and layout conversions moved between device memories over the\n"
+        "platform's links. Verifies results against OpenBLAS, converted pieces against their\n"
+        "tensors, bytes against the planner, each device's cycles against the closed-form\n"
+        "contract (rtl, replay), and reports the planner's model against the counters.\n"
+        "With no options: tiny-cnn, batch 32, on 2xtpu-v2,2xtpu-v3 in RTL fidelity.",
+        opts,
+        "Exit status: 0 verified, 1 a check failed or the run failed (e.g. out of device\n"
+        "memory), 2 bad usage or input."};
+    int rc = cli_parse(&cmd, argc, argv, a->given);
+    if (rc != CLI_RUN)
+        return rc;
+    static const int from_plan[] = {OPT_BATCH,       OPT_STRATEGY, OPT_SCALE,
+                                    OPT_IMAGE_SCALE, OPT_MODEL,    OPT_CALIBRATION};
+    for (size_t k = 0; a->plan && k < sizeof from_plan / sizeof from_plan[0]; k++)
+        if (a->given[from_plan[k]]) {
+            cli_error(CMD, "%s: comes from the plan file given with --plan",
+                      opts[from_plan[k]].name);
+            return CLI_BAD;
         }
-        if (strncmp(f, "--", 2) != 0 || !(v = cli_value(CMD, argc, argv, &i))) {
-            if (strncmp(f, "--", 2) != 0)
-                cli_error(CMD, "unexpected argument '%s' (accpar run --help)", f);
-            return -1;
-        }
-        if (!strcmp(f, "--net"))
-            a->net = v;
-        else if (!strcmp(f, "--accels"))
-            a->accels = v;
-        else if (!strcmp(f, "--json"))
-            a->json = v;
-        else if (!strcmp(f, "--trace"))
-            a->trace = v;
-        else if (!strcmp(f, "--compute-model"))
-            a->model = v;
-        else if (!strcmp(f, "--calibration"))
-            a->calibration = v;
-        else if (!strcmp(f, "--batch")) {
-            if (cli_int(CMD, f, v, 1, 65536, &a->batch))
-                return -1;
-        } else if (!strcmp(f, "--seed")) {
-            if (cli_int(CMD, f, v, 0, INT64_MAX, &a->seed))
-                return -1;
-        } else if (!strcmp(f, "--strategy") || !strcmp(f, "--fidelity")) {
-            if (cli_run_choice(CMD, f, v, &a->o))
-                return -1;
-        } else if (!strcmp(f, "--scale")) {
-            if (cli_scale(CMD, f, v, &a->scale))
-                return -1;
-        } else if (!strcmp(f, "--image-scale")) {
-            if (cli_scale(CMD, f, v, &a->image_scale))
-                return -1;
-        } else {
-            cli_error(CMD, "unknown option '%s' (accpar run --help)", f);
-            return -1;
-        }
-    }
-    if (a->image_scale < 0)
+    if (!a->given[OPT_IMAGE_SCALE])
         a->image_scale = a->scale;
-    a->o.batch = a->batch;
+    a->o.fidelity = (run_fidelity)a->fidelity;
     a->o.seed = (uint64_t)a->seed;
     a->o.trace_dir = a->trace;
-    return 0;
+    return CLI_RUN;
 }
 
 static double pct(double part, double whole) {
@@ -137,7 +135,7 @@ static const char *cycles_check(const run_args *a) {
 }
 
 static void print_layers(const net *g, const run_result *r) {
-    const plan *p = &r->plan;
+    const plan *p = r->plan;
     printf("%-12s %-10s %14s %14s %12s %12s  %s\n", "layer", "states", "max cycles", "contract",
            "bytes", "predicted", "OpenBLAS (worst err/bound F E dW)");
     for (int v = 0; v < g->n; v++) {
@@ -148,7 +146,7 @@ static void print_layers(const net *g, const run_result *r) {
         size_t used = 0;
         for (int h = 0; h < p->n_levels && used < sizeof states; h++)
             used += (size_t)snprintf(states + used, sizeof states - used, "%s%s", h ? "," : "",
-                                     plan_state_name(nd->kind, p->levels[h].state[v]));
+                                     node_state_name(nd->kind, p->levels[h].state[v]));
         uint64_t cyc = 0, contract = 0, bytes = 0, pbytes = 0;
         for (int d = 0; d < r->n_devices; d++) {
             cyc = r->layers[v].cycles[d] > cyc ? r->layers[v].cycles[d] : cyc;
@@ -162,7 +160,7 @@ static void print_layers(const net *g, const run_result *r) {
         printf("%-12s %-10s %14llu %14llu %12llu %12llu ", nd->name, states,
                (unsigned long long)cyc, (unsigned long long)contract, (unsigned long long)bytes,
                (unsigned long long)pbytes);
-        for (int ph = 0; ph < RUN_PHASES; ph++) {
+        for (int ph = 0; ph < PHASES; ph++) {
             if (r->layers[v].checked[ph])
                 printf(" %.3f", r->layers[v].check[ph].max_bound_ratio);
             else
@@ -174,7 +172,7 @@ static void print_layers(const net *g, const run_result *r) {
 
 static void print_report(const run_args *a, const net *g, const accel_array *arr,
                          const run_result *r) {
-    const plan *p = &r->plan;
+    const plan *p = r->plan;
     printf("accpar run: %s (scale %g, images %g), batch %lld, %s on %s, %s fidelity\n\n", g->name,
            a->scale, a->image_scale, (long long)p->batch, strategy_name(p->strat), a->accels,
            run_fidelity_name(a->o.fidelity));
@@ -211,9 +209,9 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     json_begin_object(&j, NULL);
     json_str(&j, "net", g->name);
     json_str(&j, "accels", a->accels);
-    json_int(&j, "batch", r->plan.batch);
-    json_str(&j, "strategy", strategy_name(r->plan.strat));
-    json_str(&j, "model", r->plan.model);
+    json_int(&j, "batch", r->plan->batch);
+    json_str(&j, "strategy", strategy_name(r->plan->strat));
+    json_str(&j, "model", r->plan->model);
     json_str(&j, "fidelity", run_fidelity_name(a->o.fidelity));
     json_num(&j, "scale", a->scale);
     json_num(&j, "image_scale", a->image_scale);
@@ -252,7 +250,7 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
         json_str(&j, "name", g->nodes[v].name);
         json_begin_array(&j, "states");
         for (int h = 0; h < r->n_levels; h++)
-            json_int(&j, NULL, r->plan.levels[h].state[v]);
+            json_str(&j, NULL, node_state_name(g->nodes[v].kind, r->plan->levels[h].state[v]));
         json_end_array(&j);
         json_begin_array(&j, "bytes");
         for (int h = 0; h < r->n_levels; h++)
@@ -267,7 +265,7 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
             json_int(&j, NULL, (int64_t)r->layers[v].cycles[d]);
         json_end_array(&j);
         json_begin_array(&j, "bound_ratio");
-        for (int ph = 0; ph < RUN_PHASES; ph++)
+        for (int ph = 0; ph < PHASES; ph++)
             json_num(&j, NULL,
                      r->layers[v].checked[ph] ? r->layers[v].check[ph].max_bound_ratio : NAN);
         json_end_array(&j);
@@ -300,24 +298,53 @@ static int check_outputs(const run_args *a) {
     return 0;
 }
 
+/* The plan: made for the network and array, or loaded from --plan (which sets the network,
+ * array and scales it was made for, unless --net or --accels override where they are found). */
+static int make_plan(run_args *a, net *g, accel_array *arr, plan *p) {
+    char err[1400] = "";
+    plan_file f;
+    const char *model = cli_compute_models[a->model];
+    if (a->plan) {
+        if (plan_file_read(a->plan, &f, err, sizeof err) != 0) {
+            cli_error(CMD, "%s", err);
+            return -1;
+        }
+        a->saved = f.meta;
+        a->net = a->given[OPT_NET] ? a->net : a->saved.net;
+        a->accels = a->given[OPT_ACCELS] ? a->accels : a->saved.accels;
+        a->scale = a->saved.scale;
+        a->image_scale = a->saved.image_scale;
+        model = a->saved.compute_model;
+        a->calibration = a->saved.calibration[0] ? a->saved.calibration : NULL;
+    }
+    int rc = cli_load_array(CMD, a->accels, model, a->calibration, arr) != 0 ||
+                     cli_load_net(CMD, a->net, a->scale, a->image_scale, g) != 0
+                 ? -1
+                 : 0;
+    if (rc == 0 && a->plan) {
+        rc = plan_file_plan(&f, g, arr, p, err, sizeof err);
+    } else if (rc == 0) {
+        plan_options po = {(strategy)a->strat, a->batch, 0};
+        rc = plan_make(g, arr, &po, p, err, sizeof err);
+    }
+    if (a->plan)
+        plan_file_free(&f);
+    if (rc != 0 && err[0])
+        cli_error(CMD, "%s", err);
+    return rc;
+}
+
 int cli_run(int argc, char **argv) {
     run_args a;
     int pr = parse(argc, argv, &a);
-    if (pr != 0)
-        return pr > 0 ? 0 : EXIT_USAGE;
+    if (pr != CLI_RUN)
+        return pr == CLI_DONE ? 0 : EXIT_USAGE;
     static accel_array arr;
-    net raw = {0}, g = {0};
-    char err[1024];
-    if (accel_array_parse(a.accels, &arr, err, sizeof err) != 0 ||
-        array_model_select(&arr, a.model, a.calibration, err, sizeof err) != 0 ||
-        net_find(a.net, &raw, err, sizeof err) != 0 ||
-        net_scale(&raw, a.scale, a.image_scale, &g, err, sizeof err) != 0) {
-        cli_error(CMD, "%s", err);
-        net_free(&raw);
-        return EXIT_USAGE;
-    }
-    net_free(&raw);
-    if (check_outputs(&a) != 0) {
+    net g = {0};
+    plan p = {0};
+    char err[1024] = "";
+    if (make_plan(&a, &g, &arr, &p) != 0 || check_outputs(&a) != 0) {
+        plan_free(&p);
         net_free(&g);
         return EXIT_USAGE;
     }
@@ -326,17 +353,19 @@ int cli_run(int argc, char **argv) {
         a.o.progress_ctx = "GEMMs";
     }
     run_result r;
-    int rc = run_step(&g, &arr, &a.o, &r, err, sizeof err);
+    int rc = run_step(&g, &arr, &p, &a.o, &r, err, sizeof err);
+    int status = 0;
     if (rc != 0) {
         cli_error(CMD, "%s", err);
-        net_free(&g);
-        return rc == RUN_FAILED ? EXIT_CHECK_FAILED : EXIT_USAGE;
+        status = rc == RUN_FAILED ? EXIT_CHECK_FAILED : EXIT_USAGE;
+    } else {
+        print_report(&a, &g, &arr, &r);
+        status = r.verified ? 0 : EXIT_CHECK_FAILED;
+        if (a.json && write_json(&a, &g, &arr, &r) != 0)
+            status = EXIT_USAGE;
+        run_result_free(&r);
     }
-    print_report(&a, &g, &arr, &r);
-    int status = r.verified ? 0 : EXIT_CHECK_FAILED;
-    if (a.json && write_json(&a, &g, &arr, &r) != 0)
-        status = EXIT_USAGE;
-    run_result_free(&r);
+    plan_free(&p);
     net_free(&g);
     return status;
 }

@@ -37,16 +37,15 @@ static accel_status fail(accel_dev *dev, accel_status st, const char *fmt, ...) 
     return st;
 }
 
-static const char *const backend_names[] = {"golden", "rtl", "replay"};
-enum { N_BACKENDS = sizeof backend_names / sizeof backend_names[0] };
+const char *const accel_backend_names[ACCEL_BACKENDS + 1] = {"golden", "rtl", "replay", NULL};
 
 const char *accel_backend_name(accel_backend backend) {
-    return (unsigned)backend < N_BACKENDS ? backend_names[backend] : "unknown";
+    return (unsigned)backend < ACCEL_BACKENDS ? accel_backend_names[backend] : "unknown";
 }
 
 int accel_backend_parse(const char *name, accel_backend *out) {
-    for (int b = 0; b < N_BACKENDS; b++) {
-        if (strcmp(name, backend_names[b]) == 0) {
+    for (int b = 0; b < ACCEL_BACKENDS; b++) {
+        if (strcmp(name, accel_backend_names[b]) == 0) {
             *out = (accel_backend)b;
             return 0;
         }

@@ -32,6 +32,10 @@ typedef enum accel_backend {
     ACCEL_BACKEND_RTL = 1,
     ACCEL_BACKEND_REPLAY = 2
 } accel_backend;
+enum { ACCEL_BACKENDS = 3 };
+
+/* "golden", "rtl", "replay" in enum order, then NULL. */
+extern const char *const accel_backend_names[ACCEL_BACKENDS + 1];
 
 typedef enum accel_opcode {
     ACCEL_LOAD_A = 1,   /* rows x R bf16 from addr into activation rows act_off.. */

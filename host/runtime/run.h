@@ -33,55 +33,30 @@ static inline int run_fidelity_parse(const char *s, run_fidelity *out) {
     return accel_backend_parse(s, out);
 }
 
-/* Test-only fault injection: the fault must be caught and named by the verification. */
-typedef enum {
-    RUN_FAULT_NONE,
-    RUN_FAULT_CORRUPT_TILE,  /* a row of `device`'s GEMM output of `phase` (0/1/2) at `node` goes
-                                wrong */
-    RUN_FAULT_DROP_TRANSFER, /* transfer number `transfer` never reaches its destination */
-    RUN_FAULT_MISPACK,       /* `node`'s conversions of kind `phase` (0: F, 1: E) pack the right
-                                number of elements, off by one (each the next one's value) */
-    RUN_FAULT_ONE_SIDED_SUM, /* `node`'s reductions: group j keeps its own partial instead of
-                                adding what it received */
-    RUN_FAULT_EXTRA_ELEMENT  /* `node`'s conversions of kind `phase` send one element more than
-                                the destination needs */
-} run_fault_kind;
-
-typedef struct run_fault {
-    run_fault_kind kind;
-    int node, device, phase;
-    int transfer;
-} run_fault;
-
 typedef struct run_options {
-    strategy strat;
-    int64_t batch;
     run_fidelity fidelity;
     uint64_t seed;
     const char *trace_dir; /* NULL, or a folder for timeline.csv (and waveforms under rtl) */
-    run_fault fault;
     void (*progress)(void *ctx, int64_t done, int64_t total); /* may be NULL */
     void *progress_ctx;
 } run_options;
-
-enum { RUN_PHASES = 3 }; /* forward, backward, gradient */
 
 typedef struct run_layer {
     uint64_t *bytes, *predicted_bytes;  /* [level]: delivered into destination buffers for this
                                            node's reductions and the conversions of its inputs;
                                            the planner's prediction */
     uint64_t *cycles, *contract_cycles; /* [device]: its three GEMMs, counted and closed form */
-    gemm_check check[RUN_PHASES];       /* assembled result vs OpenBLAS */
-    int checked[RUN_PHASES];
-    uint64_t result_hash[RUN_PHASES]; /* FNV-1a of the assembled result's bits */
+    gemm_check check[PHASES];       /* assembled result vs OpenBLAS */
+    int checked[PHASES];
+    uint64_t result_hash[PHASES]; /* FNV-1a of the assembled result's bits */
 } run_layer;
 
 typedef struct run_result {
-    plan plan;
+    const plan *plan; /* the plan that was run (the caller's) */
     int n_nodes, n_devices, n_levels;
     run_layer *layers;                                /* [node] */
     uint64_t *device_cycles, *device_contract_cycles; /* [device], whole step */
-    double *device_model_cycles; /* [device]: the planner's selected model (plan.model) */
+    double *device_model_cycles; /* [device]: the planner's selected model (plan->model) */
     double *device_compute_s;    /* [device] */
     double simulated_step_s, predicted_step_s, simulated_compute_s, simulated_comm_s;
     uint64_t bytes_moved;     /* delivered into destination buffers and used there */
@@ -92,17 +67,45 @@ typedef struct run_result {
     char failure[512]; /* the first failed check, named */
 } run_result;
 
-/* run_step's errors: the input cannot be run (bad batch, split or network, a backend the array
- * lacks, an unwritable --trace), or the run failed on the way (a device error such as device
- * memory exhausted, host memory), named with the layer. */
+/* run_step's errors: the input cannot be run (a plan made for another network or array, a
+ * network without stride and padding, a backend the array lacks, an unwritable --trace), or the
+ * run failed on the way (a device error such as device memory exhausted, host memory), named
+ * with the layer. */
 enum { RUN_BAD_INPUT = -1, RUN_FAILED = -2 };
 
-/* Runs one training step. Returns 0 with *out filled (out->verified says whether every check
- * passed), or RUN_BAD_INPUT or RUN_FAILED with a one-line error. */
-int run_step(const net *g, const accel_array *a, const run_options *o, run_result *out, char *err,
-             size_t errlen);
+/* Runs one training step of net g on array a as plan p says (plan_make, or a saved plan
+ * loaded with plan_file_load). Returns 0 with *out filled (out->verified says whether every
+ * check passed), or RUN_BAD_INPUT or RUN_FAILED with a one-line error. p must outlive *out. */
+int run_step(const net *g, const accel_array *a, const plan *p, const run_options *o,
+             run_result *out, char *err, size_t errlen);
 
 void run_result_free(run_result *r);
+
+#ifdef ACCPAR_TEST_HOOKS
+/* Test-only fault injection, compiled only into the test build of the runtime (CMake target
+ * accpar_runtime_hooks); the verification must catch each fault and name it. */
+typedef enum {
+    RUN_FAULT_NONE,
+    RUN_FAULT_CORRUPT_TILE,  /* a row of `device`'s GEMM output of `phase` at `node` goes wrong */
+    RUN_FAULT_DROP_TRANSFER, /* transfer number `transfer` never reaches its destination */
+    RUN_FAULT_MISPACK,       /* `node`'s conversions of kind `phase` (0: F, 1: E) pack the right
+                                number of elements, off by one (each the next one's value) */
+    RUN_FAULT_ONE_SIDED_SUM, /* `node`'s reductions of `phase`: group j keeps its own partial
+                                instead of adding what it received */
+    RUN_FAULT_EXTRA_ELEMENT  /* `node`'s conversions of kind `phase` send one element more than
+                                the destination needs */
+} run_fault_kind;
+
+typedef struct run_fault {
+    run_fault_kind kind;
+    int node, device, phase;
+    int transfer;
+} run_fault;
+
+/* run_step with a fault injected. */
+int run_step_faulty(const net *g, const accel_array *a, const plan *p, const run_options *o,
+                    const run_fault *fault, run_result *out, char *err, size_t errlen);
+#endif
 
 #ifdef __cplusplus
 }

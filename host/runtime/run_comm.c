@@ -1,23 +1,13 @@
 /* Transfers between device memories over the platform's links, and their accounting. */
-#include "run_ctx.h"
+#include "run_comm.h"
+
+#include "run_fault.h"
 
 #include "bf16.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-size_t run_recv_slot(const run_ctx *c, int node, int level, int pair, int g) {
-    size_t L = (size_t)c->r->n_levels, D = (size_t)c->r->n_devices;
-    return ((((size_t)node * L + (size_t)level) * D + (size_t)pair) * 2) + (size_t)g;
-}
-
-void run_group_name(const run_ctx *c, int level, int pair, int g, char *out, size_t len) {
-    const plan_pair *pp = &c->r->plan.levels[level].pairs[pair];
-    device_group grp = g == 0 ? pp->i : pp->j;
-    snprintf(out, len, "%s (devices %d..%d)", g == 0 ? "i" : "j", grp.first,
-             grp.first + grp.count - 1);
-}
 
 /* The wire format: bf16 or fp32 little-endian words. */
 static void encode(const float *x, int64_t n, int elem_bytes, uint8_t *out) {
@@ -59,7 +49,7 @@ static int fail_dev(run_ctx *c, const run_xfer *x, int d) {
 
 /* Stages the payload in the source's memory and poisons the destination's buffer. */
 static int place(run_ctx *c, const run_xfer *x, placed *pl) {
-    const plan_pair *pp = &c->r->plan.levels[x->level].pairs[x->pair];
+    const plan_pair *pp = &c->p->levels[x->level].pairs[x->pair];
     pl->src = x->to_group == 0 ? pp->j.first : pp->i.first;
     pl->dst = x->to_group == 0 ? pp->i.first : pp->j.first;
     pl->bytes = (uint64_t)x->n * (uint64_t)x->elem_bytes;
@@ -83,8 +73,7 @@ static int place(run_ctx *c, const run_xfer *x, placed *pl) {
 
 /* The DMA between the two device memories, then the read-back of what arrived. */
 static int deliver(run_ctx *c, run_xfer *x, placed *pl) {
-    int drop =
-        c->o->fault.kind == RUN_FAULT_DROP_TRANSFER && c->o->fault.transfer == c->transfer_seq;
+    int drop = run_fault_drops_transfer(c);
     if (!drop && accel_copy_out(c->dev[pl->src], pl->src_addr, pl->wire, pl->bytes) != ACCEL_OK)
         return fail_dev(c, x, pl->src);
     if (!drop && accel_copy_in(c->dev[pl->dst], pl->dst_addr, pl->wire, pl->bytes) != ACCEL_OK)

@@ -1,34 +1,33 @@
 /* The devices' GEMMs at the run's fidelity, the per-GEMM cycle check against the closed-form
  * contract, and the planner's selected model's prediction of the same GEMM. */
-#include "run_ctx.h"
+#include "run_compute.h"
+
+#include "run_fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int run_device_gemm(run_ctx *c, int d, int v, int ph, const gemm_args *ga, uint64_t *cycles) {
-    const plan *p = &c->r->plan;
-    const gemm_dims *want =
-        &p->gemms[((size_t)d * (size_t)p->n_nodes + (size_t)v) * 3 + (size_t)ph];
+int run_device_gemm(run_ctx *c, int d, int v, gemm_phase ph, const gemm_args *ga,
+                    uint64_t *cycles) {
+    const plan *p = c->p;
+    const gemm_dims *want = plan_gemm(p, d, v, ph);
     const net_node *nd = &c->g->nodes[v];
     const accel_preset *preset = &c->a->kinds[c->a->kind_of[d]];
     if (want->m != ga->m || want->k != ga->k || want->n != ga->n) {
         run_fail(c, "layer %s %s on device %d: shape %lldx%lldx%lld, planner %lldx%lldx%lld",
-                 nd->name, RUN_PHASE_NAME[ph], d, (long long)ga->m, (long long)ga->k,
+                 nd->name, phase_name(ph), d, (long long)ga->m, (long long)ga->k,
                  (long long)ga->n, (long long)want->m, (long long)want->k, (long long)want->n);
     }
     gemm_run_stats st;
     char why[512];
     if (gemm_run(c->dev[d], ga, &st, why, sizeof why) != 0) {
         snprintf(c->err, c->errlen, "layer %s %s on device %d (%s): %s", nd->name,
-                 RUN_PHASE_NAME[ph], d, preset->name, why);
+                 phase_name(ph), d, preset->name, why);
         return -1;
     }
     c->r->host_bytes += st.bytes_to_device + st.bytes_from_device;
-    const run_fault *f = &c->o->fault;
-    if (f->kind == RUN_FAULT_CORRUPT_TILE && f->node == v && f->device == d && f->phase == ph)
-        for (int64_t j = 0; j < ga->n; j++) /* one row of the result, wrong */
-            ga->c[ga->m / 2 * ga->n + j] = ga->c[ga->m / 2 * ga->n + j] * 2.0f + 1.0f;
+    run_fault_result(c, d, v, ph, ga->c, ga->m, ga->n);
     /* the contract: the closed form of the planner's shape on this device's preset; and what
      * the planner's selected model (exact, calibrated or peak) predicts for it */
     gemm_schedule s;
@@ -37,14 +36,14 @@ int run_device_gemm(run_ctx *c, int d, int v, int ph, const gemm_args *ga, uint6
     if (gemm_schedule_make(preset, want->m, want->k, want->n, 0, &s, why, sizeof why) != 0 ||
         device_model_cycles(preset, &c->a->models[c->a->kind_of[d]], want->m, want->k, want->n,
                             &modelled, why, sizeof why) != 0) {
-        snprintf(c->err, c->errlen, "layer %s %s on device %d: %s", nd->name, RUN_PHASE_NAME[ph], d,
+        snprintf(c->err, c->errlen, "layer %s %s on device %d: %s", nd->name, phase_name(ph), d,
                  why);
         return -1;
     }
     gemm_cycles_closed_form(&s, &contract);
     if (st.cycles.total != contract.total)
         run_fail(c, "layer %s %s on device %d: %llu cycles, the contract (closed form) %llu",
-                 nd->name, RUN_PHASE_NAME[ph], d, (unsigned long long)st.cycles.total,
+                 nd->name, phase_name(ph), d, (unsigned long long)st.cycles.total,
                  (unsigned long long)contract.total);
     run_layer *L = &c->r->layers[v];
     L->cycles[d] += st.cycles.total;

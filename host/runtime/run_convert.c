@@ -1,7 +1,8 @@
-/* The layout conversions between layers (run_layer.h): per level and split, each group's leader
- * holds its piece in the producer's layout, receives the elements of the consumer's piece it
- * lacks from the other leader, and assembles the consumer's piece from the two. */
-#include "run_layer.h"
+/* The layout conversions between layers (run_convert.h). */
+#include "run_convert.h"
+
+#include "run_comm.h"
+#include "run_fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,29 +36,14 @@ static float *poisoned(run_ctx *c, int64_t n) {
 
 /* One level's conversion: its splits' sides (2 per split: i, j) and their transfers. */
 typedef struct level_job {
-    int v, h, error;
+    int v, h;
+    run_convert_kind kind;
     const char *what;
     side *s;
     int n_sides;
     run_xfer *x;
     int nx;
 } level_job;
-
-/* The test-only packing faults of run.h. */
-static int64_t apply_fault(const run_ctx *c, const level_job *job, float *packed, int64_t n) {
-    const run_fault *f = &c->o->fault;
-    if (f->node != job->v || f->phase != job->error)
-        return n;
-    if (f->kind == RUN_FAULT_MISPACK && n > 1) {
-        float first = packed[0];
-        memmove(packed, packed + 1, sizeof(float) * (size_t)(n - 1));
-        packed[n - 1] = first;
-    } else if (f->kind == RUN_FAULT_EXTRA_ELEMENT) {
-        packed[n] = packed[0];
-        return n + 1;
-    }
-    return n;
-}
 
 /* Each leader's own part (from what it assembled at the level above when it holds that, else
  * from the tensor in the producer's layout), and the elements the other leader lacks packed from
@@ -79,7 +65,7 @@ static int pack(run_ctx *c, level_job *job, const run_piece *all, const run_piec
         if (!packed)
             return -1;
         run_block_missing(&s[k].want, &s[k].have, &from->have, from->own, packed, 0);
-        n = apply_fault(c, job, packed, n);
+        n = run_fault_pack(c, job->v, (int)job->kind, packed, n);
         run_xfer *x = &job->x[job->nx++];
         *x = (run_xfer){.node = job->v,
                         .level = job->h,
@@ -137,7 +123,7 @@ static int assemble(run_ctx *c, const level_job *job, int k, const run_piece *al
  * (or are dropped without held). */
 static int convert_level(run_ctx *c, level_job *job, layout from, layout to, const run_piece *all,
                          run_piece *held) {
-    const plan_level *lv = &c->r->plan.levels[job->h];
+    const plan_level *lv = &c->p->levels[job->h];
     const net_node *nd = &c->g->nodes[job->v];
     job->n_sides = 2 * lv->n_pairs;
     job->nx = 0;
@@ -171,17 +157,19 @@ static int convert_level(run_ctx *c, level_job *job, layout from, layout to, con
     return rc;
 }
 
-int run_convert(run_ctx *c, int v, int e, int error, const float *tensor, run_piece *held) {
+int run_convert(run_ctx *c, int v, int e, run_convert_kind kind, const float *tensor,
+                run_piece *held) {
     const net_node *nd = &c->g->nodes[v];
     int u = nd->in[e];
     const node_kind ku = c->g->nodes[u].kind;
-    const plan *p = &c->r->plan;
+    const plan *p = c->p;
     if (ku == NODE_INPUT)
         return 0;
     run_piece all = {
         run_input_block(nd, (run_range){0, p->batch}, run_geom_box(&c->G, v, 0, 0)->ci),
         (float *)tensor};
-    level_job job = {v, 0, error, error ? "E conversion" : "F conversion", NULL, 0, NULL, 0};
+    level_job job = {v, 0, kind, kind == CONVERT_E ? "E conversion" : "F conversion", NULL, 0,
+                     NULL, 0};
     job.s = calloc((size_t)p->n_devices * 2 + 1, sizeof *job.s);
     job.x = calloc((size_t)p->n_devices * 2 + 1, sizeof *job.x);
     int rc = job.s && job.x ? 0 : -1;
@@ -189,8 +177,9 @@ int run_convert(run_ctx *c, int v, int e, int error, const float *tensor, run_pi
         const plan_level *lv = &p->levels[h];
         node_layouts lu = cost_layouts(ku, lv->state[u]), lw = cost_layouts(nd->kind, lv->state[v]);
         job.h = h;
-        rc = convert_level(c, &job, error ? lw.produce_e : lu.produce_f,
-                           error ? lu.require_e : lw.require_f, &all, held);
+        int e_conv = kind == CONVERT_E;
+        rc = convert_level(c, &job, e_conv ? lw.produce_e : lu.produce_f,
+                           e_conv ? lu.require_e : lw.require_f, &all, held);
     }
     free(job.s);
     free(job.x);

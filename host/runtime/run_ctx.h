@@ -1,6 +1,8 @@
-/* The runtime's state during one step, shared by run_step.c (the schedule), run_layer.c (a
- * layer's GEMMs and checks), run_reduce.c, run_convert.c, run_compute.c (the devices' GEMMs) and
- * run_comm.c (transfers). Internal to the runtime. */
+/* The runtime's state during one step and the services every part of the runtime uses:
+ * recording a failed check, host buffers, the timeline, naming groups (run_ctx.c). Internal to
+ * the runtime; the parts above it: run_comm (transfers), run_compute (a device's GEMM),
+ * run_reduce and run_convert (collectives), run_layer (a layer's GEMMs and checks), run_step
+ * (the schedule). docs/runtime.md. */
 #ifndef ACCPAR_RUN_CTX_H
 #define ACCPAR_RUN_CTX_H
 
@@ -20,7 +22,11 @@ typedef struct run_piece {
 typedef struct run_ctx {
     const net *g;
     const accel_array *a;
+    const plan *p;
     const run_options *o;
+#ifdef ACCPAR_TEST_HOOKS
+    const run_fault *fault;
+#endif
     run_result *r;
     run_geom G;
     platform *pf;
@@ -41,8 +47,6 @@ typedef struct run_ctx {
     size_t errlen;
 } run_ctx;
 
-extern const char *const RUN_PHASE_NAME[RUN_PHASES]; /* "forward", "backward", "gradient" */
-
 /* Records the first failed check (later ones are ignored). */
 void run_fail(run_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -58,29 +62,5 @@ void run_group_name(const run_ctx *c, int level, int pair, int g, char *out, siz
 
 /* The index into c->recv of what group g of a split received for a node at a level. */
 size_t run_recv_slot(const run_ctx *c, int node, int level, int pair, int g);
-
-/* One GEMM on device d for node v, phase ph, at the run's fidelity; checks its cycles against
- * the closed form of the planner's shape for that device and adds up the planner's selected
- * model's prediction. Returns 0 or -1 (error). */
-int run_device_gemm(run_ctx *c, int d, int v, int ph, const gemm_args *ga, uint64_t *cycles);
-
-/* One transfer of `n` elements from the leader of one group of a split to the other's. */
-typedef struct run_xfer {
-    int node, level, pair, to_group; /* to_group 0: j -> i, 1: i -> j */
-    const char *what;                /* "F conversion", "dW reduction", ... */
-    const float *data;
-    int64_t n;
-    int elem_bytes;  /* COST_ACT_BYTES (bf16) or COST_PSUM_BYTES (fp32) */
-    float *received; /* n elements, as they arrived in the destination's memory */
-} run_xfer;
-
-/* Runs the transfers as one communication phase: staged into the source device's memory,
- * carried over the link in simulated time, copied into the destination device's memory and
- * read back. A transfer whose arrival differs from what was sent fails the run, named. */
-int run_comm_batch(run_ctx *c, run_xfer *x, int n);
-
-/* Counts `elems` elements of x's arrival that its destination used (assembled into its piece or
- * added into its sum): the delivered bytes that the byte check compares with the planner. */
-void run_delivered(run_ctx *c, const run_xfer *x, int64_t elems);
 
 #endif

@@ -27,14 +27,18 @@ static int side_of(const plan_level *lv, int dev) {
 }
 
 static run_box split_box(const net_node *nd, int state, double alpha, int part, run_box b) {
-    if (state == 0)
+    if (nd->kind == NODE_ADD) {
+        if (state == LAYOUT_B)
+            b.b = run_range_part(b.b, alpha, part);
+        else if (state == LAYOUT_C)
+            b.ci = b.co = run_range_part(b.ci, alpha, part);
+    } else if (state == TYPE_I) {
         b.b = run_range_part(b.b, alpha, part);
-    else if (nd->kind == NODE_ADD && state == 1)
-        b.ci = b.co = run_range_part(b.ci, alpha, part);
-    else if (nd->kind != NODE_ADD && state == 1)
+    } else if (state == TYPE_II) {
         b.ci = run_range_part(b.ci, alpha, part);
-    else if (nd->kind != NODE_ADD && state == 2)
+    } else {
         b.co = run_range_part(b.co, alpha, part);
+    }
     return b;
 }
 
@@ -116,4 +120,20 @@ int64_t run_block_missing(const run_block *want, const run_block *have, const ru
             }
     }
     return n;
+}
+
+int64_t run_hw_in(const net_node *nd) {
+    return nd->kind == NODE_ADD ? nd->hout * nd->wout : nd->hin * nd->win;
+}
+
+run_block run_input_block(const net_node *nd, run_range b, run_range ci) {
+    return (run_block){b, ci, 1, run_hw_in(nd)};
+}
+
+run_block run_result_block(const net_node *nd, gemm_phase ph, const run_box *b) {
+    if (ph == PHASE_FORWARD)
+        return (run_block){b->b, b->co, nd->hout * nd->wout, 1};
+    if (ph == PHASE_BACKWARD)
+        return run_input_block(nd, b->b, b->ci);
+    return (run_block){b->ci, b->co, nd->k * nd->k, 1};
 }

@@ -59,4 +59,15 @@ void run_block_copy(const run_block *dst, float *d, const run_block *src, const 
 int64_t run_block_missing(const run_block *want, const run_block *have, const run_block *at,
                           float *data, float *packed, int unpack);
 
+/* Pixels per sample of a node's input map (an add: its own map). */
+int64_t run_hw_in(const net_node *nd);
+
+/* A node's input block [b][ci][H*W] over sample and channel ranges (FC inputs flattened, H*W =
+ * 1; an add's own channels and map). */
+run_block run_input_block(const net_node *nd, run_range b, run_range ci);
+
+/* The block of a phase's result over a box: F(l+1) [b][hw][co], E(l) [b][ci][hw], dW
+ * [ci][k*k][co]. */
+run_block run_result_block(const net_node *nd, gemm_phase ph, const run_box *b);
+
 #endif

@@ -2,37 +2,15 @@
  * the OpenBLAS check of the assembled results. */
 #include "run_layer.h"
 
+#include "run_compute.h"
+#include "run_reduce.h"
 #include "run_tensor.h"
+
+#include "digest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *const RUN_PHASE_NAME[RUN_PHASES] = {"forward", "backward", "gradient"};
-
-static int64_t hw_in(const net_node *nd) {
-    return nd->kind == NODE_ADD ? nd->hout * nd->wout : nd->hin * nd->win;
-}
-
-run_block run_input_block(const net_node *nd, run_range b, run_range ci) {
-    return (run_block){b, ci, 1, hw_in(nd)};
-}
-
-run_block run_result_block(const net_node *nd, int ph, const run_box *b) {
-    if (ph == 0)
-        return (run_block){b->b, b->co, nd->hout * nd->wout, 1};
-    if (ph == 1)
-        return run_input_block(nd, b->b, b->ci);
-    return (run_block){b->ci, b->co, nd->k * nd->k, 1};
-}
-
-float *run_floats(run_ctx *c, int64_t n) {
-    float *p = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-    if (!p)
-        snprintf(c->err, c->errlen, "layer %s: out of host memory (%lld floats)",
-                 c->g->nodes[c->node].name, (long long)n);
-    return p;
-}
 
 static double *doubles(run_ctx *c, int64_t n) {
     double *p = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
@@ -44,7 +22,7 @@ static double *doubles(run_ctx *c, int64_t n) {
 
 int run_layer_tensors(run_ctx *c, int v, run_layer_data *t) {
     const net_node *nd = &c->g->nodes[v];
-    int64_t batch = c->r->plan.batch, kk = nd->k * nd->k;
+    int64_t batch = c->p->batch, kk = nd->k * nd->k;
     memset(t, 0, sizeof *t);
     t->x_blk = run_input_block(nd, (run_range){0, batch}, (run_range){0, nd->cin});
     t->w_blk = (run_block){{0, nd->cin}, {0, nd->cout}, kk, 1};
@@ -101,7 +79,7 @@ static int device_operands(run_ctx *c, int v, int d, const run_layer_data *t, fl
 static int device_error(run_ctx *c, const net_node *nd, const run_box *b, const float *eg,
                         float *out) {
     int64_t rows = run_len(b->b) * nd->hout * nd->wout, di = run_len(b->ci) * nd->k * nd->k;
-    int64_t n = run_len(b->b) * run_len(b->ci) * hw_in(nd);
+    int64_t n = run_len(b->b) * run_len(b->ci) * run_hw_in(nd);
     double *cols = doubles(c, rows * di), *img = doubles(c, n);
     if (cols && img) {
         for (int64_t k = 0; k < rows * di; k++)
@@ -115,9 +93,9 @@ static int device_error(run_ctx *c, const net_node *nd, const run_box *b, const 
     return cols && img ? 0 : -1;
 }
 
-/* The GEMMs of `phases` (bit mask) on every device; out[ph][d] receive the results. */
-static int compute(run_ctx *c, int v, const run_layer_data *t, unsigned phases,
-                   float **out[RUN_PHASES]) {
+/* The GEMMs of the phases on every device; out[ph][d] receive the results. */
+static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
+                   float **out[PHASES]) {
     const net_node *nd = &c->g->nodes[v];
     int n = c->r->n_devices, rc = 0;
     uint64_t *cycles = calloc((size_t)n, sizeof *cycles);
@@ -129,22 +107,25 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, unsigned phases,
         int64_t co = run_len(b->co);
         float *a = NULL, *w = NULL, *e = NULL;
         rc = device_operands(c, v, d, t, &a, &w, &e);
-        if (rc == 0 && (phases & 1)) {
-            gemm_args ga = {rows, di, co, 0, 0, 0, a, w, out[0][d] = run_floats(c, rows * co)};
-            rc = ga.c ? run_device_gemm(c, d, v, 0, &ga, &cycles[d]) : -1;
+        if (rc == 0 && (phases & PHASE_BIT(PHASE_FORWARD))) {
+            float *f = out[PHASE_FORWARD][d] = run_floats(c, rows * co);
+            gemm_args ga = {rows, di, co, 0, 0, 0, a, w, f};
+            rc = f ? run_device_gemm(c, d, v, PHASE_FORWARD, &ga, &cycles[d]) : -1;
         }
-        if (rc == 0 && (phases & 2)) {
+        if (rc == 0 && (phases & PHASE_BIT(PHASE_BACKWARD))) {
             float *eg = run_floats(c, rows * di);
             gemm_args ga = {rows, co, di, 0, 1, 0, e, w, eg};
-            out[1][d] = run_floats(c, run_len(b->b) * run_len(b->ci) * hw_in(nd));
-            rc = eg && out[1][d] ? run_device_gemm(c, d, v, 1, &ga, &cycles[d]) : -1;
+            float *el = out[PHASE_BACKWARD][d] =
+                run_floats(c, run_len(b->b) * run_len(b->ci) * run_hw_in(nd));
+            rc = eg && el ? run_device_gemm(c, d, v, PHASE_BACKWARD, &ga, &cycles[d]) : -1;
             if (rc == 0)
-                rc = device_error(c, nd, b, eg, out[1][d]);
+                rc = device_error(c, nd, b, eg, el);
             free(eg);
         }
-        if (rc == 0 && (phases & 4)) {
-            gemm_args ga = {di, rows, co, 1, 0, 0, a, e, out[2][d] = run_floats(c, di * co)};
-            rc = ga.c ? run_device_gemm(c, d, v, 2, &ga, &cycles[d]) : -1;
+        if (rc == 0 && (phases & PHASE_BIT(PHASE_GRADIENT))) {
+            float *dw = out[PHASE_GRADIENT][d] = run_floats(c, di * co);
+            gemm_args ga = {di, rows, co, 1, 0, 0, a, e, dw};
+            rc = dw ? run_device_gemm(c, d, v, PHASE_GRADIENT, &ga, &cycles[d]) : -1;
         }
         free(a);
         free(w);
@@ -155,7 +136,7 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, unsigned phases,
         rc = platform_compute(c->pf, cycles, c->err, c->errlen);
     if (rc == 0) {
         c->r->simulated_compute_s += platform_now_s(c->pf) - t0;
-        run_timeline(c, phases & 1 ? "forward" : "backward+gradient", v, -1, t0,
+        run_timeline(c, phases & PHASE_BIT(PHASE_FORWARD) ? "forward" : "backward+gradient", v, -1, t0,
                      platform_now_s(c->pf), 0);
     }
     free(cycles);
@@ -163,7 +144,7 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, unsigned phases,
 }
 
 /* Names the devices whose own block holds element `index` of a phase's whole result. */
-static void holders(run_ctx *c, int v, int ph, int64_t index, char *out, size_t len) {
+static void holders(run_ctx *c, int v, gemm_phase ph, int64_t index, char *out, size_t len) {
     const net_node *nd = &c->g->nodes[v];
     run_block whole = run_result_block(nd, ph, run_geom_box(&c->G, v, 0, 0));
     int64_t ny = run_len(whole.y) * whole.my;
@@ -180,7 +161,7 @@ static void holders(run_ctx *c, int v, int ph, int64_t index, char *out, size_t 
  * the bound's K the products summed per element (Do k^2). */
 static int check_backward(run_ctx *c, const net_node *nd, const gemm_args *ga, const float *result,
                           gemm_check *chk) {
-    int64_t batch = c->r->plan.batch, n = ga->m * ga->n, n_img = batch * nd->cin * hw_in(nd);
+    int64_t batch = c->p->batch, n = ga->m * ga->n, n_img = batch * nd->cin * run_hw_in(nd);
     float *ref = run_floats(c, n);
     double *mag = doubles(c, n), *ref_d = doubles(c, n), *mag_img = doubles(c, n_img);
     double *ref_img = doubles(c, n_img);
@@ -195,37 +176,31 @@ static int check_backward(run_ctx *c, const net_node *nd, const gemm_args *ga, c
         run_col2im(nd, batch, nd->cin, mag, mag_img);
         for (int64_t k = 0; k < n_img; k++)
             ref_img_f[k] = (float)ref_img[k];
-        gemm_check_values(result, ref_img_f, mag_img, batch, nd->cin * hw_in(nd),
+        gemm_check_values(result, ref_img_f, mag_img, batch, nd->cin * run_hw_in(nd),
                           nd->cout * nd->k * nd->k, chk);
     }
     free(ref), free(mag), free(ref_d), free(mag_img), free(ref_img), free(ref_img_f);
     return rc;
 }
 
-static uint64_t fnv1a(const float *x, int64_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    const unsigned char *p = (const unsigned char *)x;
-    for (size_t i = 0; i < sizeof(float) * (size_t)n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* The whole result of phase ph against an unpartitioned OpenBLAS computation. */
-static int verify(run_ctx *c, int v, int ph, const run_layer_data *t, const float *result) {
+static int verify(run_ctx *c, int v, gemm_phase ph, const run_layer_data *t,
+                  const float *result) {
     const net_node *nd = &c->g->nodes[v];
-    int64_t batch = c->r->plan.batch, rows = batch * nd->hout * nd->wout;
+    int64_t batch = c->p->batch, rows = batch * nd->hout * nd->wout;
     int64_t di = nd->cin * nd->k * nd->k, co = nd->cout;
     run_layer *L = &c->r->layers[v];
-    float *cols = ph == 1 ? NULL : run_floats(c, rows * di);
-    int rc = ph == 1 || cols ? 0 : -1;
+    int backward = ph == PHASE_BACKWARD;
+    float *cols = backward ? NULL : run_floats(c, rows * di);
+    int rc = backward || cols ? 0 : -1;
     if (rc == 0 && cols)
         run_im2col(nd, batch, nd->cin, t->x, cols);
-    gemm_args ga = ph == 0   ? (gemm_args){rows, di, co, 0, 0, 0, cols, t->w, NULL}
-                   : ph == 1 ? (gemm_args){rows, co, di, 0, 1, 0, t->gerr, t->w, NULL}
-                             : (gemm_args){di, rows, co, 1, 0, 0, cols, t->gerr, NULL};
+    gemm_args ga = ph == PHASE_FORWARD ? (gemm_args){rows, di, co, 0, 0, 0, cols, t->w, NULL}
+                   : backward          ? (gemm_args){rows, co, di, 0, 1, 0, t->gerr, t->w, NULL}
+                                       : (gemm_args){di, rows, co, 1, 0, 0, cols, t->gerr, NULL};
     if (rc == 0)
-        rc = ph == 1 ? check_backward(c, nd, &ga, result, &L->check[ph])
-                     : gemm_check_blas(&ga, NULL, result, &L->check[ph]);
+        rc = backward ? check_backward(c, nd, &ga, result, &L->check[ph])
+                      : gemm_check_blas(&ga, NULL, result, &L->check[ph]);
     free(cols);
     if (rc != 0) {
         snprintf(c->err, c->errlen, "layer %s: out of host memory for the OpenBLAS check",
@@ -234,37 +209,39 @@ static int verify(run_ctx *c, int v, int ph, const run_layer_data *t, const floa
     }
     run_block whole = run_result_block(nd, ph, run_geom_box(&c->G, v, 0, 0));
     L->checked[ph] = 1;
-    L->result_hash[ph] = fnv1a(result, run_block_elems(&whole));
+    L->result_hash[ph] =
+        digest_bytes(DIGEST_INIT, result, sizeof(float) * (size_t)run_block_elems(&whole));
     if (!L->check[ph].passed) {
         char who[128];
         holders(c, v, ph, L->check[ph].first_bad, who, sizeof who);
-        run_fail(c, "layer %s %s result vs OpenBLAS: %s (%s)", nd->name, RUN_PHASE_NAME[ph],
+        run_fail(c, "layer %s %s result vs OpenBLAS: %s (%s)", nd->name, phase_name(ph),
                  L->check[ph].message, who);
     }
     return 0;
 }
 
-int run_layer_phases(run_ctx *c, int v, const run_layer_data *t, unsigned phases, float **whole) {
+int run_layer_phases(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
+                     float **whole) {
     int n = c->r->n_devices, rc = 0;
-    float **out[RUN_PHASES];
-    for (int ph = 0; ph < RUN_PHASES; ph++)
-        out[ph] = calloc((size_t)n, sizeof(float *));
-    if (!out[0] || !out[1] || !out[2])
-        rc = -1;
+    float **out[PHASES];
+    for (int ph = 0; ph < PHASES; ph++)
+        if (!(out[ph] = calloc((size_t)n, sizeof(float *))))
+            rc = -1;
     if (rc == 0)
         rc = compute(c, v, t, phases, out);
-    for (int ph = 0; ph < RUN_PHASES && rc == 0; ph++) {
-        if (!(phases & (1u << ph)))
+    for (int k = 0; k < PHASES && rc == 0; k++) {
+        gemm_phase ph = (gemm_phase)k;
+        if (!(phases & PHASE_BIT(ph)))
             continue;
         rc = run_reduce(c, v, ph, out[ph]);
         if (rc == 0)
             rc = verify(c, v, ph, t, out[ph][0]);
-        if (rc == 0 && ph == 1) {
+        if (rc == 0 && ph == PHASE_BACKWARD) {
             *whole = out[ph][0];
             out[ph][0] = NULL;
         }
     }
-    for (int ph = 0; ph < RUN_PHASES; ph++) {
+    for (int ph = 0; ph < PHASES; ph++) {
         for (int d = 0; out[ph] && d < n; d++)
             free(out[ph][d]);
         free(out[ph]);

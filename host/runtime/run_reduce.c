@@ -1,22 +1,24 @@
 /* The reductions of a layer's partial results up the hierarchy (run_layer.h). */
-#include "run_layer.h"
+#include "run_reduce.h"
+
+#include "run_comm.h"
+#include "run_fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const REDUCTION[RUN_PHASES] = {"F reduction", "E reduction", "dW reduction"};
-/* The state that reduces each phase's result: II (F(l+1)), III (E(l)), I (dW). */
-static const int REDUCING_STATE[RUN_PHASES] = {1, 2, 0};
+static const char *const REDUCTION[PHASES] = {"F reduction", "E reduction", "dW reduction"};
+/* The layer type that reduces each phase's result: II (F(l+1)), III (E(l)), I (dW). */
+static const layer_type REDUCING_TYPE[PHASES] = {TYPE_II, TYPE_III, TYPE_I};
 
 /* x[0] went j -> i, x[1] i -> j: each leader adds what it received to its own partial, and the
  * two sums must agree bit for bit (fp32 addition commutes). */
-static void add_received(run_ctx *c, const run_xfer *x, float **val) {
-    const plan_pair *pp = &c->r->plan.levels[x[0].level].pairs[x[0].pair];
+static void add_received(run_ctx *c, gemm_phase ph, const run_xfer *x, float **val) {
+    const plan_pair *pp = &c->p->levels[x[0].level].pairs[x[0].pair];
     int lead[2] = {pp->i.first, pp->j.first};
-    const run_fault *f = &c->o->fault;
     for (int g = 0; g < 2; g++) {
-        if (g == 1 && f->kind == RUN_FAULT_ONE_SIDED_SUM && f->node == x[g].node)
+        if (run_fault_skips_sum(c, x[g].node, ph, g))
             continue;
         for (int64_t e = 0; e < x[g].n; e++)
             val[lead[g]][e] += x[g].received[e];
@@ -37,9 +39,9 @@ static void add_received(run_ctx *c, const run_xfer *x, float **val) {
 }
 
 /* A split that cuts the tensor: its two halves side by side, in the parent's block. */
-static int side_by_side(run_ctx *c, int v, int ph, int h, int q, float **val) {
+static int side_by_side(run_ctx *c, int v, gemm_phase ph, int h, int q, float **val) {
     const net_node *nd = &c->g->nodes[v];
-    const plan_pair *pp = &c->r->plan.levels[h].pairs[q];
+    const plan_pair *pp = &c->p->levels[h].pairs[q];
     run_block parent = run_result_block(nd, ph, run_geom_box(&c->G, v, pp->i.first, h));
     float *whole = run_floats(c, run_block_elems(&parent));
     if (!whole)
@@ -56,16 +58,16 @@ static int side_by_side(run_ctx *c, int v, int ph, int h, int q, float **val) {
     return 0;
 }
 
-int run_reduce(run_ctx *c, int v, int ph, float **val) {
+int run_reduce(run_ctx *c, int v, gemm_phase ph, float **val) {
     const net_node *nd = &c->g->nodes[v];
-    const plan *p = &c->r->plan;
+    const plan *p = c->p;
     int rc = 0;
     run_xfer *x = calloc((size_t)p->n_devices * 2 + 1, sizeof *x);
     if (!x)
         return -1;
     for (int h = p->n_levels - 1; h >= 0 && rc == 0; h--) {
         const plan_level *lv = &p->levels[h];
-        int nx = 0, reducing = lv->state[v] == REDUCING_STATE[ph];
+        int nx = 0, reducing = lv->state[v] == (int)REDUCING_TYPE[ph];
         for (int q = 0; q < lv->n_pairs && rc == 0; q++) {
             int i = lv->pairs[q].i.first, j = lv->pairs[q].j.first;
             if (!reducing) {
@@ -92,7 +94,7 @@ int run_reduce(run_ctx *c, int v, int ph, float **val) {
         for (int k = 0; k < nx; k += 2) {
             const plan_pair *pp = &lv->pairs[x[k].pair];
             if (rc == 0)
-                add_received(c, &x[k], val);
+                add_received(c, ph, &x[k], val);
             free(x[k].received);
             free(x[k + 1].received);
             free(val[pp->j.first]);

@@ -1,47 +1,17 @@
-/* The step's schedule: set up the plan, devices and platform; the forward sweep in
+/* The step's schedule: set up the devices and platform for the plan; the forward sweep in
  * topological order, the backward sweep in reverse; then the byte accounting against the
  * planner. docs/runtime.md. */
+#include "run_comm.h"
+#include "run_convert.h"
 #include "run_layer.h"
-
-#include "bf16.h"
-#include "atomic_file.h"
 #include "run_tensor.h"
 
-#include <stdarg.h>
+#include "atomic_file.h"
+#include "bf16.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void run_fail(run_ctx *c, const char *fmt, ...) {
-    if (!c->r->verified)
-        return;
-    c->r->verified = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->r->failure, sizeof c->r->failure, fmt, ap);
-    va_end(ap);
-}
-
-void run_timeline(run_ctx *c, const char *what, int node, int level, double t0, double t1,
-                  uint64_t bytes) {
-    if (!c->o->trace_dir)
-        return;
-    char row[256];
-    int n = snprintf(row, sizeof row, "%s,%s,%d,%.12g,%.12g,%llu\n", what, c->g->nodes[node].name,
-                     level, t0, t1, (unsigned long long)bytes);
-    if (c->timeline_len + (size_t)n + 1 > c->timeline_cap) {
-        size_t cap = 2 * (c->timeline_cap + (size_t)n + 1024);
-        char *grown = realloc(c->timeline, cap);
-        if (!grown) {
-            c->timeline_lost = 1;
-            return;
-        }
-        c->timeline = grown;
-        c->timeline_cap = cap;
-    }
-    memcpy(c->timeline + c->timeline_len, row, (size_t)n + 1);
-    c->timeline_len += (size_t)n;
-}
 
 static int check_net(const net *g, char *err, size_t errlen) {
     for (int v = 0; v < g->n; v++) {
@@ -53,6 +23,19 @@ static int check_net(const net *g, char *err, size_t errlen) {
                      g->path[0] ? g->path : g->name, nd->name);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* The plan must have been made for this network and array. */
+static int check_plan(const net *g, const accel_array *a, const plan *p, char *err,
+                      size_t errlen) {
+    if (p->n_nodes != g->n || p->n_devices != a->n) {
+        snprintf(err, errlen,
+                 "the plan is for %d nodes on %d devices; network %s has %d nodes, the array %d "
+                 "devices",
+                 p->n_nodes, p->n_devices, net_source(g), g->n, a->n);
+        return -1;
     }
     return 0;
 }
@@ -112,7 +95,7 @@ static int open_devices(run_ctx *c) {
 /* The topology is derived from the plan: one link per split of its hierarchy, joining the
  * split's two groups (docs/runtime.md). */
 static int add_links(run_ctx *c) {
-    const plan *p = &c->r->plan;
+    const plan *p = c->p;
     for (int h = 0; h < p->n_levels; h++)
         for (int q = 0; q < p->levels[h].n_pairs; q++) {
             device_group i = p->levels[h].pairs[q].i, j = p->levels[h].pairs[q].j;
@@ -131,16 +114,14 @@ static int add_links(run_ctx *c) {
 static int setup(run_ctx *c) {
     run_result *r = c->r;
     const net *g = c->g;
-    if (check_net(g, c->err, c->errlen) != 0)
+    if (check_net(g, c->err, c->errlen) != 0 || check_plan(g, c->a, c->p, c->err, c->errlen) != 0)
         return -1;
-    plan_options po = {c->o->strat, c->o->batch, 0};
-    if (plan_make(g, c->a, &po, &r->plan, c->err, c->errlen) != 0)
-        return -1;
+    r->plan = c->p;
     r->n_nodes = g->n;
     r->n_devices = c->a->n;
-    r->n_levels = r->plan.n_levels;
-    r->predicted_step_s = r->plan.step_s;
-    r->predicted_bytes = r->plan.comm_bytes;
+    r->n_levels = c->p->n_levels;
+    r->predicted_step_s = c->p->step_s;
+    r->predicted_bytes = c->p->comm_bytes;
     size_t L = (size_t)(r->n_levels > 0 ? r->n_levels : 1), D = (size_t)r->n_devices;
     c->dev = calloc(D, sizeof *c->dev);
     c->link = calloc(L * D, sizeof *c->link);
@@ -148,7 +129,7 @@ static int setup(run_ctx *c) {
     c->needs_backward = calloc((size_t)g->n, sizeof *c->needs_backward);
     c->input = calloc((size_t)g->n * D, sizeof *c->input);
     if (alloc_result(r) != 0 || !c->dev || !c->link || !c->recv || !c->needs_backward ||
-        !c->input || run_geom_make(g, &r->plan, &c->G) != 0) {
+        !c->input || run_geom_make(g, c->p, &c->G) != 0) {
         snprintf(c->err, c->errlen, "out of host memory");
         return -1;
     }
@@ -175,14 +156,13 @@ static int forward(run_ctx *c, int v) {
     int rc = 0;
     c->node = v;
     if (nd->kind == NODE_ADD) {
-        run_block all =
-            run_input_block(nd, (run_range){0, c->r->plan.batch}, (run_range){0, nd->cout});
+        run_block all = run_input_block(nd, (run_range){0, c->p->batch}, (run_range){0, nd->cout});
         float *f = run_floats(c, run_block_elems(&all));
         if (!f)
             return -1;
         for (int e = 0; e < nd->n_in && rc == 0; e++) {
             run_gen_block(c->o->seed, v, RUN_T_IN_ACT + e, nd->cout, &all, f);
-            rc = run_convert(c, v, e, 0, f, NULL);
+            rc = run_convert(c, v, e, CONVERT_F, f, NULL);
         }
         free(f);
         return rc;
@@ -190,9 +170,9 @@ static int forward(run_ctx *c, int v) {
     run_layer_data t = {0};
     rc = run_layer_tensors(c, v, &t);
     if (rc == 0)
-        rc = run_convert(c, v, 0, 0, t.x, &c->input[(size_t)v * (size_t)c->r->n_devices]);
+        rc = run_convert(c, v, 0, CONVERT_F, t.x, &c->input[(size_t)v * (size_t)c->r->n_devices]);
     if (rc == 0)
-        rc = run_layer_phases(c, v, &t, 1, NULL);
+        rc = run_layer_phases(c, v, &t, PHASE_BIT(PHASE_FORWARD), NULL);
     run_layer_tensors_free(&t);
     return rc;
 }
@@ -203,7 +183,7 @@ static int backward(run_ctx *c, int v) {
     float *e_in = NULL;
     c->node = v;
     run_block all =
-        run_input_block(nd, (run_range){0, c->r->plan.batch}, run_geom_box(&c->G, v, 0, 0)->ci);
+        run_input_block(nd, (run_range){0, c->p->batch}, run_geom_box(&c->G, v, 0, 0)->ci);
     if (nd->kind == NODE_ADD) {
         e_in = run_floats(c, run_block_elems(&all));
         if (!e_in)
@@ -213,7 +193,10 @@ static int backward(run_ctx *c, int v) {
         run_layer_data t = {0};
         rc = run_layer_tensors(c, v, &t);
         if (rc == 0)
-            rc = run_layer_phases(c, v, &t, c->needs_backward[v] ? 6u : 4u, &e_in);
+            rc = run_layer_phases(c, v, &t,
+                                  PHASE_BIT(PHASE_GRADIENT) |
+                                      (c->needs_backward[v] ? PHASE_BIT(PHASE_BACKWARD) : 0),
+                                  &e_in);
         run_layer_tensors_free(&t);
         free_inputs(c, v);
     }
@@ -221,7 +204,7 @@ static int backward(run_ctx *c, int v) {
     for (int64_t k = 0; e_in && k < run_block_elems(&all); k++)
         e_in[k] = bf16_round(e_in[k]);
     for (int e = 0; e < nd->n_in && rc == 0 && e_in; e++)
-        rc = run_convert(c, v, e, 1, e_in, NULL);
+        rc = run_convert(c, v, e, CONVERT_E, e_in, NULL);
     free(e_in);
     return rc;
 }
@@ -229,7 +212,7 @@ static int backward(run_ctx *c, int v) {
 /* Bytes each group's leader used of what it received, per node, level and split, against the
  * planner's prediction; and the links' own count against those delivered bytes. */
 static void check_bytes(run_ctx *c) {
-    const plan *p = &c->r->plan;
+    const plan *p = c->p;
     for (int h = 0; h < p->n_levels; h++)
         for (int q = 0; q < p->levels[h].n_pairs; q++)
             c->r->link_bytes += platform_link_bytes(c->pf, c->link[h * p->n_devices + q]);
@@ -316,11 +299,17 @@ static int execute(run_ctx *c) {
     return c->o->trace_dir ? write_timeline(c) : 0;
 }
 
-int run_step(const net *g, const accel_array *a, const run_options *o, run_result *out, char *err,
-             size_t errlen) {
+/* run_step, with the fault of a test build (NULL: none). */
+static int step(const net *g, const accel_array *a, const plan *p, const run_options *o,
+                const void *fault, run_result *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     out->verified = 1;
-    run_ctx c = {.g = g, .a = a, .o = o, .r = out, .err = err, .errlen = errlen};
+    run_ctx c = {.g = g, .a = a, .p = p, .o = o, .r = out, .err = err, .errlen = errlen};
+#ifdef ACCPAR_TEST_HOOKS
+    c.fault = fault;
+#else
+    (void)fault;
+#endif
     err[0] = '\0';
     int rc = setup(&c);
     if (rc != 0 && !err[0])
@@ -332,6 +321,18 @@ int run_step(const net *g, const accel_array *a, const run_options *o, run_resul
     return rc;
 }
 
+int run_step(const net *g, const accel_array *a, const plan *p, const run_options *o,
+             run_result *out, char *err, size_t errlen) {
+    return step(g, a, p, o, NULL, out, err, errlen);
+}
+
+#ifdef ACCPAR_TEST_HOOKS
+int run_step_faulty(const net *g, const accel_array *a, const plan *p, const run_options *o,
+                    const run_fault *fault, run_result *out, char *err, size_t errlen) {
+    return step(g, a, p, o, fault, out, err, errlen);
+}
+#endif
+
 void run_result_free(run_result *r) {
     for (int v = 0; r->layers && v < r->n_nodes; v++) {
         free(r->layers[v].bytes);
@@ -342,6 +343,5 @@ void run_result_free(run_result *r) {
     free(r->device_contract_cycles);
     free(r->device_model_cycles);
     free(r->device_compute_s);
-    plan_free(&r->plan);
     memset(r, 0, sizeof *r);
 }

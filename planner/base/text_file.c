@@ -1,14 +1,17 @@
 #include "text_file.h"
 
+#include "input_file.h"
+
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 int text_file_open(text_file *tf, const char *path, char *err, size_t errlen) {
     memset(tf, 0, sizeof *tf);
     tf->path = path;
-    tf->fp = fopen(path, "rb");
+    tf->fp = input_file_open(path, err, errlen);
     if (!tf->fp) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -110,6 +113,43 @@ int text_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *
     if (!ok || x < min) {
         snprintf(why, whylen, "'%s' is not an integer in [%lld, %lld]", s, (long long)min,
                  (long long)max);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)? and nothing else. */
+static int decimal_syntax(const char *s) {
+    size_t i = s[0] == '+' || s[0] == '-';
+    size_t whole = strspn(s + i, "0123456789");
+    i += whole;
+    size_t frac = 0;
+    if (s[i] == '.') {
+        frac = strspn(s + i + 1, "0123456789");
+        i += 1 + frac;
+    }
+    if (whole + frac == 0)
+        return 0;
+    if (s[i] == 'e' || s[i] == 'E') {
+        i += 1 + (s[i + 1] == '+' || s[i + 1] == '-');
+        size_t exp = strspn(s + i, "0123456789");
+        if (exp == 0)
+            return 0;
+        i += exp;
+    }
+    return s[i] == '\0';
+}
+
+int text_parse_real(const char *s, double min, double max, double *out, char *why,
+                    size_t whylen) {
+    double x = decimal_syntax(s) ? strtod(s, NULL) : NAN;
+    if (!isfinite(x)) {
+        snprintf(why, whylen, "'%s' is not a finite decimal number", s);
+        return -1;
+    }
+    if (x < min || x > max) {
+        snprintf(why, whylen, "'%s' is %s %g", s, x < min ? "below" : "above", x < min ? min : max);
         return -1;
     }
     *out = x;

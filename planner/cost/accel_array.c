@@ -1,4 +1,7 @@
 #include "accel_array.h"
+
+#include "digest.h"
+#include "input_file.h"
 #include "models_dir.h"
 
 #include <stdio.h>
@@ -14,13 +17,10 @@ static int find_preset(const char *name, accel_preset *p, char *err, size_t errl
     size_t n = strlen(name);
     int by_name = !strchr(name, '/') && !(n > 4 && strcmp(name + n - 4, ".acc") == 0);
     snprintf(path, sizeof path, "%s/accelerators/%s.acc", models_dir(), name);
-    FILE *f = by_name ? fopen(path, "r") : NULL;
-    if (by_name && !f)
+    if (by_name && !input_file_exists(path))
         snprintf(err, errlen, "--accels: unknown preset '%s' (%s)", name, why);
     else
         snprintf(err, errlen, "%s", why);
-    if (f)
-        fclose(f);
     return -1;
 }
 
@@ -134,4 +134,13 @@ int accel_groups_alike(const accel_array *a, device_group x, device_group y) {
         if (a->kind_of[x.first + d] != a->kind_of[y.first + d])
             return 0;
     return 1;
+}
+
+uint64_t accel_array_digest(const accel_array *a) {
+    uint64_t h = digest_int(DIGEST_INIT, a->n);
+    for (int d = 0; d < a->n; d++)
+        h = digest_int(h, a->kind_of[d]);
+    for (int k = 0; k < a->n_kinds; k++)
+        h = preset_digest(h, &a->kinds[k]);
+    return h;
 }

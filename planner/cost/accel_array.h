@@ -48,6 +48,9 @@ double accel_group_latency_s(const accel_array *a, device_group g);
 void accel_group_model_link(const accel_array *a, device_group g, double *bytes_per_s,
                             double *latency_s);
 
+/* A digest of the array: its devices' kinds in order and every field of their presets. */
+uint64_t accel_array_digest(const accel_array *a);
+
 /* 1 if the groups hold the same device kinds in the same order. */
 int accel_groups_alike(const accel_array *a, device_group x, device_group y);
 

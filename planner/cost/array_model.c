@@ -1,5 +1,7 @@
 #include "array_model.h"
 
+#include "input_file.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -31,13 +33,6 @@ static int use_file(accel_array *a, int only, const char *path, int *given, char
     }
     calibration_free(&c);
     return rc;
-}
-
-static int exists(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f)
-        fclose(f);
-    return f != NULL;
 }
 
 int array_model_select(accel_array *a, const char *kind, const char *files, char *err,
@@ -83,7 +78,7 @@ int array_model_select(accel_array *a, const char *kind, const char *files, char
             continue;
         char path[512];
         device_model_default_path(&a->kinds[k], path, sizeof path);
-        if (!exists(path))
+        if (!input_file_exists(path))
             a->models[k].no_file = 1;
         else if (use_file(a, k, path, given, err, errlen) != 0)
             return -1;

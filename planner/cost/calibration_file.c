@@ -36,18 +36,9 @@ static int fail(reader *r, const char *field, const char *fmt, const char *arg) 
 
 /* A finite decimal number, all of the token, in [min, max]. */
 static int real(reader *r, const char *field, const char *s, double min, double max, double *out) {
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(x))
-        return fail(r, field, "'%s' is not a finite number", s);
-    if (x < min || x > max) {
-        char why[96];
-        snprintf(why, sizeof why, "'%%s' is %s %g", x < min ? "below" : "above",
-                 x < min ? min : max);
-        return fail(r, field, why, s);
-    }
-    *out = x;
+    char why[160];
+    if (text_parse_real(s, min, max, out, why, sizeof why) != 0)
+        return fail(r, field, "%s", why);
     return 0;
 }
 

@@ -3,18 +3,6 @@
 #include <math.h>
 #include <stdio.h>
 
-node_layouts cost_layouts(node_kind kind, int state) {
-    static const node_layouts layer[COST_STATES] = {
-        {LAYOUT_B, LAYOUT_B, LAYOUT_B, LAYOUT_B},      /* I: everything batch-split */
-        {LAYOUT_REP, LAYOUT_C, LAYOUT_C, LAYOUT_REP},  /* II: F(l+1) reduced, E(l+1) whole */
-        {LAYOUT_C, LAYOUT_REP, LAYOUT_REP, LAYOUT_C}}; /* III: F(l) whole, E(l) reduced */
-    if (kind == NODE_ADD) {
-        layout l = (layout)state;
-        return (node_layouts){l, l, l, l};
-    }
-    return layer[state];
-}
-
 int cost_split(int64_t d, double alpha, int64_t *di, int64_t *dj) {
     *di = (int64_t)llround(alpha * (double)d);
     *dj = d - *di;
@@ -30,10 +18,10 @@ int64_t cost_convert_elems(layout from, layout to, int64_t bt, int64_t ct, int64
     return (to == LAYOUT_B ? b_own : bt) * (ct - c_own) * hw;
 }
 
-int64_t cost_intra_elems(const net_node *nd, int type, int64_t b, int64_t ci, int64_t co) {
-    if (type == 0)
+int64_t cost_intra_elems(const net_node *nd, layer_type type, int64_t b, int64_t ci, int64_t co) {
+    if (type == TYPE_I)
         return ci * nd->k * nd->k * co;
-    if (type == 1)
+    if (type == TYPE_II)
         return b * co * nd->hout * nd->wout;
     return b * ci * nd->hin * nd->win;
 }
@@ -43,17 +31,17 @@ double cost_transfer_s(uint64_t bytes, double bytes_per_s, double latency_s) {
 }
 
 void cost_layer_gemms(const net_node *nd, int needs_backward, int64_t b, int64_t ci, int64_t co,
-                      gemm_dims out[3]) {
+                      gemm_dims out[PHASES]) {
     int64_t rows = b * nd->hout * nd->wout, di = ci * nd->k * nd->k;
-    out[0] = (gemm_dims){rows, di, co};
-    out[1] = needs_backward ? (gemm_dims){rows, co, di} : (gemm_dims){0, 0, 0};
-    out[2] = (gemm_dims){di, rows, co};
+    out[PHASE_FORWARD] = (gemm_dims){rows, di, co};
+    out[PHASE_BACKWARD] = needs_backward ? (gemm_dims){rows, co, di} : (gemm_dims){0, 0, 0};
+    out[PHASE_GRADIENT] = (gemm_dims){di, rows, co};
 }
 
-int cost_gemms_seconds(const accel_preset *p, const device_model *m, const gemm_dims g[3],
+int cost_gemms_seconds(const accel_preset *p, const device_model *m, const gemm_dims g[PHASES],
                        double *seconds, char *err, size_t errlen) {
     double cycles = 0, one;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < PHASES; i++) {
         if (g[i].m == 0)
             continue;
         if (device_model_cycles(p, m, g[i].m, g[i].k, g[i].n, &one, err, errlen) != 0)

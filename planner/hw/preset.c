@@ -1,5 +1,6 @@
 #include "preset.h"
 
+#include "digest.h"
 #include "models_dir.h"
 #include "text_file.h"
 
@@ -59,21 +60,11 @@ static int set_field(const field_spec *f, const char *value, accel_preset *p, co
         *(int *)base = (int)v;
         return 0;
     }
-    char *end;
-    errno = 0;
-    double v = strtod(value, &end);
-    /* decimal reals only: no hex floats, inf or nan */
-    if (end == value || *end != '\0' || errno != 0 || !isfinite(v) ||
-        value[strspn(value, "0123456789.eE+-")] != '\0') {
-        snprintf(err, errlen, "%s: field '%s': '%s' is not a number", where, f->key, value);
+    char why[160];
+    if (text_parse_real(value, f->min, f->max, (double *)base, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: field '%s': %s", where, f->key, why);
         return -1;
     }
-    if (v < f->min || v > f->max) {
-        snprintf(err, errlen, "%s: field '%s': %s is outside [%g, %g]", where, f->key, value,
-                 f->min, f->max);
-        return -1;
-    }
-    *(double *)base = v;
     return 0;
 }
 
@@ -133,4 +124,19 @@ int preset_find(const char *name, accel_preset *out, char *err, size_t errlen) {
 
 int64_t preset_macs_per_cycle(const accel_preset *p) {
     return (int64_t)p->array_rows * p->array_cols * p->mxus;
+}
+
+uint64_t preset_digest(uint64_t h, const accel_preset *p) {
+    for (int i = 0; i < NFIELDS; i++) {
+        const field_spec *f = &fields[i];
+        const char *at = (const char *)p + f->offset;
+        h = digest_str(h, f->key);
+        if (f->kind == FIELD_NAME)
+            h = digest_str(h, at);
+        else if (f->kind == FIELD_INT)
+            h = digest_int(h, *(const int *)at);
+        else
+            h = digest_real(h, *(const double *)at);
+    }
+    return h;
 }

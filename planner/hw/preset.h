@@ -37,6 +37,9 @@ int preset_load_file(const char *path, accel_preset *out, char *err, size_t errl
  * in .acc) and loads it. The models folder is models_dir(). */
 int preset_find(const char *name, accel_preset *out, char *err, size_t errlen);
 
+/* h extended by every field of the preset (digest.h). */
+uint64_t preset_digest(uint64_t h, const accel_preset *p);
+
 /* Peak multiply-accumulates per cycle: R * C * X. */
 int64_t preset_macs_per_cycle(const accel_preset *p);
 

@@ -46,6 +46,10 @@ int64_t net_di(const net_node *nd);
 int net_infer_shape(net_node *nd, const net_node *a, const net_node *b, const char **field,
                     char *why, size_t whylen);
 
+/* A digest of the network's structure and shapes (names, kinds, inputs, every shape field):
+ * equal for the same network however it was read. */
+uint64_t net_digest(const net *g);
+
 /* Where messages about g point: its file, or its name if it was generated. */
 const char *net_source(const net *g);
 

@@ -8,11 +8,6 @@
 
 enum { TABLE_WIDTH = 100, LEAD = 12 /* "level  alpha" */ };
 
-const char *plan_state_name(node_kind kind, int state) {
-    static const char *const types[] = {"I", "II", "III"}, *const layouts[] = {"B", "C", "R"};
-    return kind == NODE_ADD ? layouts[state] : types[state];
-}
-
 double plan_speedup(const plan *p, const plan *dp) {
     return dp && dp->step_s > 0 && p->step_s > 0 ? dp->step_s / p->step_s : NAN;
 }
@@ -63,7 +58,7 @@ int plan_print_table(FILE *f, const net *g, const plan *p, const plan *dp) {
             continue;
         names[c] = nd->name;
         for (size_t h = 0; h < levels; h++)
-            cells[h * cols + (size_t)c] = plan_state_name(nd->kind, p->levels[h].state[v]);
+            cells[h * cols + (size_t)c] = node_state_name(nd->kind, p->levels[h].state[v]);
         c++;
     }
     fprintf(f, "strategy %s, %d devices, batch %lld, %d levels\n", strategy_name(p->strat),
@@ -125,7 +120,7 @@ void plan_write_json(json_out *j, const net *g, const plan *p, const plan *dp) {
         json_begin_array(j, "types");
         for (int v = 0; v < g->n; v++)
             if (g->nodes[v].kind != NODE_INPUT)
-                json_str(j, NULL, plan_state_name(g->nodes[v].kind, lv->state[v]));
+                json_str(j, NULL, node_state_name(g->nodes[v].kind, lv->state[v]));
         json_end_array(j);
         json_end_object(j);
     }

@@ -12,9 +12,6 @@
 extern "C" {
 #endif
 
-/* "I", "II", "III" for a layer's type; "B", "C", "R" for an add's layout. */
-const char *plan_state_name(node_kind kind, int state);
-
 /* Speedup over data parallelism; NAN if either step time is unknown. */
 double plan_speedup(const plan *p, const plan *dp);
 

@@ -1,9 +1,11 @@
 /* Exact minimisation of a sum of per-node and per-edge costs over a DAG, each node taking one of
- * COST_STATES states: dynamic programming over the frontier (processed nodes still read by later
+ * NODE_STATES states: dynamic programming over the frontier (processed nodes still read by later
  * ones). Exact for any DAG; the work grows as 3^(frontier width), which is 1 on a chain and 2-3
  * on residual networks. */
 #ifndef ACCPAR_DAG_DP_H
 #define ACCPAR_DAG_DP_H
+
+#include "partition.h"
 
 #include <stddef.h>
 
@@ -11,7 +13,7 @@
 extern "C" {
 #endif
 
-enum { DAG_STATES = 3, DAG_MAX_FRONTIER = 9 };
+enum { DAG_STATES = NODE_STATES, DAG_MAX_FRONTIER = 9 };
 
 typedef struct dag_problem {
     int n;                 /* nodes 0 .. n-1, every predecessor before its node (the order

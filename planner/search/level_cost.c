@@ -17,9 +17,9 @@ int level_ctx_init(level_ctx *c, const net *g, const accel_array *a, char *err, 
     c->pred_start = malloc(sizeof(int) * (size_t)(n + 1));
     c->pred = malloc(sizeof(int) * (size_t)n * NET_MAX_IN + 1);
     c->needs_backward = malloc(sizeof(int) * (size_t)n);
-    c->unary = malloc(sizeof(double) * (size_t)n * COST_STATES);
+    c->unary = malloc(sizeof(double) * (size_t)n * NODE_STATES);
     c->pair = malloc(sizeof(double) * ((size_t)n * NET_MAX_IN * 9 + 1));
-    c->allowed = malloc((size_t)n * COST_STATES);
+    c->allowed = malloc((size_t)n * NODE_STATES);
     if (!dp_index || !c->node_of || !c->pred_start || !c->pred || !c->needs_backward || !c->unary ||
         !c->pair || !c->allowed) {
         free(dp_index);
@@ -86,17 +86,17 @@ split_pair level_pair(const accel_array *a, device_group i, device_group j, cons
 int level_split_dims(const net_node *nd, int state, double alpha, node_dims parent, node_dims *di,
                      node_dims *dj) {
     *di = *dj = parent;
-    if (state == 0)
+    if (state == TYPE_I || (nd->kind == NODE_ADD && state == LAYOUT_B))
         return cost_split(parent.b, alpha, &di->b, &dj->b);
     if (nd->kind == NODE_ADD) {
-        if (state == 2)
+        if (state == LAYOUT_REP)
             return 0;
         int rc = cost_split(parent.ci, alpha, &di->ci, &dj->ci);
         di->co = di->ci;
         dj->co = dj->ci;
         return rc;
     }
-    if (state == 1)
+    if (state == TYPE_II)
         return cost_split(parent.ci, alpha, &di->ci, &dj->ci);
     return cost_split(parent.co, alpha, &di->co, &dj->co);
 }
@@ -144,7 +144,9 @@ double level_node_cost(const level_ctx *c, const split_pair *p, int node, int st
     double tj = level_group_compute(c, p->j, node, dj);
     /* Type III reduces E(l), which a layer reading a network input never computes */
     int64_t elems =
-        state == 2 && !c->needs_backward[node] ? 0 : cost_intra_elems(nd, state, d.b, d.ci, d.co);
+        state == TYPE_III && !c->needs_backward[node]
+            ? 0
+            : cost_intra_elems(nd, (layer_type)state, d.b, d.ci, d.co);
     *intra_bytes = (uint64_t)elems * COST_PSUM_BYTES;
     *intra_s = cost_transfer_s(*intra_bytes, p->bytes_per_s, p->latency_s);
     return (ti > tj ? ti : tj) + *intra_s;
@@ -178,14 +180,14 @@ double level_edge_cost(const level_ctx *c, const split_pair *p, int u, int v, in
 void level_fill(level_ctx *c, const split_pair *pairs, int n_pairs, double alpha) {
     for (int x = 0; x < c->m; x++) {
         int v = c->node_of[x];
-        for (int s = 0; s < COST_STATES; s++) {
-            double worst = c->allowed[x * COST_STATES + s] ? 0.0 : INFINITY, intra;
+        for (int s = 0; s < NODE_STATES; s++) {
+            double worst = c->allowed[x * NODE_STATES + s] ? 0.0 : INFINITY, intra;
             uint64_t bytes;
             for (int q = 0; q < n_pairs && worst < INFINITY; q++) {
                 double t = level_node_cost(c, &pairs[q], v, s, alpha, &intra, &bytes);
                 worst = t > worst ? t : worst;
             }
-            c->unary[x * COST_STATES + s] = worst;
+            c->unary[x * NODE_STATES + s] = worst;
         }
         for (int e = c->pred_start[x]; e < c->pred_start[x + 1]; e++) {
             int u = c->node_of[c->pred[e]];

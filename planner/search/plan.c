@@ -16,6 +16,7 @@ typedef struct group {
 typedef struct search {
     level_ctx c;
     const plan_options *o;
+    const plan_choice *choice; /* NULL: search; else the levels' given choices */
     int *states; /* [m] DP scratch */
     char *err;
     size_t errlen;
@@ -27,17 +28,17 @@ typedef struct search {
 static void set_allowed(level_ctx *c, strategy s, int searched) {
     for (int x = 0; x < c->m; x++) {
         const net_node *nd = &c->g->nodes[c->node_of[x]];
-        for (int t = 0; t < COST_STATES; t++) {
+        for (int t = 0; t < NODE_STATES; t++) {
             int ok;
             if (nd->kind == NODE_ADD)
                 ok = 1;
             else if (!searched || s == STRATEGY_DP)
-                ok = t == 0;
+                ok = t == TYPE_I;
             else if (s == STRATEGY_OWT)
-                ok = t == (nd->kind == NODE_FC ? 1 : 0);
+                ok = t == (nd->kind == NODE_FC ? TYPE_II : TYPE_I);
             else
-                ok = s == STRATEGY_ACCPAR || t < 2;
-            c->allowed[x * COST_STATES + t] = (unsigned char)ok;
+                ok = s == STRATEGY_ACCPAR || t != TYPE_III;
+            c->allowed[x * NODE_STATES + t] = (unsigned char)ok;
         }
     }
 }
@@ -222,6 +223,43 @@ static int split_groups(search *sr, const plan_level *lv, group *groups, int *n_
     return 0;
 }
 
+/* The given choice of level h into lv->alpha and sr->states, checked against the strategy and
+ * for feasibility; *cost its objective. */
+static int take_choice(search *sr, const split_pair *pairs, int n, int h, double *alpha,
+                       double *cost) {
+    const plan_choice *ch = sr->choice;
+    const net *g = sr->c.g;
+    if (h >= ch->n_levels) {
+        snprintf(sr->err, sr->errlen, "field 'levels': %d levels given; the array's bisection has "
+                 "more", ch->n_levels);
+        return -1;
+    }
+    *alpha = ch->alpha[h];
+    if (!(*alpha > 0.0 && *alpha < 1.0)) {
+        snprintf(sr->err, sr->errlen, "level %d: field 'alpha': %g is outside (0, 1)", h, *alpha);
+        return -1;
+    }
+    level_fill(&sr->c, pairs, n, *alpha);
+    for (int x = 0; x < sr->c.m; x++) {
+        int v = sr->c.node_of[x], s = ch->state[h][v];
+        const net_node *nd = &g->nodes[v];
+        const char *why = s < 0 || s >= NODE_STATES ? "not a state"
+                          : !sr->c.allowed[x * NODE_STATES + s] ? "not allowed by the strategy"
+                          : sr->c.unary[x * NODE_STATES + s] == INFINITY
+                              ? "a split would leave a group without work"
+                              : NULL;
+        if (why) {
+            snprintf(sr->err, sr->errlen, "level %d: node %s: state %s: %s (%s)", h, nd->name,
+                     node_state_name(nd->kind, s), why, strategy_name(sr->o->strat));
+            return -1;
+        }
+        sr->states[x] = s;
+    }
+    dag_problem p = level_problem(&sr->c);
+    *cost = dag_cost(&p, sr->states);
+    return 0;
+}
+
 static int run_level(search *sr, group *groups, int *n_groups, plan *p) {
     const accel_array *a = sr->c.a;
     int n = *n_groups, n_all = 0;
@@ -239,9 +277,13 @@ static int run_level(search *sr, group *groups, int *n_groups, plan *p) {
     int n_uniq = unique_pairs(a, all, n_all, sr->c.g->n, uniq);
     set_allowed(&sr->c, sr->o->strat, sr->o->search_levels == 0 || h < sr->o->search_levels);
     double cost;
-    rc = choose_alpha(sr, uniq, n_uniq, &lv->alpha);
-    if (rc == 0)
-        rc = solve(sr, uniq, n_uniq, lv->alpha, &cost);
+    if (sr->choice) {
+        rc = take_choice(sr, uniq, n_uniq, h, &lv->alpha, &cost);
+    } else {
+        rc = choose_alpha(sr, uniq, n_uniq, &lv->alpha);
+        if (rc == 0)
+            rc = solve(sr, uniq, n_uniq, lv->alpha, &cost);
+    }
     if (rc == 0 && cost == INFINITY) {
         snprintf(sr->err, sr->errlen,
                  "%s: field 'batch': %lld: level %d cannot split every layer with strategy %s "
@@ -280,7 +322,7 @@ static int finish(search *sr, const group *groups, int n_groups, plan *p) {
             node_dims d = groups[k].dims[v];
             int dev = groups[k].dev.first;
             cost_layer_gemms(&g->nodes[v], sr->c.needs_backward[v], d.b, d.ci, d.co,
-                             &p->gemms[((size_t)dev * (size_t)g->n + (size_t)v) * 3]);
+                             &p->gemms[((size_t)dev * (size_t)g->n + (size_t)v) * PHASES]);
             worst = fmax(worst, level_group_compute(&sr->c, groups[k].dev, v, d));
         }
         p->compute_s += worst;
@@ -338,15 +380,20 @@ static void init_dims(const net *g, int64_t batch, node_dims *d) {
     }
 }
 
-int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *out, char *err,
-              size_t errlen) {
+/* plan_make, or plan_make_chosen with a choice. */
+static int make(const net *g, const accel_array *a, const plan_options *o,
+                const plan_choice *choice, plan *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     err[0] = '\0';
-    search sr = {.o = o, .err = err, .errlen = errlen};
+    search sr = {.o = o, .choice = choice, .err = err, .errlen = errlen};
     if (level_ctx_init(&sr.c, g, a, err, errlen) != 0)
         return -1;
     int rc = check_root(g, a, o->batch, sr.c.needs_backward, err, errlen);
-    *out = (plan){.strat = o->strat, .batch = o->batch, .n_nodes = g->n, .n_devices = a->n};
+    *out = (plan){.strat = o->strat,
+                  .batch = o->batch,
+                  .search_levels = o->search_levels,
+                  .n_nodes = g->n,
+                  .n_devices = a->n};
     array_model_label(a, out->model, sizeof out->model);
     group *groups = calloc((size_t)a->n, sizeof *groups);
     sr.states = malloc(sizeof(int) * (size_t)g->n);
@@ -361,6 +408,11 @@ int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *o
     }
     while (rc == 0 && n_groups < a->n && out->n_levels < PLAN_MAX_LEVELS)
         rc = run_level(&sr, groups, &n_groups, out);
+    if (rc == 0 && choice && choice->n_levels != out->n_levels) {
+        snprintf(err, errlen, "field 'levels': %d levels given; the array's bisection has %d",
+                 choice->n_levels, out->n_levels);
+        rc = -1;
+    }
     if (rc == 0)
         rc = finish(&sr, groups, n_groups, out);
     for (int k = 0; groups && k < n_groups; k++)
@@ -374,6 +426,16 @@ int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *o
         plan_free(out);
     }
     return rc;
+}
+
+int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *out, char *err,
+              size_t errlen) {
+    return make(g, a, o, NULL, out, err, errlen);
+}
+
+int plan_make_chosen(const net *g, const accel_array *a, const plan_options *o,
+                     const plan_choice *choice, plan *out, char *err, size_t errlen) {
+    return make(g, a, o, choice, out, err, errlen);
 }
 
 void plan_free(plan *p) {

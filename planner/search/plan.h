@@ -33,8 +33,8 @@ typedef struct plan_pair {
 
 typedef struct plan_level {
     double alpha;
-    int *state; /* [node]: layer type 0/1/2 = I/II/III, add layout 0/1/2 = B/C/replicated,
-                   -1 for inputs */
+    int *state; /* [node]: a layer's layer_type, an add's layout, STATE_NONE for inputs
+                   (partition.h) */
     int n_pairs;
     plan_pair *pairs;
     double comm_s;       /* the level's communication time */
@@ -44,21 +44,43 @@ typedef struct plan_level {
 typedef struct plan {
     strategy strat;
     int64_t batch;
+    int search_levels; /* plan_options' */
     int n_nodes, n_devices, n_levels;
     plan_level *levels;
-    gemm_dims *gemms; /* [(device * n_nodes + node) * 3 + phase], phase 0 forward, 1 backward,
-                         2 gradient; zeros for non-weighted nodes and skipped GEMMs */
+    gemm_dims *gemms; /* [(device * n_nodes + node) * PHASES + phase] (plan_gemm); zeros for
+                         non-weighted nodes and skipped GEMMs */
     double compute_s, comm_s, step_s;
     uint64_t comm_bytes;
     char model[1024]; /* the cost model the prediction used (array_model_label) */
 } plan;
+
+/* A plan's choices, as a saved plan file holds them: per level its alpha and every node's state
+ * (partition.h; STATE_NONE for inputs). */
+typedef struct plan_choice {
+    int n_levels;
+    double alpha[PLAN_MAX_LEVELS];
+    int *state[PLAN_MAX_LEVELS]; /* [node] */
+} plan_choice;
 
 /* Plans net on the array. Errors (bad batch, shapes beyond the cost model's limits, infeasible
  * split, too wide network, bytes beyond 2^64 - 1): -1 and a one-line "file:line: field" message. */
 int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *out, char *err,
               size_t errlen);
 
+/* The plan that makes the given choices instead of searching: the levels, bytes, GEMM shapes
+ * and times plan_make computes for them. Errors (-1, one line): a level count other than the
+ * array's bisection has, an alpha outside (0, 1), a state the strategy does not allow at that
+ * level ("level 1: node conv2: state III: not allowed by strategy hypar"), a split that leaves a
+ * group without work, and plan_make's own. */
+int plan_make_chosen(const net *g, const accel_array *a, const plan_options *o,
+                     const plan_choice *choice, plan *out, char *err, size_t errlen);
+
 void plan_free(plan *p);
+
+/* The GEMM of phase ph that `device` runs for `node`. */
+static inline const gemm_dims *plan_gemm(const plan *p, int device, int node, gemm_phase ph) {
+    return &p->gemms[((size_t)device * (size_t)p->n_nodes + (size_t)node) * PHASES + (size_t)ph];
+}
 
 /* The objective the search minimises at the root split (level 0) for the given node states at
  * ratio alpha (INFINITY if a state is infeasible or not allowed). For tests and tools. Errors

@@ -9,7 +9,10 @@ extern "C" {
 typedef enum { STRATEGY_DP, STRATEGY_OWT, STRATEGY_HYPAR, STRATEGY_ACCPAR } strategy;
 enum { STRATEGY_COUNT = 4 };
 
-/* "dp", "owt", "hypar", "accpar". */
+/* "dp", "owt", "hypar", "accpar" in enum order, then NULL. */
+extern const char *const strategy_names[STRATEGY_COUNT + 1];
+
+/* strategy_names[s]. */
 const char *strategy_name(strategy s);
 
 /* Parses a name above; returns -1 if unknown. */

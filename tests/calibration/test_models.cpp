@@ -138,7 +138,7 @@ double model_cycles(const accel_array *a, const plan *p, int d) {
     int kind = a->kind_of[d];
     for (int v = 0; v < p->n_nodes; v++)
         for (int ph = 0; ph < 3; ph++) {
-            const gemm_dims &g = p->gemms[((size_t)d * (size_t)p->n_nodes + (size_t)v) * 3 + ph];
+            const gemm_dims &g = *plan_gemm(p, d, v, (gemm_phase)ph);
             if (g.m == 0)
                 continue;
             EXPECT_EQ(device_model_cycles(&a->kinds[kind], &a->models[kind], g.m, g.k, g.n, &one,
@@ -159,8 +159,6 @@ TEST(Models, CalibratedPredictionMatchesEmulationOnAHeldOutNetwork) {
     net g{};
     ASSERT_EQ(net_find("tiny-resnet", &g, err, sizeof err), 0) << err;
     run_options o{};
-    o.strat = STRATEGY_ACCPAR;
-    o.batch = 8;
     o.fidelity = RUN_FIDELITY_REPLAY;
     o.seed = 3;
     for (const char *model : {"calibrated", "peak"}) {
@@ -169,13 +167,16 @@ TEST(Models, CalibratedPredictionMatchesEmulationOnAHeldOutNetwork) {
         ASSERT_EQ(
             array_model_select(&a, model, calibrated ? files.c_str() : nullptr, err, sizeof err), 0)
             << err;
+        plan_options po{STRATEGY_ACCPAR, 8, 0};
+        plan p{};
+        ASSERT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), 0) << err;
         run_result r;
-        ASSERT_EQ(run_step(&g, &a, &o, &r, err, sizeof err), 0) << err;
+        ASSERT_EQ(run_step(&g, &a, &p, &o, &r, err, sizeof err), 0) << err;
         EXPECT_TRUE(r.verified) << r.failure;
         double sum = 0, worst = 0;
         for (int d = 0; d < r.n_devices; d++) {
             double ape = 100 *
-                         std::fabs(model_cycles(&a, &r.plan, d) - (double)r.device_cycles[d]) /
+                         std::fabs(model_cycles(&a, r.plan, d) - (double)r.device_cycles[d]) /
                          (double)r.device_cycles[d];
             sum += ape / r.n_devices;
             worst = std::fmax(worst, ape);
@@ -186,13 +187,14 @@ TEST(Models, CalibratedPredictionMatchesEmulationOnAHeldOutNetwork) {
             EXPECT_LE(sum, 1.0);
             EXPECT_LE(worst, 3.0);
             EXPECT_LE(step_ape, 3.0);
-            EXPECT_EQ(std::string(r.plan.model).find("tpu-v2: calibrated ("), 0u) << r.plan.model;
+            EXPECT_EQ(std::string(r.plan->model).find("tpu-v2: calibrated ("), 0u) << r.plan->model;
         } else {
             EXPECT_GT(sum, 10.0); // the peak rate ignores fill, drain and memory stalls
             EXPECT_GT(step_ape, 10.0);
-            EXPECT_STREQ(r.plan.model, "peak");
+            EXPECT_STREQ(r.plan->model, "peak");
         }
         run_result_free(&r);
+        plan_free(&p);
     }
     net_free(&g);
 }

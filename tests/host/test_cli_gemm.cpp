@@ -38,13 +38,13 @@ TEST(CliGemm, BadInputIsOneLineAndStatusTwo) {
         std::initializer_list<std::string> args;
         const char *must_contain;
     } cases[] = {
-        {{"gemm", "--m", "0"}, "--m: '0' is not an integer in 1..65536"},
+        {{"gemm", "--m", "0"}, "--m: '0' is not an integer in [1, 65536]"},
         {{"gemm", "--k", "-3"}, "--k: '-3' is not an integer"},
         {{"gemm", "--n", "99999999999999999999"}, "--n: '99999999999999999999'"},
         {{"gemm", "--m", "12x"}, "--m: '12x'"},
         {{"gemm", "--m"}, "--m: missing value"},
         {{"gemm", "--frobnicate"}, "unknown option '--frobnicate'"},
-        {{"gemm", "--backend", "fpga"}, "--backend: 'fpga' is not rtl, golden or replay"},
+        {{"gemm", "--backend", "fpga"}, "--backend: 'fpga' is not golden, rtl or replay"},
         {{"gemm", "--accel", "tpu-v9"}, "tpu-v9.acc: cannot open"},
         {{"gemm", "--backend", "golden", "--trace", "x.vcd"},
          "--trace: waveforms need --backend rtl"},

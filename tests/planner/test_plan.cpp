@@ -40,7 +40,7 @@ TEST(Plan, DeviceSubGemmsAddUpToTheWholeLayer) {
                 continue;
             int64_t whole = net_rows(&nd, 64) * net_di(&nd) * nd.cout, sum = 0;
             for (int d = 0; d < p.n_devices; d++) {
-                const gemm_dims &fw = p.gemms[((size_t)d * f.g.n + v) * 3];
+                const gemm_dims &fw = *plan_gemm(&p, d, v, PHASE_FORWARD);
                 sum += fw.m * fw.k * fw.n;
             }
             EXPECT_EQ(sum, whole) << nd.name << " " << strategy_name((strategy)s);

@@ -1,5 +1,5 @@
-// Shared helpers of the runtime tests: load a network and an array, run one step, and the
-// closed-form cycles of a plan's GEMMs (the independent cycle reference).
+// Shared helpers of the runtime tests: load a network and an array, plan and run one step, and
+// the closed-form cycles of a plan's GEMMs (the independent cycle reference).
 #ifndef ACCPAR_RUNTIME_TEST_H
 #define ACCPAR_RUNTIME_TEST_H
 
@@ -7,11 +7,12 @@
 
 extern "C" {
 #include "net_find.h"
-#include "run.h"
 #include "net_scale.h"
+#include "run.h"
 #include "systolic_model.h"
 }
 
+#include <memory>
 #include <string>
 
 struct step_case {
@@ -22,31 +23,63 @@ struct step_case {
     double scale;
 };
 
-// Runs the step; fails the test on an error. The caller frees r.
-inline void run_case(const step_case &k, run_result *r, net *g, accel_array *a,
-                     run_fault fault = run_fault{}, uint64_t seed = 7) {
+// One step's network, array, plan and result, freed with it.
+struct step_run {
+    net g{};
+    std::unique_ptr<accel_array> array = std::make_unique<accel_array>();
+    accel_array &a = *array;
+    plan p{};
+    run_result r{};
+    step_run() = default;
+    step_run(const step_run &) = delete;
+    step_run &operator=(const step_run &) = delete;
+    ~step_run() {
+        run_result_free(&r);
+        plan_free(&p);
+        net_free(&g);
+    }
+};
+
+// Loads the case's network (scaled) and array and plans it.
+inline testing::AssertionResult prepare_case(const step_case &k, step_run &s) {
     char err[1024];
     net raw{};
-    ASSERT_EQ(accel_array_parse(k.accels.c_str(), a, err, sizeof err), 0) << err;
-    ASSERT_EQ(net_find(k.net.c_str(), &raw, err, sizeof err), 0) << err;
-    ASSERT_EQ(net_scale(&raw, k.scale, k.scale, g, err, sizeof err), 0) << err;
+    if (accel_array_parse(k.accels.c_str(), &s.a, err, sizeof err) != 0 ||
+        net_find(k.net.c_str(), &raw, err, sizeof err) != 0)
+        return testing::AssertionFailure() << err;
+    int rc = net_scale(&raw, k.scale, k.scale, &s.g, err, sizeof err);
     net_free(&raw);
+    plan_options po{k.strat, k.batch, 0};
+    if (rc != 0 || plan_make(&s.g, &s.a, &po, &s.p, err, sizeof err) != 0)
+        return testing::AssertionFailure() << err;
+    return testing::AssertionSuccess();
+}
+
+inline run_options case_options(const step_case &k, uint64_t seed) {
     run_options o{};
-    o.strat = k.strat;
-    o.batch = k.batch;
     o.fidelity = k.fidelity;
     o.seed = seed;
-    o.fault = fault;
-    ASSERT_EQ(run_step(g, a, &o, r, err, sizeof err), 0) << err;
+    return o;
+}
+
+// Prepares and runs the step: ASSERT_TRUE(run_case(k, s)).
+inline testing::AssertionResult run_case(const step_case &k, step_run &s, uint64_t seed = 7) {
+    testing::AssertionResult ready = prepare_case(k, s);
+    if (!ready)
+        return ready;
+    char err[1024];
+    run_options o = case_options(k, seed);
+    if (run_step(&s.g, &s.a, &s.p, &o, &s.r, err, sizeof err) != 0)
+        return testing::AssertionFailure() << err;
+    return testing::AssertionSuccess();
 }
 
 // Closed-form cycles of device d's planned GEMMs for node v (every node: v = -1).
 inline uint64_t planned_cycles(const plan &p, const accel_array &a, int d, int v) {
     uint64_t total = 0;
     for (int u = v < 0 ? 0 : v; u < (v < 0 ? p.n_nodes : v + 1); u++)
-        for (int ph = 0; ph < 3; ph++) {
-            const gemm_dims &gd =
-                p.gemms[((size_t)d * (size_t)p.n_nodes + (size_t)u) * 3 + (size_t)ph];
+        for (int ph = 0; ph < PHASES; ph++) {
+            const gemm_dims &gd = *plan_gemm(&p, d, u, (gemm_phase)ph);
             if (gd.m == 0)
                 continue;
             gemm_schedule s;

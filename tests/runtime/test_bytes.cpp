@@ -70,16 +70,17 @@ TEST(Bytes, EveryPlanOfTheWorkedExampleMovesDesignMdsBytes) {
             ASSERT_EQ(accel_array_parse("1xtpu-v2,1xtpu-v3", &a, err, sizeof err), 0) << err;
             ASSERT_EQ(array_model_select(&a, model, nullptr, err, sizeof err), 0) << err;
             ASSERT_EQ(net_find(path.c_str(), &g, err, sizeof err), 0) << err;
+            plan_options po{s, 4, 0};
+            plan p{};
+            ASSERT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), 0) << err;
             run_options o{};
-            o.strat = s;
-            o.batch = 4;
             o.fidelity = RUN_FIDELITY_GOLDEN;
             o.seed = 1;
             run_result r{};
-            ASSERT_EQ(run_step(&g, &a, &o, &r, err, sizeof err), 0) << err;
+            ASSERT_EQ(run_step(&g, &a, &p, &o, &r, err, sizeof err), 0) << err;
             EXPECT_TRUE(r.verified) << r.failure;
             ASSERT_EQ(r.n_levels, 1);
-            const plan_level &lv = r.plan.levels[0];
+            const plan_level &lv = r.plan->levels[0];
             const int64_t B = 4, C = 8;
             int64_t b[2] = {share(B, lv.alpha, 0), share(B, lv.alpha, 1)};
             int64_t c[2] = {share(C, lv.alpha, 0), share(C, lv.alpha, 1)};
@@ -102,7 +103,7 @@ TEST(Bytes, EveryPlanOfTheWorkedExampleMovesDesignMdsBytes) {
                                               {{4, 2, 4}, {4, 4, 2}, {2, 4, 4}},
                                               {{4, 8, 1}, {4, 1, 8}, {8, 4, 1}}};
                 for (int ph = 0; ph < 3; ph++) {
-                    const gemm_dims &gd = r.plan.gemms[(size_t)2 * 3 + (size_t)ph]; // device 0
+                    const gemm_dims &gd = *plan_gemm(r.plan, 0, 2, (gemm_phase)ph); // device 0
                     EXPECT_EQ(gd.m, want[t1][ph].m) << what << " phase " << ph;
                     EXPECT_EQ(gd.k, want[t1][ph].k) << what << " phase " << ph;
                     EXPECT_EQ(gd.n, want[t1][ph].n) << what << " phase " << ph;
@@ -110,6 +111,7 @@ TEST(Bytes, EveryPlanOfTheWorkedExampleMovesDesignMdsBytes) {
             }
             seen_types |= 1 << t0 | 1 << t1;
             run_result_free(&r);
+            plan_free(&p);
             net_free(&g);
         }
     EXPECT_EQ(seen_types, 7); // types I, II and III all occur

@@ -19,16 +19,15 @@ std::vector<int> holders(const std::string &why) {
     return out;
 }
 
-struct faulty_run {
-    run_result r{};
-    net g{};
+// A step with a fault injected (the runtime's test build, run_step_faulty).
+struct faulty_run : step_run {
+    testing::AssertionResult ran = testing::AssertionSuccess();
     faulty_run(const step_case &k, const run_fault &f) {
-        static accel_array a;
-        run_case(k, &r, &g, &a, f);
-    }
-    ~faulty_run() {
-        run_result_free(&r);
-        net_free(&g);
+        ran = prepare_case(k, *this);
+        char err[1024];
+        run_options o = case_options(k, 7);
+        if (ran && run_step_faulty(&g, &a, &p, &o, &f, &r, err, sizeof err) != 0)
+            ran = testing::AssertionFailure() << err;
     }
     int node(const char *name) const {
         for (int v = 0; v < g.n; v++)
@@ -52,6 +51,7 @@ void expect_corrupt_tile_named(run_fidelity fidelity, int ph) {
     run_fault f = fault(RUN_FAULT_CORRUPT_TILE, 2, ph); // conv2
     f.device = 1;
     faulty_run run(k, f);
+    ASSERT_TRUE(run.ran);
     EXPECT_FALSE(run.r.verified) << phase[ph];
     std::string why = run.r.failure;
     EXPECT_NE(why.find(std::string("layer conv2 ") + phase[ph] + " result vs OpenBLAS"),
@@ -77,6 +77,7 @@ TEST(Faults, HoldersAreTheDevicesOfTheNamedElement) {
     run_fault f = fault(RUN_FAULT_CORRUPT_TILE, 1, 0); // fc1
     f.device = 1;
     faulty_run run(k, f);
+    ASSERT_TRUE(run.ran);
     std::string why = run.r.failure;
     EXPECT_NE(why.find("C[3]["), std::string::npos) << why; // device 1's middle row: sample 3
     EXPECT_NE(why.find("(held by device 1)"), std::string::npos) << why;
@@ -90,6 +91,7 @@ TEST(Faults, DroppedTransferIsCaughtAndNamed) {
         f.kind = RUN_FAULT_DROP_TRANSFER;
         f.transfer = t;
         faulty_run run(k, f);
+        ASSERT_TRUE(run.ran);
         ASSERT_GT(run.r.transfers, 11u);
         EXPECT_FALSE(run.r.verified);
         std::string why = run.r.failure;
@@ -103,9 +105,11 @@ TEST(Faults, MispackedConversionIsCaughtAndNamed) {
     step_case k{"tiny-cnn", "2xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 8, RUN_FIDELITY_GOLDEN, 0.5};
     for (int error : {0, 1}) {
         faulty_run clean(k, run_fault{});
+        ASSERT_TRUE(clean.ran);
         ASSERT_TRUE(clean.r.verified) << clean.r.failure;
         int v = clean.node("fc1"); // its input is converted between layouts (see the plan)
         faulty_run run(k, fault(RUN_FAULT_MISPACK, v, error));
+        ASSERT_TRUE(run.ran);
         EXPECT_FALSE(run.r.verified);
         std::string why = run.r.failure;
         std::string kind = error ? "E conversion" : "F conversion";
@@ -124,8 +128,10 @@ TEST(Faults, MispackedConversionIsCaughtAndNamed) {
 TEST(Faults, OneSidedReductionIsCaught) {
     step_case k{"tiny-cnn", "2xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 8, RUN_FIDELITY_GOLDEN, 0.5};
     faulty_run clean(k, run_fault{});
+    ASSERT_TRUE(clean.ran);
     int v = clean.node("fc1"); // Type II: its F(l+1) is reduced
     faulty_run run(k, fault(RUN_FAULT_ONE_SIDED_SUM, v, 0));
+    ASSERT_TRUE(run.ran);
     EXPECT_FALSE(run.r.verified);
     std::string why = run.r.failure;
     EXPECT_EQ(why.rfind("layer fc1, level ", 0), 0u) << why;
@@ -137,8 +143,10 @@ TEST(Faults, OneSidedReductionIsCaught) {
 TEST(Faults, ExtraElementIsCaughtByTheDeliveredBytes) {
     step_case k{"tiny-cnn", "2xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 8, RUN_FIDELITY_GOLDEN, 0.5};
     faulty_run clean(k, run_fault{});
+    ASSERT_TRUE(clean.ran);
     int v = clean.node("fc1");
     faulty_run run(k, fault(RUN_FAULT_EXTRA_ELEMENT, v, 0));
+    ASSERT_TRUE(run.ran);
     EXPECT_FALSE(run.r.verified);
     std::string why = run.r.failure;
     EXPECT_NE(why.find("F conversion, group "), std::string::npos) << why;
@@ -153,6 +161,7 @@ TEST(Faults, ExtraElementIsCaughtByTheDeliveredBytes) {
 TEST(Faults, NoFaultNoFailure) {
     step_case k{"tiny-cnn", "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, RUN_FIDELITY_GOLDEN, 0.5};
     faulty_run run(k, run_fault{});
+    ASSERT_TRUE(run.ran);
     EXPECT_TRUE(run.r.verified) << run.r.failure;
     EXPECT_EQ(std::string(run.r.failure), "");
 }

@@ -17,34 +17,34 @@ class Step : public testing::TestWithParam<Param> {};
 TEST_P(Step, VerifiesAndMatchesThePlannersBytesAndCycles) {
     auto [name, strat, accels, fidelity] = GetParam();
     step_case k{name, accels, strat, 6, fidelity, 0.5};
-    run_result r{};
-    net g{};
-    static accel_array a;
-    run_case(k, &r, &g, &a);
+    step_run s;
+    ASSERT_TRUE(run_case(k, s));
+    const run_result &r = s.r;
+    const net &g = s.g;
     EXPECT_TRUE(r.verified) << r.failure;
     // bytes: each split's groups against the planner's intra + inter bytes, summed here
     uint64_t predicted_total = 0;
     for (int v = 0; v < g.n; v++)
-        for (int h = 0; h < r.plan.n_levels; h++) {
+        for (int h = 0; h < r.plan->n_levels; h++) {
             uint64_t want = 0;
-            const plan_level &lv = r.plan.levels[h];
+            const plan_level &lv = r.plan->levels[h];
             for (int q = 0; q < lv.n_pairs; q++)
                 want += 2 * lv.pairs[q].intra_bytes[v] + lv.pairs[q].inter_bytes[2 * v] +
                         lv.pairs[q].inter_bytes[2 * v + 1];
             EXPECT_EQ(r.layers[v].bytes[h], want) << g.nodes[v].name << " level " << h;
             predicted_total += want;
         }
-    EXPECT_EQ(r.bytes_moved, r.plan.comm_bytes);
+    EXPECT_EQ(r.bytes_moved, r.plan->comm_bytes);
     EXPECT_EQ(r.link_bytes, r.bytes_moved);
-    EXPECT_EQ(predicted_total, r.plan.comm_bytes);
+    EXPECT_EQ(predicted_total, r.plan->comm_bytes);
     // cycles: every device, every layer
     for (int v = 0; v < g.n; v++) {
         if (!net_is_weighted(&g.nodes[v]))
             continue;
         for (int d = 0; d < r.n_devices; d++)
-            EXPECT_EQ(r.layers[v].cycles[d], planned_cycles(r.plan, a, d, v))
+            EXPECT_EQ(r.layers[v].cycles[d], planned_cycles(*r.plan, s.a, d, v))
                 << g.nodes[v].name << " device " << d;
-        for (int ph = 0; ph < RUN_PHASES; ph++) {
+        for (int ph = 0; ph < PHASES; ph++) {
             if (r.layers[v].checked[ph]) {
                 EXPECT_LE(r.layers[v].check[ph].max_bound_ratio, 1.0);
             }
@@ -53,8 +53,6 @@ TEST_P(Step, VerifiesAndMatchesThePlannersBytesAndCycles) {
     }
     // the simulated step can only add barriers to the planner's sum: close, never far
     EXPECT_NEAR(r.simulated_step_s, r.predicted_step_s, 0.05 * r.predicted_step_s);
-    run_result_free(&r);
-    net_free(&g);
 }
 
 std::string case_name(const testing::TestParamInfo<Param> &info) {
@@ -87,16 +85,12 @@ TEST(Step, EveryLayerTypeIsExercised) {
     int seen[3] = {0, 0, 0};
     for (const char *name : {"mlp", "tiny-cnn", "tiny-resnet"}) {
         step_case k{name, "2xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 6, RUN_FIDELITY_GOLDEN, 0.5};
-        run_result r{};
-        net g{};
-        static accel_array a;
-        run_case(k, &r, &g, &a);
-        for (int h = 0; h < r.plan.n_levels; h++)
-            for (int v = 0; v < g.n; v++)
-                if (net_is_weighted(&g.nodes[v]))
-                    seen[r.plan.levels[h].state[v]]++;
-        run_result_free(&r);
-        net_free(&g);
+        step_run s;
+        ASSERT_TRUE(run_case(k, s));
+        for (int h = 0; h < s.p.n_levels; h++)
+            for (int v = 0; v < s.g.n; v++)
+                if (net_is_weighted(&s.g.nodes[v]))
+                    seen[s.p.levels[h].state[v]]++;
     }
     EXPECT_GT(seen[0], 0);
     EXPECT_GT(seen[1], 0);
@@ -106,12 +100,12 @@ TEST(Step, EveryLayerTypeIsExercised) {
 TEST(Step, ReplayGivesTheSameCyclesAsRtl) {
     for (const char *name : {"mlp", "tiny-cnn", "tiny-resnet"}) {
         step_case k{name, "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, RUN_FIDELITY_RTL, 0.5};
-        run_result rtl{}, rep{};
-        net g1{}, g2{};
-        static accel_array a;
-        run_case(k, &rtl, &g1, &a);
+        step_run s1, s2;
+        ASSERT_TRUE(run_case(k, s1));
         k.fidelity = RUN_FIDELITY_REPLAY;
-        run_case(k, &rep, &g2, &a);
+        ASSERT_TRUE(run_case(k, s2));
+        const run_result &rtl = s1.r, &rep = s2.r;
+        const net &g1 = s1.g;
         EXPECT_TRUE(rtl.verified) << rtl.failure;
         EXPECT_TRUE(rep.verified) << rep.failure;
         for (int v = 0; v < g1.n; v++)
@@ -119,10 +113,6 @@ TEST(Step, ReplayGivesTheSameCyclesAsRtl) {
                 EXPECT_EQ(rtl.layers[v].cycles[d], rep.layers[v].cycles[d]) << name;
         EXPECT_EQ(rtl.simulated_step_s, rep.simulated_step_s) << name;
         EXPECT_EQ(rtl.bytes_moved, rep.bytes_moved) << name;
-        run_result_free(&rtl);
-        run_result_free(&rep);
-        net_free(&g1);
-        net_free(&g2);
     }
 }
 
@@ -130,19 +120,19 @@ TEST(Step, ReplayGivesTheSameCyclesAsRtl) {
 // seed: other results (the hashes cover the assembled F(l+1), E(l) and dW of every layer).
 TEST(Step, SameSeedSameResult) {
     step_case k{"tiny-resnet", "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 5, RUN_FIDELITY_GOLDEN, 0.5};
-    run_result r1{}, r2{}, r3{};
-    net g1{}, g2{}, g3{};
-    static accel_array a;
-    run_case(k, &r1, &g1, &a);
-    run_case(k, &r2, &g2, &a);
-    run_case(k, &r3, &g3, &a, run_fault{}, 8);
+    step_run s1, s2, s3;
+    ASSERT_TRUE(run_case(k, s1));
+    ASSERT_TRUE(run_case(k, s2));
+    ASSERT_TRUE(run_case(k, s3, 8));
+    const run_result &r1 = s1.r, &r2 = s2.r, &r3 = s3.r;
+    const net &g1 = s1.g;
     EXPECT_EQ(r1.simulated_step_s, r2.simulated_step_s);
     EXPECT_EQ(r1.bytes_moved, r2.bytes_moved);
     int checked = 0, changed = 0;
     for (int v = 0; v < g1.n; v++) {
         for (int d = 0; d < r1.n_devices; d++)
             EXPECT_EQ(r1.layers[v].cycles[d], r2.layers[v].cycles[d]) << g1.nodes[v].name;
-        for (int ph = 0; ph < RUN_PHASES; ph++) {
+        for (int ph = 0; ph < PHASES; ph++) {
             if (!r1.layers[v].checked[ph])
                 continue;
             checked++;
@@ -154,12 +144,6 @@ TEST(Step, SameSeedSameResult) {
     EXPECT_GT(checked, 10);
     EXPECT_EQ(changed, checked);
     EXPECT_TRUE(r3.verified) << r3.failure;
-    run_result_free(&r1);
-    run_result_free(&r2);
-    run_result_free(&r3);
-    net_free(&g1);
-    net_free(&g2);
-    net_free(&g3);
 }
 
 TEST(Step, BatchSmallerThanTheSplitIsAnError) {
@@ -168,12 +152,9 @@ TEST(Step, BatchSmallerThanTheSplitIsAnError) {
     static accel_array a;
     ASSERT_EQ(accel_array_parse("4xtpu-v2", &a, err, sizeof err), 0);
     ASSERT_EQ(net_find("mlp", &g, err, sizeof err), 0);
-    run_options o{};
-    o.strat = STRATEGY_DP;
-    o.batch = 2;
-    o.fidelity = RUN_FIDELITY_GOLDEN;
-    run_result r{};
-    EXPECT_EQ(run_step(&g, &a, &o, &r, err, sizeof err), -1);
+    plan_options po{STRATEGY_DP, 2, 0};
+    plan p{};
+    EXPECT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), -1);
     EXPECT_NE(std::string(err).find("field 'batch'"), std::string::npos) << err;
     net_free(&g);
 }

@@ -1,0 +1,79 @@
+#define _POSIX_C_SOURCE 200809L /* open, fstat, fcntl, fdopen */
+#include "input_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+FILE *input_file_open(const char *path, char *err, size_t errlen) {
+    /* O_NONBLOCK: opening a FIFO without a writer must not wait for one */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    FILE *f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ? NULL : fdopen(fd, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+int input_file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int input_file_read(const char *path, size_t max, char **text, size_t *len, char *err,
+                    size_t errlen) {
+    FILE *f = input_file_open(path, err, errlen);
+    if (!f)
+        return -1;
+    size_t cap = 0, n = 0;
+    char *buf = NULL;
+    const char *why = NULL;
+    for (;;) {
+        if (n == cap) { /* room for max + 1 bytes tells a file over the limit */
+            size_t want = cap == 0 ? 4096 : cap * 2;
+            want = want > max + 1 ? max + 1 : want;
+            char *grown = want > cap ? realloc(buf, want + 1) : NULL;
+            if (!grown) {
+                why = want > cap ? "out of memory" : "larger than the format's limit";
+                break;
+            }
+            buf = grown;
+            cap = want;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n > max) {
+            why = "larger than the format's limit";
+            break;
+        }
+        if (got == 0) {
+            why = ferror(f) ? "read error" : NULL;
+            break;
+        }
+    }
+    fclose(f);
+    if (why) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        free(buf);
+        return -1;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+}
