@@ -5,6 +5,7 @@
 // blocking assignments in always_comb and copied whole in one always_ff.
 module accel_top
   import accel_fp::*;
+  import accel_pkg::*;
 #(
     parameter int ROWS     = 4,
     parameter int COLS     = 4,
@@ -18,7 +19,7 @@ module accel_top
     // command port: a command is accepted on a rising edge with cmd_valid && cmd_ready
     input  logic            cmd_valid,
     output logic            cmd_ready,
-    input  logic [   199:0] cmd,
+    input  logic [accel_pkg::CMD_BITS-1:0] cmd,
     // device-memory port, word addressed (one word = BW bytes); read data arrives one cycle
     // after the request, writes take effect at the end of the cycle
     output logic            mem_rd,
@@ -41,10 +42,6 @@ module accel_top
   localparam int W_WPT = 2 * ROWS * COLS / BW;  // words per weight tile
   localparam int LANES = BW / 2;  // bf16 values per word
 
-  localparam logic [7:0] OP_LOAD_A = 8'd1, OP_LOAD_W = 8'd2, OP_LOAD_ACC = 8'd3,
-      OP_MATMUL = 8'd4, OP_STORE = 8'd5;
-  localparam logic [7:0] ERR_OPCODE = 8'd1, ERR_ACT_RANGE = 8'd2, ERR_ACC_RANGE = 8'd3,
-      ERR_NO_WEIGHTS = 8'd4, ERR_MXU = 8'd5, ERR_ROWS = 8'd6;
 
   localparam int ACC_LANES = BW / 4;  // fp32 values per word
 
@@ -232,16 +229,16 @@ module accel_top
       if (cmd_valid && cmd_ready) begin
         active  <= 1'b1;
         cyc     <= 32'd0;
-        op      <= cmd[7:0];
-        flags   <= cmd[15:8];
-        n_mxus  <= cmd[23:16];
-        mxu     <= cmd[31:24];
-        rows    <= cmd[63:32];
-        act_off <= cmd[95:64];
-        acc_off <= cmd[127:96];
-        addr    <= cmd[159:128];
-        pf_addr <= cmd[191:160];
-        pf_mxus <= cmd[199:192];
+        op      <= cmd[CMD_OP_LSB+:CMD_OP_WIDTH];
+        flags   <= cmd[CMD_FLAGS_LSB+:CMD_FLAGS_WIDTH];
+        n_mxus  <= cmd[CMD_MXUS_LSB+:CMD_MXUS_WIDTH];
+        mxu     <= cmd[CMD_MXU_LSB+:CMD_MXU_WIDTH];
+        rows    <= cmd[CMD_ROWS_LSB+:CMD_ROWS_WIDTH];
+        act_off <= cmd[CMD_ACT_OFF_LSB+:CMD_ACT_OFF_WIDTH];
+        acc_off <= cmd[CMD_ACC_OFF_LSB+:CMD_ACC_OFF_WIDTH];
+        addr    <= cmd[CMD_ADDR_LSB+:CMD_ADDR_WIDTH];
+        pf_addr <= cmd[CMD_PF_ADDR_LSB+:CMD_PF_ADDR_WIDTH];
+        pf_mxus <= cmd[CMD_PF_MXUS_LSB+:CMD_PF_MXUS_WIDTH];
       end else if (active) begin
         if (cyc == last_cyc) active <= 1'b0;
         else cyc <= cyc + 1;

@@ -5,6 +5,7 @@
 #ifndef ACCPAR_ACCEL_API_H
 #define ACCPAR_ACCEL_API_H
 
+#include "accel_isa.h"
 #include "preset.h"
 #include "systolic_model.h"
 
@@ -37,12 +38,13 @@ enum { ACCEL_BACKENDS = 3 };
 /* "golden", "rtl", "replay" in enum order, then NULL. */
 extern const char *const accel_backend_names[ACCEL_BACKENDS + 1];
 
+/* The commands (accel_isa.h, generated from rtl/accel_pkg.sv, says what each does). */
 typedef enum accel_opcode {
-    ACCEL_LOAD_A = 1,   /* rows x R bf16 from addr into activation rows act_off.. */
-    ACCEL_LOAD_W = 2,   /* mxus weight tiles (R x C bf16 each) from addr into the shadow buffers */
-    ACCEL_LOAD_ACC = 3, /* rows x C fp32 from addr into accumulator rows acc_off.. of mxu */
-    ACCEL_MATMUL = 4,   /* stream activation rows through MXUs 0..mxus-1, prefetching weights */
-    ACCEL_STORE = 5     /* rows x C fp32 of mxu's accumulator rows acc_off.. out to addr */
+    ACCEL_LOAD_A = ACCEL_OP_LOAD_A,
+    ACCEL_LOAD_W = ACCEL_OP_LOAD_W,
+    ACCEL_LOAD_ACC = ACCEL_OP_LOAD_ACC,
+    ACCEL_MATMUL = ACCEL_OP_MATMUL,
+    ACCEL_STORE = ACCEL_OP_STORE
 } accel_opcode;
 
 typedef struct accel_cmd {

@@ -24,6 +24,14 @@ typedef struct accel_backend_ops {
 
 extern const accel_backend_ops accel_golden_ops;
 
+/* The command word of c as the RTL reads it (ACCEL_CMD_BITS bits in 32-bit little-endian
+ * words); addresses are converted from bytes to words of port_bytes. */
+void accel_cmd_pack(const accel_cmd *c, uint32_t port_bytes, uint32_t words[ACCEL_CMD_WORDS]);
+
+/* A device error code's name ("ERR_NO_WEIGHTS") and meaning; "unknown" for other codes. */
+const char *accel_error_name(unsigned code);
+const char *accel_error_meaning(unsigned code);
+
 /* Opens a device on the given backend implementation (accel_open's work once the backend is
  * chosen). */
 accel_status accel_open_backend(const accel_preset *preset, accel_backend backend,

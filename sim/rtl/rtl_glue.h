@@ -104,7 +104,8 @@ template <class V> class RtlGlue final : public RtlModel {
                 return false;
         }
         if (top_->err_code != 0) {
-            err = "device error code " + std::to_string(top_->err_code);
+            err = std::string("device error ") + accel_error_name(top_->err_code) + " (" +
+                  std::to_string(top_->err_code) + "): " + accel_error_meaning(top_->err_code);
             return false;
         }
         return true;
@@ -143,14 +144,9 @@ template <class V> class RtlGlue final : public RtlModel {
     }
 
     void pack(const accel_cmd &c) {
-        uint32_t w[7] = {(uint32_t)c.op | (uint32_t)(c.accumulate ? 1 : 0) << 8 |
-                             (c.mxus & 0xFF) << 16 | (c.mxu & 0xFF) << 24,
-                         c.rows,
-                         c.act_off,
-                         c.acc_off,
-                         (uint32_t)(c.addr / (uint64_t)bw_),
-                         (uint32_t)(c.pf_addr / (uint64_t)bw_),
-                         c.pf_mxus & 0xFF};
+        uint32_t w[ACCEL_CMD_WORDS];
+        accel_cmd_pack(&c, (uint32_t)bw_, w);
+        static_assert(sizeof w == sizeof(top_->cmd), "the model's command port is the ISA's word");
         std::memcpy(top_->cmd.data(), w, sizeof w);
     }
 

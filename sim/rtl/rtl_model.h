@@ -2,7 +2,7 @@
 #ifndef ACCPAR_RTL_MODEL_H
 #define ACCPAR_RTL_MODEL_H
 
-#include "accel_api.h"
+#include "accel_backend.h"
 
 #include <cstddef>
 #include <cstdint>
