@@ -4,25 +4,20 @@
 #include "gemm.h"
 #include "platform.h"
 #include "text_file.h"
+#include "vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Every third point is held out. */
 static int add_gemm(calibration *c, int64_t m, int64_t k, int64_t n, int acc) {
-    if (c->n_gemm >= CAL_MAX_POINTS)
-        return -1;
-    cal_gemm *g = realloc(c->gemm, sizeof *g * (size_t)(c->n_gemm + 1));
-    if (!g)
-        return -1;
-    c->gemm = g;
-    c->gemm[c->n_gemm] = (cal_gemm){.m = m,
-                                    .k = k,
-                                    .n = n,
-                                    .accumulate = acc,
-                                    .role = c->n_gemm % 3 == 2 ? CAL_HELDOUT : CAL_FIT};
-    c->n_gemm++;
-    return 0;
+    cal_gemm g = {.m = m,
+                  .k = k,
+                  .n = n,
+                  .accumulate = acc,
+                  .role = c->n_gemm % 3 == 2 ? CAL_HELDOUT : CAL_FIT};
+    return calibration_add_gemm(c, &g);
 }
 
 /* Orders GEMM points by shape (M, K, N, accumulate); 0 for the same shape. */
@@ -131,6 +126,7 @@ int cal_read_shapes(const char *path, calibration *c, char *err, size_t errlen) 
     static const char *const field[3] = {"M", "K", "N"};
     char *t[TEXT_FILE_MAX_TOKENS];
     int n, rc = 0, *line_of = NULL;
+    size_t lines_cap = 0;
     while (rc == 0 && (n = text_file_next_tokens(&tf, t, TEXT_FILE_MAX_TOKENS, err, errlen)) > 0) {
         int64_t d[3];
         char why[160];
@@ -149,7 +145,8 @@ int cal_read_shapes(const char *path, calibration *c, char *err, size_t errlen) 
                      path, tf.line_no, t[3]);
             rc = -1;
         }
-        int *lines = rc == 0 ? realloc(line_of, sizeof *lines * (size_t)(c->n_gemm + 1)) : NULL;
+        int *lines =
+            rc == 0 ? vec_grow(line_of, &lines_cap, (size_t)c->n_gemm + 1, sizeof *lines) : NULL;
         if (lines)
             line_of = lines;
         if (rc == 0 && (!lines || add_gemm(c, d[0], d[1], d[2], n == 4) != 0)) {
@@ -176,15 +173,13 @@ int cal_read_shapes(const char *path, calibration *c, char *err, size_t errlen) 
 
 int cal_design_transfers(calibration *c) {
     enum { SIZES = 30 };
-    c->xfer = calloc(SIZES, sizeof *c->xfer);
-    if (!c->xfer)
-        return -1;
     double bytes = 1;
     for (int i = 0; i < SIZES; i++, bytes *= 1.78) { /* 1 B .. ~16 MiB */
-        c->xfer[i].bytes = (uint64_t)bytes + (uint64_t)(i % 4) * 3;
-        c->xfer[i].role = i % 3 == 2 ? CAL_HELDOUT : CAL_FIT;
+        cal_xfer x = {.bytes = (uint64_t)bytes + (uint64_t)(i % 4) * 3,
+                      .role = i % 3 == 2 ? CAL_HELDOUT : CAL_FIT};
+        if (calibration_add_xfer(c, &x) != 0)
+            return -1;
     }
-    c->n_xfer = SIZES;
     return 0;
 }
 

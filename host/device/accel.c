@@ -3,6 +3,8 @@
 #include "accel_api.h"
 #include "accel_backend.h"
 
+#include "vec.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,14 +119,10 @@ accel_status accel_alloc(accel_dev *dev, uint64_t bytes, uint64_t *addr) {
     if (dev->mem_bytes - at < size)
         return fail(dev, ACCEL_ENOMEM, "alloc: no free range of %llu bytes in device memory",
                     (unsigned long long)size);
-    if (dev->nblocks == dev->cap_blocks) {
-        size_t cap = dev->cap_blocks ? 2 * dev->cap_blocks : 16;
-        block *b = realloc(dev->blocks, cap * sizeof *b);
-        if (!b)
-            return fail(dev, ACCEL_ENOMEM, "alloc: out of host memory");
-        dev->blocks = b;
-        dev->cap_blocks = cap;
-    }
+    block *b = vec_grow(dev->blocks, &dev->cap_blocks, dev->nblocks + 1, sizeof *b);
+    if (!b)
+        return fail(dev, ACCEL_ENOMEM, "alloc: out of host memory");
+    dev->blocks = b;
     memmove(dev->blocks + i + 1, dev->blocks + i, (dev->nblocks - i) * sizeof *dev->blocks);
     dev->blocks[i] = (block){at, size};
     dev->nblocks++;
@@ -243,14 +241,10 @@ accel_status accel_issue(accel_dev *dev, const accel_cmd *cmd) {
     accel_status st = check_cmd(dev, cmd);
     if (st != ACCEL_OK)
         return st;
-    if (dev->nqueue == dev->cap_queue) {
-        size_t cap = dev->cap_queue ? 2 * dev->cap_queue : 256;
-        accel_cmd *q = realloc(dev->queue, cap * sizeof *q);
-        if (!q)
-            return fail(dev, ACCEL_ENOMEM, "issue: out of host memory for the command queue");
-        dev->queue = q;
-        dev->cap_queue = cap;
-    }
+    accel_cmd *q = vec_grow(dev->queue, &dev->cap_queue, dev->nqueue + 1, sizeof *q);
+    if (!q)
+        return fail(dev, ACCEL_ENOMEM, "issue: out of host memory for the command queue");
+    dev->queue = q;
     dev->queue[dev->nqueue++] = *cmd;
     if (cmd->op == ACCEL_LOAD_W)
         dev->shadow_valid |= low_mask(cmd->mxus);

@@ -1,6 +1,8 @@
 /* The runtime's shared services (run_ctx.h). */
 #include "run_ctx.h"
 
+#include "vec.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,16 +33,12 @@ void run_timeline(run_ctx *c, const char *what, int node, int level, double t0, 
     char row[256];
     int n = snprintf(row, sizeof row, "%s,%s,%d,%.12g,%.12g,%llu\n", what, c->g->nodes[node].name,
                      level, t0, t1, (unsigned long long)bytes);
-    if (c->timeline_len + (size_t)n + 1 > c->timeline_cap) {
-        size_t cap = 2 * (c->timeline_cap + (size_t)n + 1024);
-        char *grown = realloc(c->timeline, cap);
-        if (!grown) {
-            c->timeline_lost = 1;
-            return;
-        }
-        c->timeline = grown;
-        c->timeline_cap = cap;
+    char *grown = vec_grow(c->timeline, &c->timeline_cap, c->timeline_len + (size_t)n + 1, 1);
+    if (!grown) {
+        c->timeline_lost = 1;
+        return;
     }
+    c->timeline = grown;
     memcpy(c->timeline + c->timeline_len, row, (size_t)n + 1);
     c->timeline_len += (size_t)n;
 }

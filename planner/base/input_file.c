@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L /* open, fstat, fcntl, fdopen */
 #include "input_file.h"
 
+#include "vec.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -44,18 +46,15 @@ int input_file_read(const char *path, size_t max, char **text, size_t *len, char
     char *buf = NULL;
     const char *why = NULL;
     for (;;) {
-        if (n == cap) { /* room for max + 1 bytes tells a file over the limit */
-            size_t want = cap == 0 ? 4096 : cap * 2;
-            want = want > max + 1 ? max + 1 : want;
-            char *grown = want > cap ? realloc(buf, want + 1) : NULL;
+        if (n + 1 >= cap) { /* room for at least one byte and the NUL */
+            char *grown = vec_grow(buf, &cap, n + 4096, 1);
             if (!grown) {
-                why = want > cap ? "out of memory" : "larger than the format's limit";
+                why = "out of memory";
                 break;
             }
             buf = grown;
-            cap = want;
         }
-        size_t got = fread(buf + n, 1, cap - n, f);
+        size_t got = fread(buf + n, 1, cap - n - 1, f); /* room for the NUL */
         n += got;
         if (n > max) {
             why = "larger than the format's limit";

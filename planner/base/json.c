@@ -1,6 +1,7 @@
 #include "json.h"
 
 #include "atomic_file.h"
+#include "vec.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -20,18 +21,12 @@ static void put(json_out *j, const char *fmt, ...) {
         j->failed = 1;
         return;
     }
-    if (j->len + (size_t)n + 1 > j->cap) {
-        size_t cap = j->cap ? 2 * j->cap : 4096;
-        while (cap < j->len + (size_t)n + 1)
-            cap *= 2;
-        char *b = realloc(j->buf, cap);
-        if (!b) {
-            j->failed = 1;
-            return;
-        }
-        j->buf = b;
-        j->cap = cap;
+    char *b = vec_grow(j->buf, &j->cap, j->len + (size_t)n + 1, 1);
+    if (!b) {
+        j->failed = 1;
+        return;
     }
+    j->buf = b;
     memcpy(j->buf + j->len, small, (size_t)n + 1);
     j->len += (size_t)n;
 }

@@ -1,6 +1,7 @@
 #include "json_read.h"
 
 #include "input_file.h"
+#include "vec.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -187,7 +188,7 @@ static int value(parser *p, json_value *v);
 
 /* Members of an array or object, up to the closing bracket. */
 static int members(parser *p, json_value *v, char close) {
-    size_t cap = 0;
+    size_t cap = 0, key_cap = 0;
     p->s++; /* the opening bracket */
     skip_blanks(p);
     if (p->s < p->end && *p->s == close) {
@@ -195,17 +196,14 @@ static int members(parser *p, json_value *v, char close) {
         return 0;
     }
     for (;;) {
-        if (v->n == cap) {
-            cap = cap ? 2 * cap : 8;
-            json_value *items = realloc(v->items, cap * sizeof *items);
-            char **keys = close == '}' ? realloc(v->keys, cap * sizeof *keys) : NULL;
-            if (items)
-                v->items = items;
-            if (keys)
-                v->keys = keys;
-            if (!items || (close == '}' && !keys))
-                return fail(p, "out of memory");
-        }
+        json_value *items = vec_grow(v->items, &cap, v->n + 1, sizeof *items);
+        char **keys = close == '}' ? vec_grow(v->keys, &key_cap, v->n + 1, sizeof *keys) : NULL;
+        if (items)
+            v->items = items;
+        if (keys)
+            v->keys = keys;
+        if (!items || (close == '}' && !keys))
+            return fail(p, "out of memory");
         memset(&v->items[v->n], 0, sizeof v->items[v->n]);
         skip_blanks(p);
         if (close == '}') {

@@ -54,12 +54,17 @@ typedef struct calibration {
     double link_latency_ns;      /* per transfer, as in the preset */
     double link_gbytes_per_s;    /* one link, as in the preset */
     int n_gemm, n_xfer;
-    cal_gemm *gemm;
-    cal_xfer *xfer;
+    cal_gemm *gemm; /* capacity gemm_cap (calibration_add_gemm grows it) */
+    cal_xfer *xfer; /* capacity xfer_cap */
+    size_t gemm_cap, xfer_cap;
     cal_error compute, comm;
 } calibration;
 
 void calibration_free(calibration *c);
+
+/* Appends a point. -1 when out of memory or at CAL_MAX_POINTS points. */
+int calibration_add_gemm(calibration *c, const cal_gemm *g);
+int calibration_add_xfer(calibration *c, const cal_xfer *x);
 
 /* Fits theta to the GEMM points marked CAL_FIT (features from the preset's schedule) and the
  * link latency and bandwidth to the CAL_FIT transfers (one link of `links` of the preset

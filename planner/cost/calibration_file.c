@@ -3,6 +3,7 @@
 
 #include "atomic_file.h"
 #include "text_file.h"
+#include "vec.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,6 +17,29 @@ void calibration_free(calibration *c) {
     c->gemm = NULL;
     c->xfer = NULL;
     c->n_gemm = c->n_xfer = 0;
+    c->gemm_cap = c->xfer_cap = 0;
+}
+
+int calibration_add_gemm(calibration *c, const cal_gemm *g) {
+    cal_gemm *grown = c->n_gemm < CAL_MAX_POINTS
+                          ? vec_grow(c->gemm, &c->gemm_cap, (size_t)c->n_gemm + 1, sizeof *grown)
+                          : NULL;
+    if (!grown)
+        return -1;
+    c->gemm = grown;
+    c->gemm[c->n_gemm++] = *g;
+    return 0;
+}
+
+int calibration_add_xfer(calibration *c, const cal_xfer *x) {
+    cal_xfer *grown = c->n_xfer < CAL_MAX_POINTS
+                          ? vec_grow(c->xfer, &c->xfer_cap, (size_t)c->n_xfer + 1, sizeof *grown)
+                          : NULL;
+    if (!grown)
+        return -1;
+    c->xfer = grown;
+    c->xfer[c->n_xfer++] = *x;
+    return 0;
 }
 
 typedef struct reader {
@@ -24,7 +48,6 @@ typedef struct reader {
     size_t errlen;
     int seen_format, seen_preset, seen_backend, seen_latency, seen_bandwidth;
     int seen_theta[GEMM_FEATURES];
-    int cap_gemm, cap_xfer;
 } reader;
 
 static int fail(reader *r, const char *field, const char *fmt, const char *arg) {
@@ -74,33 +97,11 @@ static int residual(reader *r, const char *s, double measured, double predicted)
     return 0;
 }
 
-/* Grows an array of `size`-byte points to hold one more. */
-static void *grow(reader *r, void *arr, int n, int *cap, size_t size) {
-    if (n < *cap)
-        return arr;
-    if (n >= CAL_MAX_POINTS) {
-        fail(r, "points", "more than %s points", "100000");
-        return NULL;
-    }
-    int c = *cap ? *cap * 2 : 64;
-    void *p = realloc(arr, size * (size_t)c);
-    if (!p) {
-        fail(r, "points", "%s", "out of memory");
-        return NULL;
-    }
-    *cap = c;
-    return p;
-}
-
 static int gemm_line(reader *r, calibration *c, char **t, int n) {
     if (n != 9)
         return fail(r, "gemm", "%s",
                     "expected: gemm fit|heldout M K N ACCUMULATE MEASURED PREDICTED RESIDUAL");
-    cal_gemm *arr = grow(r, c->gemm, c->n_gemm, &r->cap_gemm, sizeof *arr);
-    if (!arr)
-        return -1;
-    c->gemm = arr;
-    cal_gemm *g = &c->gemm[c->n_gemm];
+    cal_gemm point = {0}, *g = &point;
     int64_t acc, meas;
     const int64_t lim = 2147483647;
     if (role(r, t[1], &g->role) || integer(r, "m", t[2], 1, lim, &g->m) ||
@@ -112,7 +113,8 @@ static int gemm_line(reader *r, calibration *c, char **t, int n) {
         return -1;
     g->accumulate = (int)acc;
     g->measured = (uint64_t)meas;
-    c->n_gemm++;
+    if (calibration_add_gemm(c, g) != 0)
+        return fail(r, "points", "more than %s points or out of memory", "100000");
     return 0;
 }
 
@@ -120,11 +122,7 @@ static int xfer_line(reader *r, calibration *c, char **t, int n) {
     if (n != 6)
         return fail(r, "xfer", "%s",
                     "expected: xfer fit|heldout BYTES MEASURED_S PREDICTED_S RESIDUAL_S");
-    cal_xfer *arr = grow(r, c->xfer, c->n_xfer, &r->cap_xfer, sizeof *arr);
-    if (!arr)
-        return -1;
-    c->xfer = arr;
-    cal_xfer *x = &c->xfer[c->n_xfer];
+    cal_xfer point = {0}, *x = &point;
     int64_t bytes;
     if (role(r, t[1], &x->role) || integer(r, "bytes", t[2], 1, INT64_MAX, &bytes) ||
         real(r, "measured", t[3], 0, INFINITY, &x->measured_s) ||
@@ -132,7 +130,8 @@ static int xfer_line(reader *r, calibration *c, char **t, int n) {
         residual(r, t[5], x->measured_s, x->predicted_s))
         return -1;
     x->bytes = (uint64_t)bytes;
-    c->n_xfer++;
+    if (calibration_add_xfer(c, x) != 0)
+        return fail(r, "points", "more than %s points or out of memory", "100000");
     return 0;
 }
 

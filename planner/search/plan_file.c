@@ -86,9 +86,10 @@ static int get_str(const plan_file *f, const char *key, char *out, size_t len, c
     return 0;
 }
 
-/* A number in [min, max]; whole numbers only when integer is set. */
-static int get_num(const plan_file *f, const json_value *obj, const char *key, double min,
-                   double max, int integer, double *out, char *err, size_t errlen) {
+/* A number in [min, max]; whole numbers only when integer is set. label names the field in
+ * errors (NULL: key). */
+static int get_num(const plan_file *f, const json_value *obj, const char *key, const char *label,
+                   double min, double max, int integer, double *out, char *err, size_t errlen) {
     const json_value *v = member(f, obj, key, JSON_NUMBER, err, errlen);
     if (!v)
         return -1;
@@ -96,7 +97,7 @@ static int get_num(const plan_file *f, const json_value *obj, const char *key, d
     if (v->number < min || v->number > max || (integer && v->number != floor(v->number))) {
         snprintf(why, sizeof why, "%.17g is not %s in [%g, %g]", v->number,
                  integer ? "an integer" : "a number", min, max);
-        return bad(f, v, key, why, err, errlen);
+        return bad(f, v, label ? label : key, why, err, errlen);
     }
     *out = v->number;
     return 0;
@@ -119,13 +120,13 @@ int plan_file_read(const char *path, plan_file *f, char *err, size_t errlen) {
     if (rc == 0 && strcmp(format, FORMAT) != 0)
         rc = bad(f, json_member(&f->doc, "format"), "format", "not accpar-plan", err, errlen);
     if (rc == 0)
-        rc = get_num(f, &f->doc, "version", 1, PLAN_FILE_VERSION, 1, &version, err, errlen);
+        rc = get_num(f, &f->doc, "version", NULL, 1, PLAN_FILE_VERSION, 1, &version, err, errlen);
     if (rc == 0)
         rc = get_str(f, "network", m->net, sizeof m->net, err, errlen);
     if (rc == 0)
-        rc = get_num(f, &f->doc, "scale", 1e-6, 1, 0, &m->scale, err, errlen);
+        rc = get_num(f, &f->doc, "scale", NULL, 1e-6, 1, 0, &m->scale, err, errlen);
     if (rc == 0)
-        rc = get_num(f, &f->doc, "image_scale", 1e-6, 1, 0, &m->image_scale, err, errlen);
+        rc = get_num(f, &f->doc, "image_scale", NULL, 1e-6, 1, 0, &m->image_scale, err, errlen);
     if (rc == 0)
         rc = get_str(f, "accels", m->accels, sizeof m->accels, err, errlen);
     if (rc == 0)
@@ -138,9 +139,9 @@ int plan_file_read(const char *path, plan_file *f, char *err, size_t errlen) {
         rc = bad(f, json_member(&f->doc, "strategy"), "strategy",
                  "not dp, owt, hypar or accpar", err, errlen);
     if (rc == 0)
-        rc = get_num(f, &f->doc, "batch", 1, 1 << 24, 1, &batch, err, errlen);
+        rc = get_num(f, &f->doc, "batch", NULL, 1, 1 << 24, 1, &batch, err, errlen);
     if (rc == 0)
-        rc = get_num(f, &f->doc, "search_levels", 0, PLAN_MAX_LEVELS, 1, &levels, err, errlen);
+        rc = get_num(f, &f->doc, "search_levels", NULL, 0, PLAN_MAX_LEVELS, 1, &levels, err, errlen);
     if (rc != 0) {
         plan_file_free(f);
         return -1;
@@ -171,7 +172,8 @@ static int read_level(const plan_file *f, const json_value *lv, int h, const net
     snprintf(key, sizeof key, "levels[%d]", h);
     if (lv->type != JSON_OBJECT)
         return bad(f, lv, key, "must be an object", err, errlen);
-    if (get_num(f, lv, "alpha", 0, 1, 0, &choice->alpha[h], err, errlen) != 0)
+    snprintf(key, sizeof key, "levels[%d].alpha", h);
+    if (get_num(f, lv, "alpha", key, 0, 1, 0, &choice->alpha[h], err, errlen) != 0)
         return -1;
     const json_value *states = member(f, lv, "states", JSON_OBJECT, err, errlen);
     if (!states)
@@ -220,23 +222,21 @@ static int read_choice(const plan_file *f, const net *g, plan_choice *choice, ch
     return 0;
 }
 
-/* The rebuilt plan's model and prediction against the saved ones. */
+/* The rebuilt plan's prediction against the saved one, if the file has one. */
 static int check_prediction(const plan_file *f, const plan *p, char *err, size_t errlen) {
-    char model[1024], why[2200];
-    if (get_str(f, "model", model, sizeof model, err, errlen) != 0)
-        return -1;
-    if (strcmp(model, p->model) != 0) {
-        snprintf(why, sizeof why, "the plan was made with '%s'; now '%s'", model, p->model);
-        return bad(f, json_member(&f->doc, "model"), "model", why, err, errlen);
-    }
-    const json_value *pred = member(f, &f->doc, "predicted", JSON_OBJECT, err, errlen);
+    const json_value *pred = json_member(&f->doc, "predicted");
     double step;
-    if (!pred || get_num(f, pred, "step_s", 0, INFINITY, 0, &step, err, errlen) != 0)
+    char why[512];
+    if (!pred)
+        return 0;
+    if (pred->type != JSON_OBJECT)
+        return bad(f, pred, "predicted", "must be an object", err, errlen);
+    if (get_num(f, pred, "step_s", NULL, 0, INFINITY, 0, &step, err, errlen) != 0)
         return -1;
     if (fabs(step - p->step_s) > 1e-9 * fabs(p->step_s)) {
         snprintf(why, sizeof why,
-                 "%.17g s saved, %.17g s now: the compute model's files changed since it was "
-                 "saved",
+                 "%.17g s saved, %.17g s now: the levels were edited or the compute model's "
+                 "files changed (delete \"predicted\" to run an edited plan)",
                  step, p->step_s);
         return bad(f, json_member(pred, "step_s"), "predicted.step_s", why, err, errlen);
     }

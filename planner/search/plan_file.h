@@ -44,8 +44,8 @@ int plan_file_read(const char *path, plan_file *out, char *err, size_t errlen);
 
 /* The plan of the file for g on a (loaded as its meta says): the digests must match (else
  * "path: field 'network_digest': ... has changed since the plan was saved"), every non-input
- * node needs a state at every level, and the rebuilt plan's compute model and prediction must be
- * the saved ones. Errors: -1 with a one-line "path:line: field 'x': why". */
+ * node needs a state at every level, and the rebuilt plan's prediction must be the saved one
+ * unless the file has no "predicted" (the way to run a hand-edited plan). Errors: -1 with a one-line "path:line: field 'x': why". */
 int plan_file_plan(const plan_file *f, const net *g, const accel_array *a, plan *out, char *err,
                    size_t errlen);
 

@@ -4,6 +4,8 @@
  * makes full-size networks practical while every cycle still comes from the RTL. */
 #include "rtl_backends.h"
 
+#include "vec.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,16 +113,12 @@ static int lookup(replay *r, const accel_cmd *c, cycle_breakdown *out, char *err
             return 0;
         }
     }
-    if (r->n_seen == r->cap_seen) {
-        size_t cap = r->cap_seen ? 2 * r->cap_seen : 32;
-        measured *grown = realloc(r->seen, cap * sizeof *grown);
-        if (!grown) {
-            snprintf(err, errlen, "replay: out of host memory");
-            return -1;
-        }
-        r->seen = grown;
-        r->cap_seen = cap;
+    measured *grown = vec_grow(r->seen, &r->cap_seen, r->n_seen + 1, sizeof *grown);
+    if (!grown) {
+        snprintf(err, errlen, "replay: out of host memory");
+        return -1;
     }
+    r->seen = grown;
     if (measure(r, k, out, err, errlen) != 0)
         return -1;
     r->seen[r->n_seen++] = (measured){k, *out};

@@ -1,0 +1,84 @@
+// Helpers every test suite shares: a temporary folder of the test's own, reading files, and
+// calling a subcommand with its output captured.
+#ifndef ACCPAR_TEST_SUPPORT_H
+#define ACCPAR_TEST_SUPPORT_H
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+// A folder that only the running test writes to: TEST_TMPDIR (set per build by CMake) or the
+// system's, then SUITE.NAME/ (parameterised tests included), created on first use; ends in '/'.
+inline std::string test_dir() {
+    const testing::TestInfo *t = testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = t ? std::string(t->test_suite_name()) + "." + t->name() : "no-test";
+    for (char &c : name)
+        if (c == '/')
+            c = '_';
+    std::string dir = testing::TempDir() + name + "/";
+    if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+        ADD_FAILURE() << "cannot create " << dir;
+    return dir;
+}
+
+inline std::string slurp(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline void write_text(const std::string &path, const std::string &text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+inline bool exists(const std::string &path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0;
+}
+
+struct cli_output {
+    int rc;
+    std::string out, err;
+};
+
+// Calls a subcommand (args[0] is its name) with stdout and stderr captured.
+inline cli_output cli_call(int (*fn)(int, char **), std::vector<std::string> args) {
+    std::vector<char *> argv;
+    for (std::string &a : args)
+        argv.push_back(a.data());
+    testing::internal::CaptureStdout();
+    testing::internal::CaptureStderr();
+    int rc = fn((int)argv.size(), argv.data());
+    cli_output o{rc, testing::internal::GetCapturedStdout(),
+                 testing::internal::GetCapturedStderr()};
+    return o;
+}
+
+// One line on stderr, naming what it must, and the exit status.
+inline testing::AssertionResult one_line_error(const cli_output &o, int status,
+                                               const std::string &needle) {
+    if (o.rc != status)
+        return testing::AssertionFailure() << "exit " << o.rc << ", not " << status << ": " << o.err;
+    if (o.err.find(needle) == std::string::npos)
+        return testing::AssertionFailure() << "'" << needle << "' not in: " << o.err;
+    if (o.err.find('\n') != o.err.size() - 1)
+        return testing::AssertionFailure() << "not one line: " << o.err;
+    return testing::AssertionSuccess();
+}
+
+// s with the first occurrence of from replaced by to (the test fails if from is absent).
+inline std::string replaced(std::string s, const std::string &from, const std::string &to) {
+    size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos)
+        s.replace(at, from.size(), to);
+    return s;
+}
+
+#endif
