@@ -1,5 +1,5 @@
 /* The golden backend: the accelerator's commands in C, with the RTL's numerics bit for bit
- * (bf16.c) and its cycles from the closed-form timing contract (planner/systolic_model.c). */
+ * (bf16.c) and its cycles from the closed-form timing contract (planner/hw/systolic_model.c). */
 #include "accel_backend.h"
 #include "bf16.h"
 

@@ -1,5 +1,5 @@
 /* One GEMM on one device: C = op(A) op(B) (+ C), tiled onto the device's MXUs as the
- * schedule of planner/systolic_model.h says, and checked. */
+ * schedule of planner/hw/systolic_model.h says, and checked. */
 #ifndef ACCPAR_GEMM_H
 #define ACCPAR_GEMM_H
 
@@ -50,7 +50,7 @@ typedef struct gemm_check {
 } gemm_check;
 
 /* Compares c against OpenBLAS sgemm on the same inputs (c_in: C before the GEMM when
- * accumulating, else NULL) with the bound 2 * gamma_K * sum_k |a_ik b_kj| of DESIGN.md. */
+ * accumulating, else NULL) with the bound 2 * gamma_K * sum_k |a_ik b_kj| of docs/design.md. */
 int gemm_check_blas(const gemm_args *g, const float *c_in, const float *c, gemm_check *out);
 
 /* Its two halves, for results that pass through further sums (a partitioned GEMM, col2im):

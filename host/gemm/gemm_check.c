@@ -1,5 +1,5 @@
 /* The independent check of a GEMM: OpenBLAS sgemm on the same bf16 inputs, and the
- * per-element bound |c - blas| <= 2 gamma_K sum_k |a_ik b_kj| (DESIGN.md, docs/accelerator.md). */
+ * per-element bound |c - blas| <= 2 gamma_K sum_k |a_ik b_kj| (docs/design.md, docs/accelerator.md). */
 #include "gemm.h"
 
 #include <cblas.h>

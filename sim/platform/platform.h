@@ -1,6 +1,6 @@
 /* The emulated platform, as the runtime sees it: N devices, each in its own clock domain, joined
  * by full-duplex links with bandwidth and latency, and one simulated clock (SystemC time).
- * Implemented in sim/platform.cpp; the runtime never includes a SystemC header.
+ * Implemented in sim/platform/platform.cpp; the runtime never includes a SystemC header.
  * Time model and topology: docs/runtime.md. Every call returns 0 or -1 with a one-line reason
  * in err; nothing here aborts. */
 #ifndef ACCPAR_PLATFORM_API_H

@@ -1,5 +1,5 @@
 // The per-command cycle contract of docs/accelerator.md written out here, independently of
-// planner/systolic_model.c: LOAD = 1 + W + 1, STORE = 1 + W, MATMUL = 1 + max(rows + R + C,
+// planner/hw/systolic_model.c: LOAD = 1 + W + 1, STORE = 1 + W, MATMUL = 1 + max(rows + R + C,
 // 1 + W_pf), split into the six features. Walking a schedule with it counts the features command
 // by command, without the closed form.
 #ifndef ACCPAR_TESTS_COMMAND_FEATURES_H

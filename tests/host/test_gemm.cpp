@@ -1,5 +1,5 @@
 // GEMMs on one device: every result bit-exact between the RTL and the golden model, within
-// the DESIGN.md bound of OpenBLAS, and the RTL's cycle counters equal to the closed form.
+// the docs/design.md bound of OpenBLAS, and the RTL's cycle counters equal to the closed form.
 #include "bf16.h"
 #include "test_util.h"
 

@@ -8,7 +8,7 @@
 
 namespace {
 
-// Public per-chip figures (DESIGN.md): peak bf16 FLOP/s, HBM bytes/s, one ICI link's bytes/s.
+// Public per-chip figures (docs/design.md): peak bf16 FLOP/s, HBM bytes/s, one ICI link's bytes/s.
 constexpr double v2_peak = 46e12, v2_hbm = 700e9, v2_link = 496e9 / 8;
 constexpr double v3_peak = 123e12, v3_hbm = 900e9, v3_link = 656e9 / 8;
 

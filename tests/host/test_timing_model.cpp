@@ -1,4 +1,4 @@
-// The GEMM schedule and its closed-form cycle count (planner/systolic_model.h): the O(1)
+// The GEMM schedule and its closed-form cycle count (planner/hw/systolic_model.h): the O(1)
 // closed form must equal the command-by-command sum over the schedule, and the schedule must
 // cover every tile exactly once with the prefetch chain intact.
 #include "test_util.h"

@@ -1,6 +1,6 @@
 // Bytes against docs/runtime.md's worked example: FC layers with Di = 8, Do = 4, batch 4 on
 // 1xtpu-v2,1xtpu-v3. The plan's alpha cannot be forced, so the expected bytes of each plan come
-// from DESIGN.md's tables, transcribed here with the integer splits of the plan's alpha, not
+// from docs/design.md's tables, transcribed here with the integer splits of the plan's alpha, not
 // from the planner's code.
 #include "runtime_test.h"
 
@@ -14,20 +14,20 @@ extern "C" {
 
 namespace {
 
-// A group's share of d: round(alpha d), half away from zero (DESIGN.md, docs/cost-model.md).
+// A group's share of d: round(alpha d), half away from zero (docs/design.md, docs/cost-model.md).
 int64_t share(int64_t d, double alpha, int g) {
     int64_t i = std::llround(alpha * (double)d);
     return g == 0 ? i : d - i;
 }
 
-// DESIGN.md's intra-layer table: each group receives |T| fp32 elements, T = dW (I), F(l+1)
+// docs/design.md's intra-layer table: each group receives |T| fp32 elements, T = dW (I), F(l+1)
 // (II) or E(l) (III; none when the layer reads the network input, its E(l) is not computed).
 uint64_t intra_bytes(int type, int64_t b, int64_t di, int64_t dout, bool needs_backward) {
     int64_t t[3] = {di * dout, b * dout, needs_backward ? b * di : 0};
     return 4 * (uint64_t)t[type];
 }
 
-// DESIGN.md's conversion table for group g between layer types l -> l1 of an FC edge with B
+// docs/design.md's conversion table for group g between layer types l -> l1 of an FC edge with B
 // samples and C channels, as element counts (F part + E part) from the groups' integer shares:
 // alpha B -> b[g], alpha C -> c[g]; "beta" is the other group's share.
 uint64_t inter_bytes(int l, int l1, int g, int64_t B, int64_t C, const int64_t b[2],
