@@ -2,6 +2,8 @@
 // flags and labels, and the --compare mode.
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 extern "C" {
 #include "calibration.h"
 #include "models_dir.h"
@@ -18,29 +20,6 @@ extern "C" {
 #include <vector>
 
 namespace {
-
-struct Output {
-    int rc;
-    std::string out, err;
-};
-
-Output call(int (*fn)(int, char **), std::vector<std::string> args) {
-    std::vector<char *> argv;
-    for (std::string &a : args)
-        argv.push_back(a.data());
-    testing::internal::CaptureStdout();
-    testing::internal::CaptureStderr();
-    int rc = fn((int)argv.size(), argv.data());
-    Output o{rc, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
-    return o;
-}
-
-std::string slurp(const std::string &path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // The number after "key": in a JSON text (NAN if absent).
 double json_number(const std::string &j, const std::string &key) {
@@ -59,17 +38,12 @@ std::vector<std::string> split(const std::string &text, char sep) {
     return out;
 }
 
-bool exists(const std::string &path) {
-    struct stat st;
-    return stat(path.c_str(), &st) == 0;
-}
-
 TEST(CliCalibrate, WritesTheCalibrationJsonCsvAndPlot) {
-    std::string d = testing::TempDir();
+    std::string d = test_dir();
     std::string cal = d + "cli-tiny.cal", json = d + "cli.json", csv = d + "cli.csv",
                 svg = d + "cli.svg";
-    Output o = call(cli_calibrate, {"calibrate", "--accel", "tiny", "--sweep", "--out", cal,
-                                    "--json", json, "--csv", csv, "--plot", svg});
+    cli_output o = cli_call(cli_calibrate, {"calibrate", "--accel", "tiny", "--sweep", "--out", cal,
+                                            "--json", json, "--csv", csv, "--plot", svg});
     ASSERT_EQ(o.rc, 0) << o.err;
     EXPECT_NE(o.out.find("held-out absolute percentage error"), std::string::npos) << o.out;
     calibration c;
@@ -115,7 +89,7 @@ TEST(CliCalibrate, WritesTheCalibrationJsonCsvAndPlot) {
 void expect_usage_error(int (*fn)(int, char **), std::vector<std::string> args,
                         const std::string &needle, const std::string &out_file) {
     std::remove(out_file.c_str());
-    Output o = call(fn, args);
+    cli_output o = cli_call(fn, args);
     EXPECT_EQ(o.rc, 2) << o.err;
     EXPECT_NE(o.err.find(needle), std::string::npos) << o.err;
     EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << o.err;
@@ -123,7 +97,7 @@ void expect_usage_error(int (*fn)(int, char **), std::vector<std::string> args,
 }
 
 TEST(CliCalibrate, BadInputIsAOneLineErrorAndWritesNothing) {
-    std::string d = testing::TempDir(), out = d + "never.cal";
+    std::string d = test_dir(), out = d + "never.cal";
     std::string shapes = d + "cli-bad.shapes";
     std::ofstream(shapes) << "8 8 8\n8 x 8\n";
     std::string repeated = d + "cli-repeated.shapes";
@@ -157,23 +131,23 @@ TEST(CliCalibrate, BadInputIsAOneLineErrorAndWritesNothing) {
         cli_run,
         {"run", "--net", "mlp", "--fidelity", "golden", "--calibration", bad_cal, "--json", out},
         bad_cal + ":4: field 'rows'", out);
-    Output h = call(cli_calibrate, {"calibrate", "--help"});
+    cli_output h = cli_call(cli_calibrate, {"calibrate", "--help"});
     EXPECT_EQ(h.rc, 0);
     EXPECT_NE(h.out.find("--compare NET"), std::string::npos);
 }
 
 TEST(CliCalibrate, PlanAndRunReportTheirModel) {
-    std::string json = testing::TempDir() + "plan-model.json";
-    Output o = call(cli_plan, {"plan", "--net", "mlp", "--accels", "1xtpu-v2,1xtpu-v3", "--batch",
-                               "16", "--compute-model", "peak", "--json", json});
+    std::string json = test_dir() + "plan-model.json";
+    cli_output o = cli_call(cli_plan, {"plan", "--net", "mlp", "--accels", "1xtpu-v2,1xtpu-v3",
+                                       "--batch", "16", "--compute-model", "peak", "--json", json});
     ASSERT_EQ(o.rc, 0) << o.err;
     EXPECT_NE(o.out.find("compute model: peak\n"), std::string::npos) << o.out;
     EXPECT_NE(slurp(json).find("\"model\": \"peak\""), std::string::npos);
-    o = call(cli_plan, {"plan", "--net", "mlp", "--accels", "2xtpu-v2", "--batch", "16",
-                        "--compute-model", "exact"});
+    o = cli_call(cli_plan, {"plan", "--net", "mlp", "--accels", "2xtpu-v2", "--batch", "16",
+                            "--compute-model", "exact"});
     EXPECT_NE(o.out.find("compute model: exact\n"), std::string::npos) << o.out;
-    o = call(cli_run, {"run", "--net", "mlp", "--accels", "1xtpu-v2,1xtpu-v3", "--batch", "8",
-                       "--fidelity", "golden", "--compute-model", "peak", "--json", json});
+    o = cli_call(cli_run, {"run", "--net", "mlp", "--accels", "1xtpu-v2,1xtpu-v3", "--batch", "8",
+                           "--fidelity", "golden", "--compute-model", "peak", "--json", json});
     ASSERT_EQ(o.rc, 0) << o.err; // the cycle check uses the contract, whatever the model
     EXPECT_NE(o.out.find("compute model of the plan and prediction: peak"), std::string::npos);
     EXPECT_NE(slurp(json).find("\"model\": \"peak\""), std::string::npos);
@@ -190,12 +164,13 @@ std::string row_of(const std::string &out, const std::string &model) {
 // Each row names the model it used exactly: the calibrated one, the file given for tpu-v2 and
 // tpu-v3's default file.
 TEST(CliCalibrate, CompareNamesTheCalibrationEachRowUsed) {
-    std::string d = testing::TempDir(), v2 = d + "cmp-tpu-v2.cal", json = d + "compare.json";
-    Output c = call(cli_calibrate, {"calibrate", "--accel", "tpu-v2", "--sweep", "--out", v2});
+    std::string d = test_dir(), v2 = d + "cmp-tpu-v2.cal", json = d + "compare.json";
+    cli_output c =
+        cli_call(cli_calibrate, {"calibrate", "--accel", "tpu-v2", "--sweep", "--out", v2});
     ASSERT_EQ(c.rc, 0) << c.err;
-    Output o = call(cli_calibrate,
-                    {"calibrate", "--compare", "mlp", "--accels", "1xtpu-v2,1xtpu-v3", "--batch",
-                     "16", "--fidelity", "golden", "--calibration", v2, "--json", json});
+    cli_output o = cli_call(cli_calibrate, {"calibrate", "--compare", "mlp", "--accels",
+                                            "1xtpu-v2,1xtpu-v3", "--batch", "16", "--fidelity",
+                                            "golden", "--calibration", v2, "--json", json});
     ASSERT_EQ(o.rc, 0) << o.err;
     std::string v3 = std::string(models_dir()) + "/calibration/tpu-v3.cal";
     std::string used = "tpu-v2: calibrated (" + v2 + "); tpu-v3: calibrated (" + v3 + ")";
@@ -216,10 +191,10 @@ TEST(CliCalibrate, CompareNamesTheCalibrationEachRowUsed) {
 // Data parallelism fixes the ratio whatever the model: the two plans are the same, and the
 // report says so rather than call one faster.
 TEST(CliCalibrate, CompareSaysWhenThePlansAreIdentical) {
-    std::string json = testing::TempDir() + "compare-dp.json";
-    Output o = call(cli_calibrate,
-                    {"calibrate", "--compare", "mlp", "--accels", "1xtpu-v2,1xtpu-v3", "--batch",
-                     "16", "--strategy", "dp", "--fidelity", "golden", "--json", json});
+    std::string json = test_dir() + "compare-dp.json";
+    cli_output o = cli_call(cli_calibrate, {"calibrate", "--compare", "mlp", "--accels",
+                                            "1xtpu-v2,1xtpu-v3", "--batch", "16", "--strategy",
+                                            "dp", "--fidelity", "golden", "--json", json});
     ASSERT_EQ(o.rc, 0) << o.err;
     EXPECT_NE(o.out.find("the two models give the same plan"), std::string::npos) << o.out;
     EXPECT_EQ(o.out.find("faster"), std::string::npos) << o.out;

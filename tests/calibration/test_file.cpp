@@ -2,6 +2,8 @@
 // "file:line: field 'x': why".
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 extern "C" {
 #include "cal_measure.h"
 #include "calibration.h"
@@ -31,7 +33,7 @@ const char *GOOD = "# a comment\n"
                    "xfer heldout 10 1.1e-06 1.089e-06 1.1e-08\n";
 
 std::string write(const std::string &name, const std::string &text) {
-    std::string path = testing::TempDir() + name;
+    std::string path = test_dir() + name;
     std::ofstream(path) << text;
     return path;
 }
@@ -65,7 +67,7 @@ TEST(CalFile, WriteThenReadGivesTheSameCalibration) {
     calibration c, d;
     char err[512];
     ASSERT_EQ(calibration_load(path.c_str(), &c, err, sizeof err), 0) << err;
-    std::string out = testing::TempDir() + "rewritten.cal";
+    std::string out = test_dir() + "rewritten.cal";
     ASSERT_EQ(calibration_write(out.c_str(), &c, "# header\n", err, sizeof err), 0) << err;
     ASSERT_EQ(calibration_load(out.c_str(), &d, err, sizeof err), 0) << err;
     for (int i = 0; i < GEMM_FEATURES; i++) {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "command_features.h"
+#include "rtl_available.h"
+#include "test_support.h"
 
 extern "C" {
 #include "cal_measure.h"
@@ -94,7 +96,7 @@ TEST(Fit, RecoversKnownParametersFromSyntheticData) {
         }
         EXPECT_GT(worst, 0.2);
         // what the fit produces, the loader reads back
-        std::string path = testing::TempDir() + name + "-synthetic.cal";
+        std::string path = test_dir() + name + "-synthetic.cal";
         ASSERT_EQ(calibration_write(path.c_str(), &c, nullptr, err, sizeof err), 0) << err;
         calibration d;
         ASSERT_EQ(calibration_load(path.c_str(), &d, err, sizeof err), 0) << err;
@@ -186,11 +188,13 @@ void fit_measured(const char *name, accel_backend backend) {
 }
 
 TEST(Fit, ReplayMeasurementsRecoverTheContractWithinTarget) {
+    REQUIRE_RTL("1xtiny,1xtpu-v2,1xtpu-v3");
     for (const char *name : {"tiny", "tpu-v2", "tpu-v3"})
         fit_measured(name, ACCEL_BACKEND_REPLAY);
 }
 
 TEST(Fit, RtlMeasurementsRecoverTheContractWithinTarget) {
+    REQUIRE_RTL("1xtiny");
     fit_measured("tiny", ACCEL_BACKEND_RTL);
 }
 
@@ -214,7 +218,7 @@ TEST(Fit, UnexercisedFeatureStaysNominal) {
 // Every preset's sweep measures each shape once, also where levels coincide on a small array
 // (R - 1 = 1 on a 2x2 array), so the held-out points are never fitted points too.
 TEST(Sweep, ShapesAreDistinct) {
-    std::string small = testing::TempDir() + "small2.acc";
+    std::string small = test_dir() + "small2.acc";
     std::ofstream(small) << "name small2\narray_rows 2\narray_cols 2\nmxus 1\nclock_mhz 100\n"
                             "mem_bytes_per_cycle 4\nact_buffer_rows 8\nacc_buffer_rows 16\n"
                             "mem_mib 16\nlinks 1\nlink_gbytes_per_s 1\nlink_latency_ns 10\n";

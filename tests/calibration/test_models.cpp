@@ -1,5 +1,8 @@
 // The planner's models: the exact contract, a calibration, and the peak rate; and a calibrated
 // prediction against emulation on a network the calibration never saw.
+#include "rtl_available.h"
+#include "test_support.h"
+
 #include <gtest/gtest.h>
 
 extern "C" {
@@ -29,7 +32,7 @@ std::string calibrate(const char *name) {
     EXPECT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, &c, nullptr, err, sizeof err), 0) << err;
     EXPECT_EQ(cal_measure_transfers(&p, &c, err, sizeof err), 0) << err;
     EXPECT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
-    std::string path = testing::TempDir() + name + "-test.cal";
+    std::string path = test_dir() + name + "-test.cal";
     EXPECT_EQ(calibration_write(path.c_str(), &c, nullptr, err, sizeof err), 0) << err;
     calibration_free(&c);
     return path;
@@ -110,7 +113,7 @@ TEST(Models, SelectionLabelsAndErrors) {
 // blocks only the selection that would use it.
 TEST(Models, GivenFileReplacesACorruptDefault) {
     std::string v2 = calibrate("tpu-v2");
-    std::string dir = testing::TempDir() + "models-corrupt-default";
+    std::string dir = test_dir() + "models-corrupt-default";
     std::string preset_file = std::string(models_dir()) + "/accelerators/tpu-v2.acc";
     std::filesystem::create_directories(dir + "/accelerators");
     std::filesystem::create_directories(dir + "/calibration");
@@ -153,6 +156,7 @@ double model_cycles(const accel_array *a, const plan *p, int d) {
 // RTL-timed replay: the calibrated per-device cycles and the step time match emulation within
 // the target, while the peak model misses by far.
 TEST(Models, CalibratedPredictionMatchesEmulationOnAHeldOutNetwork) {
+    REQUIRE_RTL("1xtpu-v2,1xtpu-v3");
     std::string files = calibrate("tpu-v2") + "," + calibrate("tpu-v3");
     static accel_array a;
     char err[1024];
@@ -175,8 +179,7 @@ TEST(Models, CalibratedPredictionMatchesEmulationOnAHeldOutNetwork) {
         EXPECT_TRUE(r.verified) << r.failure;
         double sum = 0, worst = 0;
         for (int d = 0; d < r.n_devices; d++) {
-            double ape = 100 *
-                         std::fabs(model_cycles(&a, r.plan, d) - (double)r.device_cycles[d]) /
+            double ape = 100 * std::fabs(model_cycles(&a, r.plan, d) - (double)r.device_cycles[d]) /
                          (double)r.device_cycles[d];
             sum += ape / r.n_devices;
             worst = std::fmax(worst, ape);

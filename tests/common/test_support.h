@@ -64,7 +64,8 @@ inline cli_output cli_call(int (*fn)(int, char **), std::vector<std::string> arg
 inline testing::AssertionResult one_line_error(const cli_output &o, int status,
                                                const std::string &needle) {
     if (o.rc != status)
-        return testing::AssertionFailure() << "exit " << o.rc << ", not " << status << ": " << o.err;
+        return testing::AssertionFailure()
+               << "exit " << o.rc << ", not " << status << ": " << o.err;
     if (o.err.find(needle) == std::string::npos)
         return testing::AssertionFailure() << "'" << needle << "' not in: " << o.err;
     if (o.err.find('\n') != o.err.size() - 1)

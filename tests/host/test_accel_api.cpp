@@ -131,7 +131,11 @@ TEST(DeviceApiOpen, RtlReportsAnInvalidCommand) {
     ASSERT_EQ(accel_rtl_ops.open(&tiny, mem.data(), mem.size(), &state, err, sizeof err), 0) << err;
     accel_cmd no_weights = {.op = ACCEL_MATMUL, .mxus = 1, .rows = 1};
     EXPECT_NE(accel_rtl_ops.execute(state, &no_weights, 1, err, sizeof err), 0);
-    EXPECT_NE(std::string(err).find("device error ERR_NO_WEIGHTS (4): a MATMUL on MXUs whose weights were not loaded"), std::string::npos) << err;
+    EXPECT_NE(
+        std::string(err).find(
+            "device error ERR_NO_WEIGHTS (4): a MATMUL on MXUs whose weights were not loaded"),
+        std::string::npos)
+        << err;
     accel_rtl_ops.close(state);
 }
 

@@ -1,6 +1,11 @@
 // accpar gemm: bad input gets a one-line error and exit status 2; a good run writes a JSON
 // report and .npy files that an independent check (OpenBLAS) accepts.
 #include "cli.h"
+#include "cycle_oracle.h"
+#include "rtl_available.h"
+#include "test_json.h"
+#include "test_vcd.h"
+#include "test_support.h"
 #include "test_util.h"
 
 #include <algorithm>
@@ -15,27 +20,13 @@
 
 namespace {
 
-struct CliResult {
-    int status;
-    std::string out, err;
-};
-
-CliResult run_cli(std::initializer_list<std::string> args) {
-    std::vector<std::string> store(args);
-    std::vector<char *> argv;
-    for (auto &s : store)
-        argv.push_back(s.data());
-    ::testing::internal::CaptureStdout();
-    ::testing::internal::CaptureStderr();
-    int status = cli_gemm((int)argv.size(), argv.data());
-    CliResult r{status, ::testing::internal::GetCapturedStdout(),
-                ::testing::internal::GetCapturedStderr()};
-    return r;
+cli_output run_cli(std::vector<std::string> args) {
+    return cli_call(cli_gemm, std::move(args));
 }
 
 TEST(CliGemm, BadInputIsOneLineAndStatusTwo) {
     struct Case {
-        std::initializer_list<std::string> args;
+        std::vector<std::string> args;
         const char *must_contain;
     } cases[] = {
         {{"gemm", "--m", "0"}, "--m: '0' is not an integer in [1, 65536]"},
@@ -52,8 +43,8 @@ TEST(CliGemm, BadInputIsOneLineAndStatusTwo) {
          "no verilated model"},
     };
     for (const Case &c : cases) {
-        CliResult r = run_cli(c.args);
-        EXPECT_EQ(r.status, 2) << c.must_contain;
+        cli_output r = run_cli(c.args);
+        EXPECT_EQ(r.rc, 2) << c.must_contain;
         EXPECT_NE(r.err.find(c.must_contain), std::string::npos) << "stderr: " << r.err;
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
         EXPECT_EQ(r.err.rfind("accpar gemm: ", 0), 0u) << r.err;
@@ -61,8 +52,8 @@ TEST(CliGemm, BadInputIsOneLineAndStatusTwo) {
 }
 
 TEST(CliGemm, Help) {
-    CliResult r = run_cli({"gemm", "--help"});
-    EXPECT_EQ(r.status, 0);
+    cli_output r = run_cli({"gemm", "--help"});
+    EXPECT_EQ(r.rc, 0);
     EXPECT_NE(r.out.find("usage: accpar gemm"), std::string::npos);
 }
 
@@ -85,10 +76,11 @@ std::vector<float> read_npy(const std::string &path, int64_t rows, int64_t cols)
 }
 
 TEST(CliGemm, JsonReportAndDumpAreIndependentlyCheckable) {
-    std::string dir = ::testing::TempDir() + "gemm_dump", json = ::testing::TempDir() + "g.json";
-    CliResult r = run_cli({"gemm", "--accel", "tiny", "--m", "9", "--k", "6", "--n", "5",
-                           "--trans-a", "--seed", "4", "--json", json, "--dump", dir});
-    ASSERT_EQ(r.status, 0) << r.err;
+    REQUIRE_RTL("1xtiny");
+    std::string dir = test_dir() + "gemm_dump", json = test_dir() + "g.json";
+    cli_output r = run_cli({"gemm", "--accel", "tiny", "--m", "9", "--k", "6", "--n", "5",
+                            "--trans-a", "--seed", "4", "--json", json, "--dump", dir});
+    ASSERT_EQ(r.rc, 0) << r.err;
     std::ifstream in(json);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     for (const char *key :
@@ -97,6 +89,18 @@ TEST(CliGemm, JsonReportAndDumpAreIndependentlyCheckable) {
           "\"utilization\": ", "\"bit_exact\": true",
           "\"max_abs_err\": ", "\"max_bound_ratio\": ", "\"passed\": true"})
         EXPECT_NE(text.find(key), std::string::npos) << key << " not in\n" << text;
+    // the values against independent figures: the cycle oracle and the shape
+    accel_preset tiny = load_preset("tiny");
+    cycle_breakdown o = oracle_gemm_cycles(tiny, 9, 6, 5);
+    Json j = parse_json(text);
+    EXPECT_EQ(j["cycles"].num, (double)o.total);
+    EXPECT_EQ(j["busy_cycles"].num, (double)o.busy);
+    EXPECT_EQ(j["stall_cycles"].num, (double)o.stall);
+    EXPECT_EQ(j["commands"].num, (double)o.commands);
+    EXPECT_EQ(j["pe_macs_issued"].num, (double)o.macs);
+    EXPECT_EQ(j["macs"].num, 9.0 * 6 * 5);
+    EXPECT_DOUBLE_EQ(j["utilization"].num, 270.0 / ((double)o.total * 16));
+    EXPECT_DOUBLE_EQ(j["time_s"].num, (double)o.total / 100e6);
     // a.npy holds A as stored (K x M with --trans-a); OpenBLAS on the dumped inputs must agree.
     std::vector<float> a = read_npy(dir + "/a.npy", 6, 9), b = read_npy(dir + "/b.npy", 6, 5);
     std::vector<float> c = read_npy(dir + "/c.npy", 9, 5);
@@ -104,6 +108,24 @@ TEST(CliGemm, JsonReportAndDumpAreIndependentlyCheckable) {
     gemm_check chk;
     ASSERT_EQ(gemm_check_blas(&g, nullptr, c.data(), &chk), 0);
     EXPECT_TRUE(chk.passed) << chk.message;
+}
+
+// --trace writes a VCD whose counters end at the cycles the report gives.
+TEST(CliGemm, TraceWritesAWaveformOfTheRun) {
+    REQUIRE_RTL("1xtiny");
+    std::string vcd = test_dir() + "run.vcd", json = test_dir() + "t.json";
+    cli_output r = run_cli({"gemm", "--accel", "tiny", "--m", "5", "--k", "7", "--n", "6",
+                            "--trace", vcd, "--json", json});
+    ASSERT_EQ(r.rc, 0) << r.err;
+    std::string w = slurp(vcd);
+    EXPECT_NE(w.find("$timescale"), std::string::npos) << "not a VCD";
+    ASSERT_NE(w.find("$enddefinitions"), std::string::npos);
+    for (const char *signal : {"cmd_valid", "cmd_ready", "mem_rd", "mem_wr"})
+        EXPECT_NE(w.find(std::string(" ") + signal + " "), std::string::npos) << signal;
+    Json j = parse_json(slurp(json));
+    EXPECT_EQ((double)vcd_last_value(w, "cnt_total"), j["cycles"].num);
+    EXPECT_EQ((double)vcd_last_value(w, "cnt_busy"), j["busy_cycles"].num);
+    EXPECT_EQ(vcd_last_value(w, "idle"), 1u);
 }
 
 } // namespace

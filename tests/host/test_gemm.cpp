@@ -1,6 +1,7 @@
 // GEMMs on one device: every result bit-exact between the RTL and the golden model, within
 // the docs/design.md bound of OpenBLAS, and the RTL's cycle counters equal to the closed form.
 #include "bf16.h"
+#include "rtl_available.h"
 #include "test_util.h"
 
 #include <cmath>
@@ -61,6 +62,7 @@ void check(const accel_preset &p, const Shape &s, uint64_t seed) {
 }
 
 TEST(Gemm, EdgeShapesOnEveryVerilatedPreset) {
+    REQUIRE_RTL("1xtiny,1xtpu-v2,1xtpu-v3");
     const Shape shapes[] = {
         {1, 1, 1, 0, 0, 0},    {1, 1, 1, 1, 1, 1},    {2, 3, 5, 0, 0, 0},   {7, 11, 13, 1, 0, 0},
         {17, 19, 23, 0, 1, 0}, {31, 37, 41, 1, 1, 1}, {1, 64, 1, 0, 0, 0},  {64, 1, 64, 0, 0, 1},
@@ -86,6 +88,7 @@ TEST(Gemm, ManyChunksAndBlocks) {
 
 // RTL cycles equal the closed form on 60 pseudo-random shapes over the three presets.
 TEST(Gemm, RtlCyclesEqualClosedFormOnSixtyShapes) {
+    REQUIRE_RTL("1xtiny,1xtpu-v2,1xtpu-v3");
     uint64_t state = 2024;
     const char *names[] = {"tiny", "tpu-v2", "tpu-v3"};
     for (int i = 0; i < 60; i++) {
@@ -146,6 +149,7 @@ namespace {
 // The replay backend: golden numerics, RTL cycles per command shape; its counters must equal a
 // full RTL run's on GEMMs whose commands repeat in many shapes.
 TEST(Gemm, ReplayBackendReproducesRtlCycles) {
+    REQUIRE_RTL("1xtiny,1xtpu-v2,1xtpu-v3");
     const Shape shapes[] = {{130, 70, 90, 0, 0, 0}, {7, 300, 45, 1, 1, 1}, {700, 17, 33, 0, 1, 0}};
     for (const char *name : {"tiny", "tpu-v3"}) {
         accel_preset p = load_preset(name);

@@ -1,6 +1,7 @@
 // Accelerator presets: the shipped files keep the public TPU-v2/v3 figures' ratios, and a
 // malformed file is rejected with file:line and the field's name.
 #include "test_util.h"
+#include "test_support.h"
 
 #include <cstdio>
 #include <fstream>
@@ -54,7 +55,7 @@ std::string good_preset() {
 // Loads text as a preset file; returns the error message ("" when it loaded).
 std::string load_text(const std::string &text) {
     // one file per test: ctest runs tests in parallel
-    std::string path = ::testing::TempDir() +
+    std::string path = test_dir() +
                        ::testing::UnitTest::GetInstance()->current_test_info()->name() +
                        "_preset_test.acc";
     std::ofstream(path) << text;

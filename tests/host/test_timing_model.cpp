@@ -1,6 +1,9 @@
 // The GEMM schedule and its closed-form cycle count (planner/hw/systolic_model.h): the O(1)
-// closed form must equal the command-by-command sum over the schedule, and the schedule must
-// cover every tile exactly once with the prefetch chain intact.
+// closed form must equal the command-by-command sum over the schedule and the independent
+// oracle's cycles of the commands really issued (tests/common/cycle_oracle.h), the golden
+// backend's counters must equal the oracle's, and the schedule must cover every tile exactly
+// once with the prefetch chain intact.
+#include "cycle_oracle.h"
 #include "test_util.h"
 
 #include "systolic_model.h"
@@ -51,6 +54,16 @@ void check_shape(const accel_preset &p, int64_t m, int64_t k, int64_t n, int acc
     EXPECT_EQ(closed.commands, w.sum.commands);
     EXPECT_EQ(closed.macs, w.sum.macs);
     EXPECT_EQ(closed.total, closed.busy + closed.stall + closed.commands);
+    // the oracle needs a device that runs the GEMM: its port must divide the rows of a tile
+    if ((2 * p.array_rows) % p.mem_bytes_per_cycle == 0 &&
+        (2 * p.array_cols) % p.mem_bytes_per_cycle == 0) {
+        cycle_breakdown oracle = oracle_gemm_cycles(p, m, k, n, accumulate);
+        EXPECT_EQ(closed.total, oracle.total);
+        EXPECT_EQ(closed.busy, oracle.busy);
+        EXPECT_EQ(closed.stall, oracle.stall);
+        EXPECT_EQ(closed.commands, oracle.commands);
+        EXPECT_EQ(closed.macs, oracle.macs);
+    }
 
     // Coverage: each (row, kt, n-tile) is multiplied exactly once; padded MACs add up.
     const int64_t R = p.array_rows, C = p.array_cols;
@@ -102,6 +115,31 @@ TEST(TimingModel, ClosedFormEqualsScheduleSum) {
         for (const auto &s : shapes)
             for (int acc = 0; acc < 2; acc++)
                 check_shape(p, s[0], s[1], s[2], acc);
+}
+
+// The golden backend counts each command as the oracle does, on random operands.
+TEST(TimingModel, GoldenCountersEqualTheOracle) {
+    const accel_preset presets[] = {load_preset("tiny"), load_preset("tpu-v3"),
+                                    custom(4, 4, 3, 5, 7, 8), custom(3, 5, 5, 64, 9, 2)};
+    const int64_t shapes[][3] = {{1, 1, 1}, {13, 17, 19}, {65, 33, 129}, {200, 3, 2}, {2, 2, 300}};
+    for (const accel_preset &p : presets)
+        for (const auto &s : shapes)
+            for (int acc = 0; acc < 2; acc++) {
+                SCOPED_TRACE(testing::Message()
+                             << p.name << " " << p.array_rows << "x" << p.array_cols << ": " << s[0]
+                             << "x" << s[1] << "x" << s[2] << (acc ? " +C" : ""));
+                std::vector<float> a = random_bf16((size_t)(s[0] * s[1]), 1);
+                std::vector<float> b = random_bf16((size_t)(s[1] * s[2]), 2);
+                std::vector<float> c = random_bf16((size_t)(s[0] * s[2]), 3);
+                gemm_args g{s[0], s[1], s[2], 0, 0, acc, a.data(), b.data(), nullptr};
+                GemmOutcome gold = run_gemm(p, ACCEL_BACKEND_GOLDEN, g, acc ? &c : nullptr);
+                cycle_breakdown o = oracle_gemm_cycles(p, s[0], s[1], s[2], acc);
+                EXPECT_EQ(gold.stats.cycles.total, o.total);
+                EXPECT_EQ(gold.stats.cycles.busy, o.busy);
+                EXPECT_EQ(gold.stats.cycles.stall, o.stall);
+                EXPECT_EQ(gold.stats.cycles.commands, o.commands);
+                EXPECT_EQ(gold.stats.cycles.macs, o.macs);
+            }
 }
 
 TEST(TimingModel, RejectsBadShapes) {

@@ -1,5 +1,7 @@
 // The plan and reproduce commands: reference grid, flags, errors, atomic JSON.
 #include "compat_ref.h"
+#include "test_json.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -23,37 +25,12 @@ int run(int (*cmd)(int, char **), std::vector<std::string> args) {
     return cmd((int)argv.size(), argv.data());
 }
 
-std::string slurp(const std::string &path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-bool exists(const std::string &path) {
-    struct stat st;
-    return stat(path.c_str(), &st) == 0;
-}
-
 std::string write_file(const std::string &name, const std::string &text) {
-    std::string path = testing::TempDir() + name;
+    std::string path = test_dir() + name;
     FILE *f = fopen(path.c_str(), "wb");
     fwrite(text.data(), 1, text.size(), f);
     fclose(f);
     return path;
-}
-
-struct Output {
-    int rc;
-    std::string out, err;
-};
-
-Output capture(int (*cmd)(int, char **), std::vector<std::string> args) {
-    testing::internal::CaptureStdout();
-    testing::internal::CaptureStderr();
-    int rc = run(cmd, std::move(args));
-    std::string err = testing::internal::GetCapturedStderr();
-    return {rc, testing::internal::GetCapturedStdout(), err};
 }
 
 std::vector<std::string> lines(const std::string &text) {
@@ -62,122 +39,6 @@ std::vector<std::string> lines(const std::string &text) {
     for (std::string line; std::getline(ss, line);)
         out.push_back(line);
     return out;
-}
-
-// A strict JSON reader (RFC 8259 values), enough to check the reports are well formed.
-struct Json {
-    enum Kind { Null, Bool, Num, Str, Arr, Obj } kind = Null;
-    double num = 0;
-    std::string str;
-    std::vector<Json> items;
-    std::vector<std::pair<std::string, Json>> fields;
-    const Json &operator[](const std::string &key) const {
-        for (const auto &f : fields)
-            if (f.first == key)
-                return f.second;
-        static const Json none;
-        return none;
-    }
-};
-
-struct JsonReader {
-    const std::string &s;
-    size_t i = 0;
-    bool ok = true;
-    void ws() {
-        while (i < s.size() && strchr(" \t\r\n", s[i]))
-            i++;
-    }
-    bool eat(char c) {
-        ws();
-        if (i < s.size() && s[i] == c)
-            return ++i, true;
-        return false;
-    }
-    std::string string() {
-        std::string out;
-        if (!eat('"'))
-            return ok = false, out;
-        while (i < s.size() && s[i] != '"') {
-            unsigned char c = (unsigned char)s[i++];
-            if (c < 0x20)
-                return ok = false, out;
-            if (c == '\\') {
-                char e = i < s.size() ? s[i++] : 0;
-                if (e == 'u') {
-                    out += (char)std::stoi(s.substr(i, 4), nullptr, 16);
-                    i += 4;
-                } else if (strchr("\"\\/", e) && e) {
-                    out += e;
-                } else if (strchr("bfnrt", e) && e) {
-                    out += e == 'n'   ? '\n'
-                           : e == 't' ? '\t'
-                           : e == 'r' ? '\r'
-                           : e == 'b' ? '\b'
-                                      : '\f';
-                } else {
-                    return ok = false, out;
-                }
-            } else {
-                out += (char)c;
-            }
-        }
-        ok = ok && eat('"');
-        return out;
-    }
-    Json value() {
-        Json v;
-        ws();
-        if (i >= s.size())
-            return ok = false, v;
-        if (s[i] == '{') {
-            v.kind = Json::Obj;
-            i++;
-            if (!eat('}'))
-                do {
-                    std::string k = string();
-                    ok = ok && eat(':');
-                    v.fields.push_back({k, value()});
-                } while (ok && eat(','));
-            ok = ok && (v.fields.empty() || eat('}'));
-        } else if (s[i] == '[') {
-            v.kind = Json::Arr;
-            i++;
-            if (!eat(']'))
-                do
-                    v.items.push_back(value());
-                while (ok && eat(','));
-            ok = ok && (v.items.empty() || eat(']'));
-        } else if (s[i] == '"') {
-            v.kind = Json::Str;
-            v.str = string();
-        } else if (s.compare(i, 4, "null") == 0) {
-            i += 4;
-        } else if (s.compare(i, 4, "true") == 0 || s.compare(i, 5, "false") == 0) {
-            v.kind = Json::Bool;
-            i += s[i] == 't' ? 4 : 5;
-        } else {
-            size_t used = 0;
-            v.kind = Json::Num;
-            try {
-                v.num = std::stod(s.substr(i), &used);
-            } catch (...) {
-                ok = false;
-            }
-            ok = ok && used > 0 && (s[i] == '-' || isdigit((unsigned char)s[i]));
-            i += used;
-        }
-        return v;
-    }
-};
-
-// Parses a whole document; a syntax error or trailing text fails the calling test.
-Json parse_json(const std::string &text) {
-    JsonReader r{text};
-    Json v = r.value();
-    r.ws();
-    EXPECT_TRUE(r.ok && r.i == text.size()) << "malformed JSON near byte " << r.i << ": " << text;
-    return v;
 }
 
 } // namespace
@@ -211,7 +72,7 @@ TEST(Cli, BadInputGivesOneLineErrorAndNonZeroExit) {
         {"reproduce", "--csv"},
     };
     for (auto &c : cases) {
-        Output o = capture(c[0] == "plan" ? cli_plan : cli_reproduce, c);
+        cli_output o = cli_call(c[0] == "plan" ? cli_plan : cli_reproduce, c);
         EXPECT_EQ(o.rc, 2) << c.back();
         EXPECT_EQ(o.out, "") << c.back();
         ASSERT_FALSE(o.err.empty());
@@ -255,7 +116,7 @@ TEST(Cli, MalformedFilesExitWithStatusTwoAndOneLine) {
         if (txt)
             modes.push_back({"plan", "--net", path, "--compat", "reference"});
         for (auto &args : modes) {
-            Output o = capture(cli_plan, args);
+            cli_output o = cli_call(cli_plan, args);
             EXPECT_EQ(o.rc, 2) << c.name << ": " << o.err;
             EXPECT_EQ(o.out, "") << c.name;
             EXPECT_EQ(o.err.rfind("accpar plan: " + path + ":", 0), 0u) << o.err;
@@ -267,8 +128,8 @@ TEST(Cli, MalformedFilesExitWithStatusTwoAndOneLine) {
 
 // Rows are levels and columns layers; wide networks wrap into blocks of at most 100 characters.
 TEST(Cli, TableHasOneRowPerLevelAndWraps) {
-    Output o = capture(cli_plan, {"plan", "--net", "tiny-resnet", "--accels", "1xtpu-v2,2xtpu-v3",
-                                  "--batch", "32"});
+    cli_output o = cli_call(cli_plan, {"plan", "--net", "tiny-resnet", "--accels",
+                                       "1xtpu-v2,2xtpu-v3", "--batch", "32"});
     ASSERT_EQ(o.rc, 0) << o.err;
     std::vector<std::string> l = lines(o.out);
     ASSERT_GE(l.size(), 5u);
@@ -278,7 +139,7 @@ TEST(Cli, TableHasOneRowPerLevelAndWraps) {
     EXPECT_EQ(l[3].substr(0, 5), "1    ");
     EXPECT_EQ(l[4].substr(0, 8), "compute ");
 
-    o = capture(cli_plan, {"plan", "--net", "resnet50", "--accels", "2xtpu-v2,2xtpu-v3"});
+    o = cli_call(cli_plan, {"plan", "--net", "resnet50", "--accels", "2xtpu-v2,2xtpu-v3"});
     ASSERT_EQ(o.rc, 0) << o.err;
     int headers = 0;
     std::string names;
@@ -298,8 +159,8 @@ TEST(Cli, TableHasOneRowPerLevelAndWraps) {
 
 // The reference mode honours --format table: its grids as levels x layers tables.
 TEST(Cli, ReferenceModeTable) {
-    Output o = capture(cli_plan, {"plan", "--net", "Alexnet.txt", "--compat", "reference",
-                                  "--strategy", "accpar"});
+    cli_output o = cli_call(cli_plan, {"plan", "--net", "Alexnet.txt", "--compat", "reference",
+                                       "--strategy", "accpar"});
     ASSERT_EQ(o.rc, 0) << o.err;
     std::vector<std::string> l = lines(o.out);
     ASSERT_EQ(l.size(), 2u + REF_LEVELS);
@@ -312,11 +173,11 @@ TEST(Cli, ReferenceModeTable) {
 TEST(Cli, JsonEscapesNames) {
     std::string alex = slurp(ACCPAR_MODELS "/networks/reference/Alexnet.txt");
     std::string path = write_file("q\"x\\y.txt", alex);
-    std::string json = testing::TempDir() + "accpar_escape.json";
+    std::string json = test_dir() + "accpar_escape.json";
     for (auto args : std::vector<std::vector<std::string>>{
              {"plan", "--net", path, "--accels", "2xtpu-v2", "--json", json},
              {"plan", "--net", path, "--compat", "reference", "--json", json}}) {
-        Output o = capture(cli_plan, args);
+        cli_output o = cli_call(cli_plan, args);
         ASSERT_EQ(o.rc, 0) << o.err;
         Json j = parse_json(slurp(json));
         EXPECT_EQ(j["network"].str, "q\"x\\y.txt");
@@ -326,7 +187,7 @@ TEST(Cli, JsonEscapesNames) {
     remove(json.c_str());
 }
 TEST(Cli, JsonIsWrittenAtomicallyWithTheRequiredFields) {
-    std::string path = testing::TempDir() + "accpar_plan.json";
+    std::string path = test_dir() + "accpar_plan.json";
     remove(path.c_str());
     testing::internal::CaptureStdout();
     int rc = run(cli_plan, {"plan", "--net", "tiny-resnet", "--accels", "1xtpu-v2,2xtpu-v3",
@@ -339,7 +200,7 @@ TEST(Cli, JsonIsWrittenAtomicallyWithTheRequiredFields) {
           "\"compute_s\"", "\"comm_s\"", "\"comm_bytes\"", "\"speedup_vs_dp\""})
         EXPECT_NE(j.find(key), std::string::npos) << key;
     EXPECT_FALSE(exists(path + ".tmp"));
-    std::string bad = testing::TempDir() + "no/such/dir/x.json";
+    std::string bad = test_dir() + "no/such/dir/x.json";
     testing::internal::CaptureStdout();
     testing::internal::CaptureStderr();
     EXPECT_NE(run(cli_plan, {"plan", "--net", "mlp", "--accels", "2xtpu-v2", "--json", bad}), 0);
@@ -351,9 +212,10 @@ TEST(Cli, JsonIsWrittenAtomicallyWithTheRequiredFields) {
 // accpar reproduce: the CSV has its header and a row per network, the SVG is well formed, the
 // JSON's averages are the means of its rows, and the report and JSON name the compute model.
 TEST(Cli, ReproduceWritesConsistentCsvSvgAndJson) {
-    std::string dir = testing::TempDir(), csv = dir + "accpar_r.csv", svg = dir + "accpar_r.svg",
+    std::string dir = test_dir(), csv = dir + "accpar_r.csv", svg = dir + "accpar_r.svg",
                 json = dir + "accpar_r.json";
-    Output o = capture(cli_reproduce, {"reproduce", "--csv", csv, "--plot", svg, "--json", json});
+    cli_output o =
+        cli_call(cli_reproduce, {"reproduce", "--csv", csv, "--plot", svg, "--json", json});
     ASSERT_EQ(o.rc, 0) << o.err;
     const char *nets[] = {"alexnet", "vgg11",    "vgg13",    "vgg16",
                           "vgg19",   "resnet18", "resnet34", "resnet50"};
@@ -418,3 +280,41 @@ TEST(Cli, HelpOnEachCommand) {
     EXPECT_NE(out.find("usage: accpar plan"), std::string::npos);
     EXPECT_NE(out.find("usage: accpar reproduce"), std::string::npos);
 }
+
+namespace {
+
+// --levels L: the levels below L are data parallel in the printed plan and its JSON; without it
+// the same case uses other types there.
+TEST(Cli, LevelsLimitsTheSearchedLevels) {
+    std::string json = test_dir() + "levels.json";
+    for (int limit : {0, 1}) {
+        std::vector<std::string> args = {"plan",    "--net", "mlp",    "--accels", "8xtpu-v3",
+                                         "--batch", "64",    "--json", json};
+        if (limit) {
+            args.push_back("--levels");
+            args.push_back(std::to_string(limit));
+        }
+        cli_output o = cli_call(cli_plan, args);
+        ASSERT_EQ(o.rc, 0) << o.err;
+        Json j = parse_json(slurp(json));
+        const Json &levels = j["plans"].items.at(0)["levels"];
+        ASSERT_EQ(levels.items.size(), 3u);
+        int deep_other_than_i = 0;
+        for (size_t h = 1; h < 3; h++)
+            for (const Json &t : levels.items[h]["types"].items)
+                deep_other_than_i += t.str != "I";
+        if (limit)
+            EXPECT_EQ(deep_other_than_i, 0) << o.out;
+        else
+            EXPECT_GT(deep_other_than_i, 0) << o.out;
+        // the table says the same as the JSON
+        std::vector<std::string> rows = lines(o.out);
+        ASSERT_GE(rows.size(), 5u);
+        EXPECT_EQ(rows[3].find("II") == std::string::npos, limit == 1) << rows[3];
+    }
+    cli_output bad =
+        cli_call(cli_plan, {"plan", "--net", "mlp", "--accels", "2xtpu-v3", "--levels", "0"});
+    EXPECT_TRUE(one_line_error(bad, 2, "--levels: '0' is not an integer in [1, 32]"));
+}
+
+} // namespace

@@ -1,5 +1,6 @@
 // Reference-compatible mode against the reference program's own output, digit for digit.
 #include "grid_print.h"
+#include "test_support.h"
 #include "net_find.h"
 
 #include <gtest/gtest.h>
@@ -10,13 +11,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-static std::string slurp(const std::string &path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 static std::string grids(const ref_net &r) {
     char *buf = nullptr;

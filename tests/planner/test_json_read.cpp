@@ -17,11 +17,14 @@ struct doc {
     explicit doc(const std::string &text) {
         rc = json_parse("t.json", text.data(), text.size(), &v, err, sizeof err);
     }
-    ~doc() { json_value_free(&v); }
+    ~doc() {
+        json_value_free(&v);
+    }
 };
 
 TEST(JsonRead, ValuesEscapesAndLines) {
-    doc d("{\n \"a\": [1, -2.5e3, 0.125, true, false, null],\n \"s\": \"x\\\"\\\\\\/\\b\\f\\n\\r\\t\","
+    doc d("{\n \"a\": [1, -2.5e3, 0.125, true, false, null],\n \"s\": "
+          "\"x\\\"\\\\\\/\\b\\f\\n\\r\\t\","
           "\n \"u\": \"\\u00e9\\ud83d\\ude00\", \"o\": {}}");
     ASSERT_EQ(d.rc, 0) << d.err;
     const json_value *a = json_member(&d.v, "a");

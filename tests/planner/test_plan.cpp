@@ -1,4 +1,5 @@
 // Plans: conservation of work, strategy constraints, closed forms for data parallelism.
+#include "cycle_oracle.h"
 #include "net_find.h"
 #include "plan.h"
 #include "systolic_model.h"
@@ -194,8 +195,8 @@ TEST(Plan, HomogeneousSplitsUseHalf) {
     plan_free(&p);
 }
 
-// One device: no communication, and compute is the closed-form cycle count of the layers.
-TEST(Plan, SingleDeviceComputeIsTheSystolicClosedForm) {
+// One device: no communication, and compute is the layers' cycles by the independent oracle.
+TEST(Plan, SingleDeviceComputeIsTheOraclesCycles) {
     static Fixture f("1xtiny", "mlp");
     plan_options o{STRATEGY_ACCPAR, 16, 0};
     plan p;
@@ -211,16 +212,12 @@ TEST(Plan, SingleDeviceComputeIsTheSystolicClosedForm) {
         for (int ph = 0; ph < 3; ph++) {
             if (ph == 1 && l == 0)
                 continue; // no error for the network input
-            gemm_schedule s;
-            cycle_breakdown cb;
-            ASSERT_EQ(gemm_schedule_make(&f.arr.kinds[0], shapes[ph][0], shapes[ph][1],
-                                         shapes[ph][2], 0, &s, f.err, sizeof f.err),
-                      0);
-            gemm_cycles_closed_form(&s, &cb);
-            cycles += cb.total;
+            cycles +=
+                oracle_gemm_cycles(f.arr.kinds[0], shapes[ph][0], shapes[ph][1], shapes[ph][2])
+                    .total;
         }
     }
-    EXPECT_DOUBLE_EQ(p.compute_s, model_seconds(&f.arr.kinds[0], cycles));
+    EXPECT_DOUBLE_EQ(p.compute_s, (double)cycles / (f.arr.kinds[0].clock_mhz * 1e6));
     plan_free(&p);
 }
 
@@ -232,14 +229,24 @@ TEST(Plan, BatchSmallerThanTheSplitIsAnError) {
     EXPECT_NE(std::string(f.err).find("field 'batch'"), std::string::npos) << f.err;
 }
 
-// Levels beyond --levels are data parallel.
+// Levels beyond --levels are data parallel; the levels it covers are searched (on this case
+// the unlimited search uses types other than I at every level).
 TEST(Plan, SearchLevelsLimitsTheSearch) {
     static Fixture f("8xtpu-v3", "mlp");
-    plan_options o{STRATEGY_ACCPAR, 64, 1};
-    plan p;
-    ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
-    for (int h = 1; h < p.n_levels; h++)
-        for (int v = 1; v < f.g.n; v++)
-            EXPECT_EQ(p.levels[h].state[v], 0);
-    plan_free(&p);
+    for (int limit : {0, 1, 2}) {
+        plan_options o{STRATEGY_ACCPAR, 64, limit};
+        plan p;
+        ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
+        ASSERT_EQ(p.n_levels, 3);
+        for (int h = 0; h < p.n_levels; h++) {
+            int other_than_i = 0;
+            for (int v = 1; v < f.g.n; v++)
+                other_than_i += p.levels[h].state[v] != TYPE_I;
+            if (limit == 0 || h < limit)
+                EXPECT_GT(other_than_i, 0) << "limit " << limit << " level " << h;
+            else
+                EXPECT_EQ(other_than_i, 0) << "limit " << limit << " level " << h;
+        }
+        plan_free(&p);
+    }
 }

@@ -1,7 +1,9 @@
 // Shared helpers of the runtime tests: load a network and an array, plan and run one step, and
-// the closed-form cycles of a plan's GEMMs (the independent cycle reference).
+// the cycles of a plan's GEMMs by the independent oracle (tests/common/cycle_oracle.h).
 #ifndef ACCPAR_RUNTIME_TEST_H
 #define ACCPAR_RUNTIME_TEST_H
+
+#include "cycle_oracle.h"
 
 #include <gtest/gtest.h>
 
@@ -74,23 +76,14 @@ inline testing::AssertionResult run_case(const step_case &k, step_run &s, uint64
     return testing::AssertionSuccess();
 }
 
-// Closed-form cycles of device d's planned GEMMs for node v (every node: v = -1).
+// The oracle's cycles of device d's planned GEMMs for node v (every node: v = -1).
 inline uint64_t planned_cycles(const plan &p, const accel_array &a, int d, int v) {
     uint64_t total = 0;
     for (int u = v < 0 ? 0 : v; u < (v < 0 ? p.n_nodes : v + 1); u++)
         for (int ph = 0; ph < PHASES; ph++) {
             const gemm_dims &gd = *plan_gemm(&p, d, u, (gemm_phase)ph);
-            if (gd.m == 0)
-                continue;
-            gemm_schedule s;
-            cycle_breakdown cb;
-            char err[256];
-            EXPECT_EQ(gemm_schedule_make(&a.kinds[a.kind_of[d]], gd.m, gd.k, gd.n, 0, &s, err,
-                                         sizeof err),
-                      0)
-                << err;
-            gemm_cycles_closed_form(&s, &cb);
-            total += cb.total;
+            if (gd.m != 0)
+                total += oracle_gemm_cycles(a.kinds[a.kind_of[d]], gd.m, gd.k, gd.n).total;
         }
     return total;
 }

@@ -1,11 +1,14 @@
 // accpar run: flags, one-line errors, the JSON report and its atomicity.
 #include "runtime_test.h"
+#include "rtl_available.h"
+#include "test_json.h"
+#include "test_support.h"
+#include "test_vcd.h"
 
 extern "C" {
 #include "array_model.h"
 }
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -25,22 +28,10 @@ int run(std::vector<std::string> args) {
     return cli_run((int)argv.size(), argv.data());
 }
 
-bool exists(const std::string &path) {
-    struct stat st;
-    return stat(path.c_str(), &st) == 0;
-}
-
-std::string slurp(const std::string &path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // Runs a bad command line: exit `status` (2: bad usage or input, 1: the run failed), exactly one
 // line on stderr containing `needle`, no JSON, nothing on stdout.
 void expect_usage_error(std::vector<std::string> args, const std::string &needle, int status = 2) {
-    std::string json = testing::TempDir() + "bad-run.json";
+    std::string json = test_dir() + "bad-run.json";
     std::remove(json.c_str());
     args.insert(args.begin(), "run");
     args.push_back("--json");
@@ -90,31 +81,33 @@ TEST(CliRun, BadSpecsAreOneLineErrors) {
     expect_usage_error({"--trace", "/proc"}, "--trace: /proc/timeline.csv.tmp: cannot create");
 }
 
-// An unwritable --json fails before the run: status 2 at once, nothing written.
-TEST(CliRun, UnwritableJsonFailsFast) {
-    auto t0 = std::chrono::steady_clock::now();
-    testing::internal::CaptureStderr();
-    testing::internal::CaptureStdout();
-    int rc = run({"run", "--json", "/no/such/folder/r.json"}); // the default run (RTL) otherwise
-    std::string out = testing::internal::GetCapturedStdout();
-    std::string err = testing::internal::GetCapturedStderr();
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_EQ(rc, 2);
-    EXPECT_EQ(err, "accpar run: --json: /no/such/folder/r.json.tmp: cannot create: No such file "
-                   "or directory\n");
-    EXPECT_EQ(out, "");
-    EXPECT_LT(s, 2.0);
+// A preset like tpu-v2 with 1 MiB of device memory: mlp at batch 256 runs out of it.
+std::string small_memory_preset() {
+    std::string preset = test_dir() + "small-memory.acc";
+    std::string text = slurp(std::string(ACCPAR_MODELS) + "/accelerators/tpu-v2.acc");
+    size_t at = text.find("mem_mib");
+    EXPECT_NE(at, std::string::npos);
+    text.replace(at, text.find('\n', at) - at, "mem_mib 1");
+    write_text(preset, text);
+    return preset;
+}
+
+// An unwritable --json fails before the run: status 2 and the --json error, where the run itself
+// would have failed later (status 1, out of device memory); nothing written.
+TEST(CliRun, UnwritableJsonFailsBeforeTheRun) {
+    cli_output o = cli_call(cli_run, {"run", "--net", "mlp", "--accels",
+                                      "1x" + small_memory_preset() + ",1xtpu-v3", "--batch", "256",
+                                      "--fidelity", "golden", "--json", "/no/such/folder/r.json"});
+    EXPECT_EQ(o.rc, 2);
+    EXPECT_EQ(o.err, "accpar run: --json: /no/such/folder/r.json.tmp: cannot create: No such file "
+                     "or directory\n");
+    EXPECT_EQ(o.out, "");
 }
 
 // A device failure (out of device memory) is a failed run: status 1, one line naming the layer,
 // the device and the reason.
 TEST(CliRun, DeviceFailureIsStatusOne) {
-    std::string preset = testing::TempDir() + "small-memory.acc";
-    std::string text = slurp(std::string(ACCPAR_MODELS) + "/accelerators/tpu-v2.acc");
-    size_t at = text.find("mem_mib");
-    ASSERT_NE(at, std::string::npos);
-    text.replace(at, text.find('\n', at) - at, "mem_mib 1");
-    std::ofstream(preset) << text;
+    std::string preset = small_memory_preset();
     expect_usage_error({"--net", "mlp", "--accels", "1x" + preset + ",1xtpu-v3", "--batch", "256",
                         "--fidelity", "golden"},
                        "of device memory", 1);
@@ -123,53 +116,138 @@ TEST(CliRun, DeviceFailureIsStatusOne) {
                        "accpar run: layer fc1 ", 1);
 }
 
-TEST(CliRun, JsonReportHoldsTheResult) {
-    std::string json = testing::TempDir() + "run.json";
-    std::remove(json.c_str());
-    testing::internal::CaptureStdout();
-    int rc = run({"run", "--net", "tiny-resnet", "--accels", "1xtpu-v2,2xtpu-v3", "--batch", "4",
-                  "--scale", "0.5", "--fidelity", "golden", "--json", json});
-    std::string out = testing::internal::GetCapturedStdout();
-    EXPECT_EQ(rc, 0) << out;
-    EXPECT_NE(out.find("verification: passed"), std::string::npos) << out;
-    EXPECT_NE(out.find("cycles: contract (golden))"), std::string::npos) << out;
-    std::string j = slurp(json);
-    for (const char *key :
-         {"\"verified\": true", "\"simulated_step_s\"", "\"predicted_step_s\"", "\"bytes_moved\"",
-          "\"predicted_bytes\"", "\"link_bytes\"", "\"devices\"", "\"model_residual\"",
-          "\"cycles_check\": \"contract (golden)\"", "\"layers\""})
-        EXPECT_NE(j.find(key), std::string::npos) << key << "\n" << j;
-    // per-device cycles: the closed form of the plan's shapes, planned here the way run plans
-    static accel_array a;
-    char err[1024];
-    net raw{}, g{};
-    plan p{};
-    ASSERT_EQ(accel_array_parse("1xtpu-v2,2xtpu-v3", &a, err, sizeof err), 0) << err;
-    ASSERT_EQ(array_model_select(&a, nullptr, nullptr, err, sizeof err), 0) << err;
-    ASSERT_EQ(net_find("tiny-resnet", &raw, err, sizeof err), 0) << err;
-    ASSERT_EQ(net_scale(&raw, 0.5, 0.5, &g, err, sizeof err), 0) << err;
-    plan_options po{STRATEGY_ACCPAR, 4, 0};
-    ASSERT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), 0) << err;
-    size_t devices = j.find("\"devices\""), layers = j.find("\"layers\"");
-    std::vector<double> cycles = values(j, "cycles", devices, layers);
-    std::vector<double> contract = values(j, "contract_cycles", devices, layers);
-    ASSERT_EQ(cycles.size(), 3u) << j;
-    ASSERT_EQ(contract.size(), 3u) << j;
-    for (int d = 0; d < 3; d++) {
-        uint64_t want = planned_cycles(p, a, d, -1);
-        EXPECT_GT(want, 0u);
-        EXPECT_EQ((uint64_t)cycles[(size_t)d], want) << "device " << d;
-        EXPECT_EQ((uint64_t)contract[(size_t)d], want) << "device " << d;
+// The case a test runs, planned here the way run plans it.
+struct planned {
+    step_run s;
+    testing::AssertionResult ok = testing::AssertionSuccess();
+    planned(const char *network, const char *accels, int64_t batch, double scale, double images) {
+        char err[1024];
+        net_free(&s.g);
+        net raw{};
+        if (accel_array_parse(accels, &s.a, err, sizeof err) != 0 ||
+            array_model_select(&s.a, nullptr, nullptr, err, sizeof err) != 0 ||
+            net_find(network, &raw, err, sizeof err) != 0 ||
+            net_scale(&raw, scale, images, &s.g, err, sizeof err) != 0) {
+            ok = testing::AssertionFailure() << err;
+        } else {
+            plan_options po{STRATEGY_ACCPAR, batch, 0};
+            if (plan_make(&s.g, &s.a, &po, &s.p, err, sizeof err) != 0)
+                ok = testing::AssertionFailure() << err;
+        }
+        net_free(&raw);
     }
-    plan_free(&p);
-    net_free(&raw);
-    net_free(&g);
+};
+
+// The report's values against figures computed here: per-device cycles by the cycle oracle on
+// the plan's shapes, the plan's prediction, bytes summed over the layers, states by name.
+TEST(CliRun, JsonReportHoldsTheResult) {
+    std::string json = test_dir() + "run.json";
+    cli_output o = cli_call(cli_run, {"run", "--net", "tiny-resnet", "--accels",
+                                      "1xtpu-v2,2xtpu-v3", "--batch", "4", "--scale", "0.5",
+                                      "--fidelity", "golden", "--json", json});
+    EXPECT_EQ(o.rc, 0) << o.out << o.err;
+    EXPECT_NE(o.out.find("verification: passed"), std::string::npos) << o.out;
+    EXPECT_NE(o.out.find("cycles: contract (golden))"), std::string::npos) << o.out;
+    Json j = parse_json(slurp(json));
+    planned c("tiny-resnet", "1xtpu-v2,2xtpu-v3", 4, 0.5, 0.5);
+    ASSERT_TRUE(c.ok);
+    const plan &p = c.s.p;
+    EXPECT_TRUE(j["verified"].boolean);
+    EXPECT_EQ(j["failure"].str, "");
+    EXPECT_EQ(j["cycles_check"].str, "contract (golden)");
+    EXPECT_EQ(j["batch"].num, 4);
+    EXPECT_EQ(j["strategy"].str, "accpar");
+    EXPECT_EQ(j["scale"].num, 0.5);
+    EXPECT_EQ(j["image_scale"].num, 0.5);
+    EXPECT_EQ(j["predicted_step_s"].num, p.step_s);
+    EXPECT_EQ(j["predicted_bytes"].num, (double)p.comm_bytes);
+    EXPECT_EQ(j["bytes_moved"].num, (double)p.comm_bytes);
+    EXPECT_EQ(j["link_bytes"].num, (double)p.comm_bytes);
+    EXPECT_GE(j["simulated_step_s"].num, j["simulated_compute_s"].num);
+    EXPECT_NEAR(j["simulated_step_s"].num, j["simulated_compute_s"].num + j["simulated_comm_s"].num,
+                1e-15);
+    const Json &devices = j["devices"];
+    ASSERT_EQ(devices.items.size(), 3u);
+    for (int d = 0; d < 3; d++) {
+        const Json &dev = devices.items[(size_t)d];
+        double want = (double)planned_cycles(p, c.s.a, d, -1);
+        EXPECT_GT(want, 0);
+        EXPECT_EQ(dev["index"].num, d);
+        EXPECT_EQ(dev["preset"].str, d == 0 ? "tpu-v2" : "tpu-v3");
+        EXPECT_EQ(dev["cycles"].num, want) << "device " << d;
+        EXPECT_EQ(dev["contract_cycles"].num, want) << "device " << d;
+        EXPECT_NEAR(dev["model_residual"].num,
+                    (dev["cycles"].num - dev["model_cycles"].num) / dev["model_cycles"].num, 1e-12);
+    }
+    // layers: one per non-input node, states by name as in the plan, bytes that sum up
+    const Json &layers = j["layers"];
+    double bytes = 0;
+    size_t k = 0;
+    for (int v = 0; v < c.s.g.n; v++) {
+        if (c.s.g.nodes[v].kind == NODE_INPUT)
+            continue;
+        ASSERT_LT(k, layers.items.size());
+        const Json &l = layers.items[k++];
+        EXPECT_EQ(l["name"].str, c.s.g.nodes[v].name);
+        ASSERT_EQ(l["states"].items.size(), (size_t)p.n_levels);
+        for (int h = 0; h < p.n_levels; h++) {
+            EXPECT_EQ(l["states"].items[(size_t)h].str,
+                      node_state_name(c.s.g.nodes[v].kind, p.levels[h].state[v]));
+            EXPECT_EQ(l["bytes"].items[(size_t)h].num, l["predicted_bytes"].items[(size_t)h].num);
+            bytes += l["bytes"].items[(size_t)h].num;
+        }
+    }
+    EXPECT_EQ(k, layers.items.size());
+    EXPECT_EQ(bytes, j["bytes_moved"].num);
+}
+
+// --image-scale shrinks the images only: the devices' cycles are those of the network with its
+// channels whole and its images halved, and differ from --scale 0.5's.
+TEST(CliRun, ImageScaleShrinksOnlyTheImages) {
+    std::string json = test_dir() + "img.json";
+    cli_output o =
+        cli_call(cli_run, {"run", "--net", "tiny-cnn", "--accels", "1xtpu-v2,1xtpu-v3", "--batch",
+                           "2", "--image-scale", "0.5", "--fidelity", "golden", "--json", json});
+    ASSERT_EQ(o.rc, 0) << o.err;
+    Json j = parse_json(slurp(json));
+    EXPECT_EQ(j["scale"].num, 1.0);
+    EXPECT_EQ(j["image_scale"].num, 0.5);
+    planned images("tiny-cnn", "1xtpu-v2,1xtpu-v3", 2, 1.0, 0.5);
+    planned both("tiny-cnn", "1xtpu-v2,1xtpu-v3", 2, 0.5, 0.5);
+    ASSERT_TRUE(images.ok);
+    ASSERT_TRUE(both.ok);
+    for (int d = 0; d < 2; d++) {
+        double got = j["devices"].items[(size_t)d]["cycles"].num;
+        EXPECT_EQ(got, (double)planned_cycles(images.s.p, images.s.a, d, -1)) << d;
+        EXPECT_NE(got, (double)planned_cycles(both.s.p, both.s.a, d, -1)) << d;
+    }
+}
+
+// --trace under rtl: a waveform per device whose counters end at the device's reported cycles,
+// and the platform's timeline.
+TEST(CliRun, TraceWritesWaveformsPerDevice) {
+    REQUIRE_RTL("1xtiny");
+    std::string dir = test_dir(), json = dir + "r.json";
+    cli_output o =
+        cli_call(cli_run, {"run", "--net", "mlp", "--accels", "2xtiny", "--batch", "2", "--scale",
+                           "0.05", "--fidelity", "rtl", "--trace", dir, "--json", json});
+    ASSERT_EQ(o.rc, 0) << o.out << o.err;
+    Json j = parse_json(slurp(json));
+    for (int d = 0; d < 2; d++) {
+        std::string vcd = slurp(dir + "device" + std::to_string(d) + "-tiny.vcd");
+        ASSERT_FALSE(vcd.empty()) << d;
+        EXPECT_EQ((double)vcd_last_value(vcd, "cnt_total"),
+                  j["devices"].items[(size_t)d]["cycles"].num)
+            << d;
+    }
+    EXPECT_EQ(slurp(dir + "timeline.csv").rfind("what,", 0), 0u);
 }
 
 // The planner's selected model against the counters: with the peak model its per-device
 // residual is large and shown, while numerics, bytes and the cycle contract still verify.
 TEST(CliRun, PeakModelShowsItsResidualAndStillVerifies) {
-    std::string json = testing::TempDir() + "peak.json";
+    REQUIRE_RTL("1xtpu-v2,1xtpu-v3");
+    std::string json = test_dir() + "peak.json";
     testing::internal::CaptureStdout();
     int rc = run({"run", "--net", "mlp", "--accels", "1xtpu-v2,1xtpu-v3", "--batch", "8", "--scale",
                   "0.25", "--fidelity", "replay", "--compute-model", "peak", "--json", json});
@@ -190,7 +268,7 @@ TEST(CliRun, PeakModelShowsItsResidualAndStillVerifies) {
 }
 
 TEST(CliRun, TraceWritesATimeline) {
-    std::string dir = testing::TempDir();
+    std::string dir = test_dir();
     std::remove((dir + "timeline.csv").c_str());
     testing::internal::CaptureStdout();
     int rc = run({"run", "--net", "mlp", "--accels", "2xtpu-v3", "--batch", "4", "--scale", "0.25",

@@ -1,5 +1,6 @@
 // Deliberate faults must be caught by the run's verification and named in its report.
 #include "runtime_test.h"
+#include "rtl_available.h"
 
 #include <algorithm>
 #include <sstream>
@@ -68,6 +69,7 @@ TEST(Faults, CorruptedTileIsCaughtAndNamed) {
 }
 
 TEST(Faults, CorruptedTileIsCaughtUnderRtl) {
+    REQUIRE_RTL("1xtpu-v2,2xtpu-v3");
     expect_corrupt_tile_named(RUN_FIDELITY_RTL, 0);
 }
 
@@ -99,6 +101,21 @@ TEST(Faults, DroppedTransferIsCaughtAndNamed) {
     }
 }
 
+// The same under the RTL and replay fidelities: transfers are the runtime's, whatever computes.
+TEST(Faults, DroppedTransferIsCaughtUnderRtlAndReplay) {
+    REQUIRE_RTL("2xtpu-v2,2xtpu-v3");
+    for (run_fidelity fid : {RUN_FIDELITY_RTL, RUN_FIDELITY_REPLAY}) {
+        step_case k{"tiny-cnn", "2xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, fid, 0.5};
+        run_fault f{};
+        f.kind = RUN_FAULT_DROP_TRANSFER;
+        f.transfer = 3;
+        faulty_run run(k, f);
+        ASSERT_TRUE(run.ran);
+        EXPECT_FALSE(run.r.verified);
+        EXPECT_EQ(std::string(run.r.failure).rfind("transfer 3 (layer ", 0), 0u) << run.r.failure;
+    }
+}
+
 // Right count, wrong elements: every transfer arrives as sent and the bytes match the planner,
 // but the assembled piece differs from its tensor.
 TEST(Faults, MispackedConversionIsCaughtAndNamed) {
@@ -125,17 +142,31 @@ TEST(Faults, MispackedConversionIsCaughtAndNamed) {
     }
 }
 
-TEST(Faults, OneSidedReductionIsCaught) {
+// Every reduced tensor: F(l+1) of a Type-II layer, E(l) of a Type-III one, dW of a Type-I one
+// (tiny-cnn's plan at batch 8: fc1 is II at level 0, fc2 III at level 0, conv2 I).
+TEST(Faults, OneSidedReductionIsCaughtForEveryTensor) {
     step_case k{"tiny-cnn", "2xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 8, RUN_FIDELITY_GOLDEN, 0.5};
     faulty_run clean(k, run_fault{});
     ASSERT_TRUE(clean.ran);
-    int v = clean.node("fc1"); // Type II: its F(l+1) is reduced
-    faulty_run run(k, fault(RUN_FAULT_ONE_SIDED_SUM, v, 0));
-    ASSERT_TRUE(run.ran);
-    EXPECT_FALSE(run.r.verified);
-    std::string why = run.r.failure;
-    EXPECT_EQ(why.rfind("layer fc1, level ", 0), 0u) << why;
-    EXPECT_NE(why.find("F reduction: the groups' sums differ"), std::string::npos) << why;
+    struct Case {
+        const char *layer;
+        gemm_phase ph;
+        layer_type type;
+        const char *what;
+    } cases[] = {{"fc1", PHASE_FORWARD, TYPE_II, "F reduction"},
+                 {"fc2", PHASE_BACKWARD, TYPE_III, "E reduction"},
+                 {"conv2", PHASE_GRADIENT, TYPE_I, "dW reduction"}};
+    for (const Case &c : cases) {
+        int v = clean.node(c.layer);
+        ASSERT_EQ(clean.p.levels[0].state[v], c.type) << c.layer << ": the plan changed";
+        faulty_run run(k, fault(RUN_FAULT_ONE_SIDED_SUM, v, c.ph));
+        ASSERT_TRUE(run.ran);
+        EXPECT_FALSE(run.r.verified) << c.layer;
+        std::string why = run.r.failure;
+        EXPECT_EQ(why.rfind(std::string("layer ") + c.layer + ", level ", 0), 0u) << why;
+        EXPECT_NE(why.find(std::string(c.what) + ": the groups' sums differ"), std::string::npos)
+            << why;
+    }
 }
 
 // One element too many on the wire: the destination uses what it needs, the bytes delivered
@@ -145,16 +176,20 @@ TEST(Faults, ExtraElementIsCaughtByTheDeliveredBytes) {
     faulty_run clean(k, run_fault{});
     ASSERT_TRUE(clean.ran);
     int v = clean.node("fc1");
-    faulty_run run(k, fault(RUN_FAULT_EXTRA_ELEMENT, v, 0));
-    ASSERT_TRUE(run.ran);
-    EXPECT_FALSE(run.r.verified);
-    std::string why = run.r.failure;
-    EXPECT_NE(why.find("F conversion, group "), std::string::npos) << why;
-    EXPECT_NE(why.find("elements, needs"), std::string::npos) << why;
-    for (int h = 0; h < run.r.n_levels; h++)
-        EXPECT_EQ(run.r.layers[v].bytes[h], run.r.layers[v].predicted_bytes[h]) << h;
-    EXPECT_EQ(run.r.bytes_moved, run.r.predicted_bytes);
-    EXPECT_GT(run.r.link_bytes, run.r.bytes_moved);
+    for (int kind : {0, 1}) { // F conversions, E conversions
+        faulty_run run(k, fault(RUN_FAULT_EXTRA_ELEMENT, v, kind));
+        ASSERT_TRUE(run.ran);
+        EXPECT_FALSE(run.r.verified);
+        std::string why = run.r.failure;
+        EXPECT_NE(why.find(kind ? "E conversion, group " : "F conversion, group "),
+                  std::string::npos)
+            << why;
+        EXPECT_NE(why.find("elements, needs"), std::string::npos) << why;
+        for (int h = 0; h < run.r.n_levels; h++)
+            EXPECT_EQ(run.r.layers[v].bytes[h], run.r.layers[v].predicted_bytes[h]) << h;
+        EXPECT_EQ(run.r.bytes_moved, run.r.predicted_bytes);
+        EXPECT_GT(run.r.link_bytes, run.r.bytes_moved);
+    }
     EXPECT_EQ(clean.r.link_bytes, clean.r.bytes_moved);
 }
 

@@ -48,7 +48,8 @@ std::vector<std::string> with(std::vector<std::string> a, std::vector<std::strin
 TEST(PlanFile, SavedPlanRunsExactlyAsPlanned) {
     std::string dir = test_dir();
     std::string path = save(dir, with(kCase, {"--strategy", "hypar"}));
-    std::string direct = run_json(dir, with(kCase, {"--strategy", "hypar", "--fidelity", "golden"}));
+    std::string direct =
+        run_json(dir, with(kCase, {"--strategy", "hypar", "--fidelity", "golden"}));
     std::string saved = run_json(dir, {"--plan", path, "--fidelity", "golden"});
     ASSERT_FALSE(direct.empty());
     EXPECT_EQ(saved, direct);
@@ -150,11 +151,19 @@ TEST(PlanFile, BadPlansAreOneLineErrors) {
         {text, {"--net", "tiny-cnn"}, "field 'network_digest': the network differs"},
         {text, {"--accels", "1xtpu-v2,2xtpu-v2"}, "field 'array_digest': the array differs"},
         {text, {"--batch", "4"}, "--batch: comes from the plan file"},
-        {replaced(text, "\"b1_a\": \"I", "\"b1_a\": \"IV"), {}, "field 'states.b1_a': must be I, II or III"},
-        {replaced(text, "\"b1_a\": \"I", "\"b1_a\": \"III"), {}, "node b1_a: state III: not allowed"},
+        {replaced(text, "\"b1_a\": \"I", "\"b1_a\": \"IV"),
+         {},
+         "field 'states.b1_a': must be I, II or III"},
+        {replaced(text, "\"b1_a\": \"I", "\"b1_a\": \"III"),
+         {},
+         "node b1_a: state III: not allowed"},
         {replaced(text, "\"b1_a\": ", "\"nosuch\": "), {}, "field 'states.nosuch': no such layer"},
-        {replaced(text, "\"format\": \"accpar-plan\"", "\"format\": \"other\""), {}, "field 'format'"},
-        {replaced(text, "\"strategy\": \"hypar\"", "\"strategy\": \"best\""), {}, "field 'strategy'"},
+        {replaced(text, "\"format\": \"accpar-plan\"", "\"format\": \"other\""),
+         {},
+         "field 'format'"},
+        {replaced(text, "\"strategy\": \"hypar\"", "\"strategy\": \"best\""),
+         {},
+         "field 'strategy'"},
         {replaced(text, "\"alpha\": ", "\"alpha\": 7"), {}, "field 'levels[0].alpha'"},
         {replaced(text, "\"batch\": 6", "\"batch\": 6.5"), {}, "field 'batch'"},
         {text.substr(0, text.size() / 2), {}, "malformed JSON"},
@@ -162,7 +171,7 @@ TEST(PlanFile, BadPlansAreOneLineErrors) {
     };
     for (const Case &c : cases) {
         write_text(bad, c.text);
-        std::vector<std::string> args = {"run", "--plan", bad, "--fidelity", "golden",
+        std::vector<std::string> args = {"run",    "--plan",          bad, "--fidelity", "golden",
                                          "--json", dir + "never.json"};
         args.insert(args.end(), c.extra.begin(), c.extra.end());
         cli_output o = cli_call(cli_run, args);
@@ -172,7 +181,8 @@ TEST(PlanFile, BadPlansAreOneLineErrors) {
     // the line of the offending value is named
     write_text(bad, replaced(text, "\"b1_a\": \"I", "\"b1_a\": \"IV"));
     cli_output o = cli_call(cli_run, {"run", "--plan", bad});
-    size_t line = 1 + (size_t)std::count(text.begin(), text.begin() + (long)text.find("\"b1_a\""), '\n');
+    size_t line =
+        1 + (size_t)std::count(text.begin(), text.begin() + (long)text.find("\"b1_a\""), '\n');
     EXPECT_NE(o.err.find(bad + ":" + std::to_string(line) + ":"), std::string::npos) << o.err;
 }
 

@@ -1,6 +1,6 @@
-// The SystemC platform (sim/platform/platform.cpp) through sim/platform/platform.h: clock domains with edge
-// alignment, the v3/v2 clock ratio, links carrying one transfer at a time per direction for
-// latency + bytes / bandwidth, and its errors. Expected times are computed here by hand.
+// The SystemC platform (sim/platform/platform.cpp) through sim/platform/platform.h: clock domains
+// with edge alignment, the v3/v2 clock ratio, links carrying one transfer at a time per direction
+// for latency + bytes / bandwidth, and its errors. Expected times are computed here by hand.
 #include <gtest/gtest.h>
 
 extern "C" {

@@ -2,7 +2,9 @@
 // (OpenBLAS, inside the run), bytes against the planner's per-split prediction, cycles against
 // the closed form recomputed here from the planner's shapes, RTL against replay.
 #include "runtime_test.h"
+#include "rtl_available.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <tuple>
@@ -16,6 +18,8 @@ class Step : public testing::TestWithParam<Param> {};
 
 TEST_P(Step, VerifiesAndMatchesThePlannersBytesAndCycles) {
     auto [name, strat, accels, fidelity] = GetParam();
+    if (fidelity != RUN_FIDELITY_GOLDEN)
+        REQUIRE_RTL(accels);
     step_case k{name, accels, strat, 6, fidelity, 0.5};
     step_run s;
     ASSERT_TRUE(run_case(k, s));
@@ -98,6 +102,7 @@ TEST(Step, EveryLayerTypeIsExercised) {
 }
 
 TEST(Step, ReplayGivesTheSameCyclesAsRtl) {
+    REQUIRE_RTL("1xtpu-v2,2xtpu-v3");
     for (const char *name : {"mlp", "tiny-cnn", "tiny-resnet"}) {
         step_case k{name, "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, RUN_FIDELITY_RTL, 0.5};
         step_run s1, s2;
@@ -157,6 +162,40 @@ TEST(Step, BatchSmallerThanTheSplitIsAnError) {
     EXPECT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), -1);
     EXPECT_NE(std::string(err).find("field 'batch'"), std::string::npos) << err;
     net_free(&g);
+}
+
+} // namespace
+
+namespace {
+
+// Bytes a GEMM's operands take on a device, padded as docs/accelerator.md describes: A in
+// chunks of m_c = min(M, activation rows, accumulator rows) rows and k tiles of R, B in R x C
+// tiles, C in chunks and n tiles of C fp32.
+uint64_t padded_bytes(const accel_preset &p, const gemm_dims &g) {
+    auto up = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
+    int64_t R = p.array_rows, C = p.array_cols;
+    int64_t mc = std::min<int64_t>(g.m, std::min(p.act_buffer_rows, p.acc_buffer_rows));
+    int64_t rows = up(g.m, mc), k = up(g.k, R), n = up(g.n, C);
+    return (uint64_t)(rows * k * 2 + k * n * 2 + rows * n * 4);
+}
+
+// docs/runtime.md calls host_bytes exact: every GEMM's operands in and result out, padded, and
+// every transfer's payload staged into its source and read back from its destination.
+TEST(Step, HostBytesAreExact) {
+    for (const char *name : {"mlp", "tiny-cnn", "tiny-resnet"}) {
+        step_case k{name, "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 5, RUN_FIDELITY_GOLDEN, 0.5};
+        step_run s;
+        ASSERT_TRUE(run_case(k, s));
+        uint64_t want = 2 * s.r.link_bytes;
+        for (int d = 0; d < s.a.n; d++)
+            for (int v = 0; v < s.g.n; v++)
+                for (int ph = 0; ph < PHASES; ph++) {
+                    const gemm_dims *g = plan_gemm(&s.p, d, v, (gemm_phase)ph);
+                    if (g->m)
+                        want += padded_bytes(s.a.kinds[s.a.kind_of[d]], *g);
+                }
+        EXPECT_EQ(s.r.host_bytes, want) << name;
+    }
 }
 
 } // namespace

@@ -1,0 +1,76 @@
+// The OpenBLAS error bound is tight: a result just inside it passes and one just outside fails,
+// with the bound 2 gamma_K sum_k |a_ik b_kj| computed here from docs/design.md's formula.
+#include "test_util.h"
+
+#include <cmath>
+#include <vector>
+
+namespace {
+
+double gamma_k(double k) {
+    double ku = k * std::ldexp(1.0, -24);
+    return ku / (1 - ku);
+}
+
+// gemm_check_values on constructed results: the difference is (1 -+ eps) times the bound.
+TEST(GemmBound, ValuesJustInsidePassAndJustOutsideFail) {
+    const int64_t K = 300;
+    const double eps = 1e-6;
+    const float ref[3] = {1.0f, -2.5f, 1024.0f};
+    for (float r : ref)
+        for (double side : {-1.0, 1.0}) {
+            // a difference the floats represent exactly, and the magnitude that makes it
+            // (1 + side eps) times the bound
+            float c = std::nextafter(std::nextafter(r, INFINITY), INFINITY);
+            double diff = (double)c - (double)r;
+            double mag = diff / (2 * gamma_k((double)K) * (1 + side * eps));
+            gemm_check chk;
+            gemm_check_values(&c, &r, &mag, 1, 1, K, &chk);
+            EXPECT_NEAR(chk.max_bound_ratio, 1 + side * eps, 1e-12) << r;
+            EXPECT_EQ(chk.passed, side < 0) << r << " " << chk.message;
+            if (side > 0) {
+                EXPECT_NE(std::string(chk.message).find("exceeds bound"), std::string::npos);
+            }
+        }
+}
+
+// The whole check on a GEMM whose OpenBLAS result is exact: all-ones operands give C = K and
+// sum |a b| = K, so the bound is 2 gamma_K K, about 2K^2 u: K = 4 allows 4 units in the last
+// place of 4.0 (u = 2^-24, ulp(4) = 2^-21) and not 5.
+TEST(GemmBound, BlasCheckAcceptsFourUlpsAndRejectsFive) {
+    const int64_t M = 2, K = 4, N = 3;
+    std::vector<float> a((size_t)(M * K), 1.0f), b((size_t)(K * N), 1.0f);
+    gemm_args g{M, K, N, 0, 0, 0, a.data(), b.data(), nullptr};
+    double bound = 2 * gamma_k((double)K) * (double)K;
+    for (int ulps : {0, 1, 4, 5, 8}) {
+        std::vector<float> c((size_t)(M * N), 4.0f);
+        c[4] = 4.0f + (float)ulps * std::ldexp(1.0f, -21);
+        gemm_check chk;
+        ASSERT_EQ(gemm_check_blas(&g, nullptr, c.data(), &chk), 0);
+        double ratio = (double)ulps * std::ldexp(1.0, -21) / bound;
+        EXPECT_NEAR(chk.max_bound_ratio, ratio, 1e-12) << ulps;
+        EXPECT_EQ(chk.passed, ulps <= 4) << ulps << ": " << chk.message;
+        if (!chk.passed) {
+            EXPECT_EQ(chk.first_bad, 4);
+            EXPECT_NE(std::string(chk.message).find("C[1][1]"), std::string::npos) << chk.message;
+        }
+    }
+}
+
+// Accumulating adds |c_in| to the magnitude and one term to K.
+TEST(GemmBound, AccumulationCountsTheLoadedTerm) {
+    const int64_t K = 4;
+    std::vector<float> a(K, 1.0f), b(K, 1.0f), c_in(1, 4.0f);
+    gemm_args g{1, K, 1, 0, 0, 1, a.data(), b.data(), nullptr};
+    double bound = 2 * gamma_k((double)K + 1) * 8.0; // |a.b| = 4, |c_in| = 4
+    for (int ulps : {0, 5, 6}) { // ulp(8) = 2^-20; the bound is just over 5 of them
+        float c = 8.0f + (float)ulps * std::ldexp(1.0f, -20);
+        gemm_check chk;
+        ASSERT_EQ(gemm_check_blas(&g, c_in.data(), &c, &chk), 0);
+        double ratio = (double)ulps * std::ldexp(1.0, -20) / bound;
+        EXPECT_NEAR(chk.max_bound_ratio, ratio, 1e-12) << ulps;
+        EXPECT_EQ(chk.passed, ratio <= 1.0) << ulps;
+    }
+}
+
+} // namespace
