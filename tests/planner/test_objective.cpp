@@ -27,12 +27,13 @@ const char *const kNet = "network hand\n"
                          "conv b in=a cout=6 k=3 pad=1\n"
                          "fc c in=b out=5\n";
 
-// Two kinds with different arrays, clocks and links: P (one device) splits from 2 x Q.
-const char *const kP = "name P\narray_rows 4\narray_cols 4\nmxus 1\nclock_mhz 500\n"
-                       "mem_bytes_per_cycle 8\nact_buffer_rows 32\nacc_buffer_rows 64\n"
-                       "mem_mib 16\nlinks 2\nlink_gbytes_per_s 0.5\nlink_latency_ns 300\n";
-const char *const kQ = "name Q\narray_rows 8\narray_cols 4\nmxus 2\nclock_mhz 700\n"
+// Two kinds with different arrays, clocks and links: P (one fast device) splits from 2 x Q (slow
+// devices), so either group can be the slower one and the objective sees both groups' times.
+const char *const kP = "name P\narray_rows 8\narray_cols 4\nmxus 2\nclock_mhz 900\n"
                        "mem_bytes_per_cycle 8\nact_buffer_rows 16\nacc_buffer_rows 32\n"
+                       "mem_mib 16\nlinks 2\nlink_gbytes_per_s 0.5\nlink_latency_ns 300\n";
+const char *const kQ = "name Q\narray_rows 4\narray_cols 4\nmxus 1\nclock_mhz 700\n"
+                       "mem_bytes_per_cycle 8\nact_buffer_rows 32\nacc_buffer_rows 64\n"
                        "mem_mib 16\nlinks 1\nlink_gbytes_per_s 0.8\nlink_latency_ns 100\n";
 
 struct dims {
@@ -141,7 +142,7 @@ TEST(Objective, EqualsTheHandDerivedSumOnEveryStateAssignment) {
     const int a = 1, b = 2, c = 3;
     int checked = 0;
     for (int64_t batch : {7, 10})
-        for (double alpha : {0.3, 0.5, 0.62})
+        for (double alpha : {0.3, 0.5, 0.62, 0.8})
             for (int code = 0; code < 27; code++) {
                 int s[4] = {-1, code % 3, code / 3 % 3, code / 9};
                 double want = h.unary(a, s[a], alpha, batch) + h.unary(b, s[b], alpha, batch) +
@@ -162,6 +163,33 @@ TEST(Objective, EqualsTheHandDerivedSumOnEveryStateAssignment) {
                 }
             }
     EXPECT_GT(checked, 100);
+}
+
+// The same hand-built case has both groups set the pace somewhere (so the objective's max and
+// the slow group's rounded-up batch share are both exercised above).
+TEST(Objective, EachGroupIsTheSlowerOneSomewhere) {
+    std::string dir = test_dir();
+    write_text(dir + "hand.net", kNet);
+    write_text(dir + "P.acc", kP);
+    write_text(dir + "Q.acc", kQ);
+    hand h;
+    char err[1024];
+    std::string spec = "1x" + dir + "P.acc,2x" + dir + "Q.acc";
+    ASSERT_EQ(accel_array_parse(spec.c_str(), h.a.get(), err, sizeof err), 0) << err;
+    ASSERT_EQ(net_find((dir + "hand.net").c_str(), &h.g, err, sizeof err), 0) << err;
+    h.P = h.a->kinds[0];
+    h.Q = h.a->kinds[1];
+    int i_slower = 0, j_slower = 0;
+    for (double alpha : {0.3, 0.5, 0.62, 0.8}) {
+        const net_node &nd = h.g.nodes[2]; // conv b, type I at batch 7
+        int64_t bi = share_i(7, alpha), bj = 7 - bi;
+        double ti = h.device_s(h.P, nd, dims{bi, nd.cin, nd.cout}, true);
+        double tj = h.device_s(h.Q, nd, dims{(bj + 1) / 2, nd.cin, nd.cout}, true);
+        i_slower += ti > tj;
+        j_slower += tj > ti;
+    }
+    EXPECT_GT(i_slower, 0);
+    EXPECT_GT(j_slower, 0);
 }
 
 } // namespace
