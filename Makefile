@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
-DEBIAN_PACKAGES := cmake make g++ pkg-config ccache verilator libsystemc-dev libopenblas-dev \
+DEBIAN_PACKAGES := cmake make g++ pkg-config ccache python3 verilator libsystemc-dev libopenblas-dev \
                    libgtest-dev googletest
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
