@@ -1,8 +1,11 @@
 // accpar accelerator: MXUS weight-stationary systolic arrays of ROWS x COLS PEs (bf16 x bf16
 // products, fp32 accumulation), an activation buffer, double-buffered weights, fp32
 // accumulators and one DMA port to device memory. Commands, timing and counters:
-// docs/accelerator.md. Written so Verilator emits loops: next-state arrays are computed with
-// blocking assignments in always_comb and copied whole in one always_ff.
+// docs/accelerator.md; the command format: accel_pkg.sv.
+//
+// Written so that Verilator emits loops whose code does not grow with the array: next-state
+// arrays are computed in always_comb, and every array is updated in the one clocked process in
+// loops (one element per DMA lane) or whole copies, with blocking assignments (see there).
 module accel_top
   import accel_fp::*;
   import accel_pkg::*;
@@ -12,47 +15,42 @@ module accel_top
     parameter int MXUS     = 1,
     parameter int ACT_ROWS = 64,   // activation buffer: rows of ROWS bf16 values
     parameter int ACC_ROWS = 128,  // accumulators: rows of COLS fp32 values per MXU
-    parameter int BW       = 8     // device-memory port width in bytes (divides 2*ROWS, 2*COLS)
+    parameter int BW       = 8     // device-memory port width in bytes, a multiple of 4
 ) (
-    input  logic            clk,
-    input  logic            rst,
+    input  logic                          clk,
+    input  logic                          rst,
     // command port: a command is accepted on a rising edge with cmd_valid && cmd_ready
-    input  logic            cmd_valid,
-    output logic            cmd_ready,
+    input  logic                          cmd_valid,
+    output logic                          cmd_ready,
     input  logic [accel_pkg::CMD_BITS-1:0] cmd,
     // device-memory port, word addressed (one word = BW bytes); read data arrives one cycle
     // after the request, writes take effect at the end of the cycle
-    output logic            mem_rd,
-    output logic            mem_wr,
-    output logic [    31:0] mem_addr,
-    output logic [BW*8-1:0] mem_wdata,
-    input  logic [BW*8-1:0] mem_rdata,
+    output logic                          mem_rd,
+    output logic                          mem_wr,
+    output logic [                  31:0] mem_addr,
+    output logic [            BW*8-1:0] mem_wdata,
+    input  logic [            BW*8-1:0] mem_rdata,
     // status and performance counters
-    output logic            idle,
-    output logic [     7:0] err_code,
-    output logic [    63:0] cnt_total,
-    output logic [    63:0] cnt_busy,
-    output logic [    63:0] cnt_stall,
-    output logic [    63:0] cnt_cmds,
-    output logic [    63:0] cnt_macs
+    output logic                          idle,
+    output logic [                   7:0] err_code,
+    output logic [                  63:0] cnt_total,
+    output logic [                  63:0] cnt_busy,
+    output logic [                  63:0] cnt_stall,
+    output logic [                  63:0] cnt_cmds,
+    output logic [                  63:0] cnt_macs
 );
-  localparam int WB = BW * 8;
-  localparam int ACT_WPR = 2 * ROWS / BW;  // words per activation row
-  localparam int ACC_WPR = 4 * COLS / BW;  // words per accumulator row of one MXU
-  localparam int W_WPT = 2 * ROWS * COLS / BW;  // words per weight tile
   localparam int LANES = BW / 2;  // bf16 values per word
-
-
   localparam int ACC_LANES = BW / 4;  // fp32 values per word
+  localparam int TILE = ROWS * COLS;  // bf16 values per weight tile
 
   // ---------------- storage ----------------
-  logic [ROWS*16-1:0] act_mem[ACT_ROWS];
+  logic [15:0] act_mem[ACT_ROWS][ROWS];
   logic [15:0] w_shadow[MXUS][ROWS][COLS];  // the weight buffer being loaded
   logic [15:0] w_act[MXUS][ROWS][COLS];  // the weights held in the PEs
   logic [MXUS-1:0] shadow_valid;
-  // The accumulators are one memory per (MXU, column), so each column can retire its own row:
-  // column n finishes row i one cycle after column n-1 (the array's skew).
-  logic [31:0] acc_rd[MXUS][COLS];  // each column's word at the STORE read address
+  // One accumulator memory per (MXU, column), so each column can retire its own row: column n
+  // finishes row i one cycle after column n-1 (the array's skew).
+  logic [31:0] acc_mem[MXUS][COLS][ACC_ROWS];
 
   // PE state: every MXU sees the same activation stream, so one shift-register set serves all.
   logic [15:0] a_reg[ROWS][COLS], a_nxt[ROWS][COLS];
@@ -71,37 +69,43 @@ module accel_top
   logic streaming, issue, err_seen;
   logic [31:0] s;  // stream cycle
 
+  // Words a transfer of n values of `per_word` to a word occupies: ceil(n / per_word).
+  function automatic logic [31:0] words_of(input logic [31:0] n, input int per_word);
+    words_of = (n + 32'(per_word) - 1) / 32'(per_word);
+  endfunction
+
   always_comb begin
     err_now = 8'd0;
     words   = 32'd0;
     if (flags[7:1] != 0) err_now = ERR_OPCODE;
-    else case (op)
-      OP_LOAD_A: begin
-        words = rows * ACT_WPR;
-        if (rows == 0) err_now = ERR_ROWS;
-        else if (act_off + rows > ACT_ROWS) err_now = ERR_ACT_RANGE;
-      end
-      OP_LOAD_W: begin
-        words = {24'd0, n_mxus} * W_WPT;
-        if (n_mxus == 0 || int'(n_mxus) > MXUS) err_now = ERR_MXU;
-      end
-      OP_LOAD_ACC, OP_STORE: begin
-        words = rows * ACC_WPR;
-        if (rows == 0) err_now = ERR_ROWS;
-        else if ({24'd0, mxu} >= MXUS) err_now = ERR_MXU;
-        else if (acc_off + rows > ACC_ROWS) err_now = ERR_ACC_RANGE;
-      end
-      OP_MATMUL: begin
-        words = {24'd0, pf_mxus} * W_WPT;
-        if (rows == 0) err_now = ERR_ROWS;
-        else if (n_mxus == 0 || int'(n_mxus) > MXUS || int'(pf_mxus) > MXUS) err_now = ERR_MXU;
-        else if (act_off + rows > ACT_ROWS) err_now = ERR_ACT_RANGE;
-        else if (acc_off + rows > ACC_ROWS) err_now = ERR_ACC_RANGE;
-        else if ((~shadow_valid & ((MXUS'(1) << n_mxus) - MXUS'(1))) != 0)
-          err_now = ERR_NO_WEIGHTS;
-      end
-      default: err_now = ERR_OPCODE;
-    endcase
+    else
+      case (op)
+        OP_LOAD_A: begin
+          words = words_of(rows * ROWS, LANES);
+          if (rows == 0) err_now = ERR_ROWS;
+          else if (act_off + rows > ACT_ROWS) err_now = ERR_ACT_RANGE;
+        end
+        OP_LOAD_W: begin
+          words = words_of({24'd0, n_mxus} * TILE, LANES);
+          if (n_mxus == 0 || 32'(n_mxus) > MXUS) err_now = ERR_MXU;
+        end
+        OP_LOAD_ACC, OP_STORE: begin
+          words = words_of(rows * COLS, ACC_LANES);
+          if (rows == 0) err_now = ERR_ROWS;
+          else if ({24'd0, mxu} >= MXUS) err_now = ERR_MXU;
+          else if (acc_off + rows > ACC_ROWS) err_now = ERR_ACC_RANGE;
+        end
+        OP_MATMUL: begin
+          words = words_of({24'd0, pf_mxus} * TILE, LANES);
+          if (rows == 0) err_now = ERR_ROWS;
+          else if (n_mxus == 0 || 32'(n_mxus) > MXUS || 32'(pf_mxus) > MXUS) err_now = ERR_MXU;
+          else if (act_off + rows > ACT_ROWS) err_now = ERR_ACT_RANGE;
+          else if (acc_off + rows > ACC_ROWS) err_now = ERR_ACC_RANGE;
+          else if ((~shadow_valid & ((MXUS'(1) << n_mxus) - MXUS'(1))) != 0)
+            err_now = ERR_NO_WEIGHTS;
+        end
+        default: err_now = ERR_OPCODE;
+      endcase
     stream_len = rows + ROWS + COLS;
     issue = active && cyc == 0;
     ok = issue ? err_now == 0 : !failed;
@@ -119,8 +123,11 @@ module accel_top
   assign idle = !active;
 
   // ---------------- DMA ----------------
+  // A word carries LANES bf16 (ACC_LANES fp32) values; a command's values run on from word to
+  // word in the order they lie in device memory, so value g of a transfer is lane g % LANES of
+  // word g / LANES, whatever the port width.
   logic [31:0] wb_idx;  // word being written back from a read issued last cycle
-  logic wb_valid, wb_weights, wb_acc;
+  logic wb_valid, wb_weights, wb_acc, wb_act;
   logic [31:0] st_idx;  // word being stored
   always_comb begin
     mem_rd = active && ok && cyc >= 1 && cyc <= rd_words;
@@ -130,22 +137,19 @@ module accel_top
     wb_idx = cyc - 2;
     wb_weights = wb_valid && (op == OP_LOAD_W || op == OP_MATMUL);
     wb_acc = wb_valid && op == OP_LOAD_ACC;
+    wb_act = wb_valid && op == OP_LOAD_A;
   end
   assign st_idx = cyc - 1;
   always_comb begin
+    logic [31:0] g, row;
     mem_wdata = '0;
-    for (int x = 0; x < MXUS; x++)
-      if (x == int'(mxu))
-        for (int l = 0; l < ACC_LANES; l++)
-          mem_wdata[l*32+:32] = acc_rd[x][(st_idx%ACC_WPR)*ACC_LANES+l];
-  end
-
-  // Weight words land lane by lane in the shadow buffer (one always_ff per lane).
-  for (genvar l = 0; l < LANES; l++) begin : g_wlane
-    logic [31:0] e;  // element index within the MXU's tile
-    assign e = (wb_idx % W_WPT) * LANES + l;
-    always_ff @(posedge clk)
-      if (wb_weights) w_shadow[wb_idx/W_WPT][e/COLS][e%COLS] <= mem_rdata[l*16+:16];
+    for (int l = 0; l < ACC_LANES; l++) begin
+      g = st_idx * ACC_LANES + 32'(l);
+      row = g / COLS;
+      for (int x = 0; x < MXUS; x++)
+        if (x == 32'(mxu) && row < rows)
+          mem_wdata[l*32+:32] = acc_mem[x][g%COLS][acc_off+row];
+    end
   end
 
   // ---------------- the arrays ----------------
@@ -153,39 +157,73 @@ module accel_top
   // while streaming), so the arithmetic is skipped then.
   always_comb begin
     for (int k = 0; k < ROWS; k++) begin
-      a_nxt[k][0] = (s >= k && s - k < rows) ? act_mem[act_off+s-k][k*16+:16] : 16'd0;
+      a_nxt[k][0] = (s >= k && s - k < rows) ? act_mem[act_off+s-k][k] : 16'd0;
       for (int n = 1; n < COLS; n++) a_nxt[k][n] = a_reg[k][n-1];
     end
-    psum_nxt = psum;  // a whole-array copy: cheap, and no latch for any parameter set
-    if (streaming)
-      for (int x = 0; x < MXUS; x++)
-        for (int k = 0; k < ROWS; k++)
-          for (int n = 0; n < COLS; n++)
-            psum_nxt[x][k][n] = fp32_add(
-                k == 0 ? 32'd0 : psum[x][k-1][n], bf16_mul(a_reg[k][n], w_act[x][k][n]));
-  end
-
-  // One accumulator column: retires row s - ROWS - n - 1 of the stream, loads and stores.
-  for (genvar x = 0; x < MXUS; x++) begin : g_mxu
-    for (genvar n = 0; n < COLS; n++) begin : g_col
-      logic [31:0] mem[ACC_ROWS];
-      logic [31:0] row, sum;
-      logic retire, load;
-      assign row = s - ROWS - n - 1;
-      assign retire = streaming && x < int'(n_mxus) && s >= ROWS + n + 1 && row < rows;
-      assign load = wb_acc && x == int'(mxu) && (wb_idx % ACC_WPR) == n / ACC_LANES;
-      assign sum = flags[0] ? fp32_add(mem[acc_off+row], psum[x][ROWS-1][n]) :
-          psum[x][ROWS-1][n];
-      assign acc_rd[x][n] = mem[acc_off+st_idx/ACC_WPR];
-      always_ff @(posedge clk) begin
-        if (retire) mem[acc_off+row] <= sum;
-        else if (load) mem[acc_off+wb_idx/ACC_WPR] <= mem_rdata[(n%ACC_LANES)*32+:32];
-      end
-    end
+    for (int x = 0; x < MXUS; x++)
+      for (int k = 0; k < ROWS; k++)
+        for (int n = 0; n < COLS; n++)
+          psum_nxt[x][k][n] = !streaming ? psum[x][k][n] : fp32_add(
+              k == 0 ? 32'd0 : psum[x][k-1][n], bf16_mul(a_reg[k][n], w_act[x][k][n]));
   end
 
   // ---------------- sequential ----------------
+  // One clocked process. The arrays (buffers, weights, PE state) are updated with blocking
+  // assignments in an order that reads every old value before it changes: the accumulators
+  // take the PEs' old sums, the PEs take next states computed before the edge. Verilator emits
+  // each array update as a loop or one copy whatever the array's size; nothing outside this
+  // process reads an array at the edge that writes it (activations are read only while a MATMUL
+  // streams, weights at its issue, accumulators by STORE). The scalars are non-blocking.
+  /* verilator lint_off BLKSEQ */
   always_ff @(posedge clk) begin
+    logic [31:0] g, row;
+    // accumulators: each column retires row s - ROWS - n - 1 of the stream (adding to what it
+    // holds when accumulating); LOAD_ACC fills rows from memory
+    if (streaming)
+      for (int x = 0; x < MXUS; x++)
+        for (int n = 0; n < COLS; n++) begin
+          row = s - ROWS - 32'(n) - 1;
+          if (x < 32'(n_mxus) && s >= ROWS + n + 1 && row < rows)
+            acc_mem[x][n][acc_off+row] = flags[0] ?
+                fp32_add(acc_mem[x][n][acc_off+row], psum[x][ROWS-1][n]) : psum[x][ROWS-1][n];
+        end
+    if (wb_acc)
+      for (int l = 0; l < ACC_LANES; l++) begin
+        g = wb_idx * ACC_LANES + 32'(l);
+        row = g / COLS;
+        for (int x = 0; x < MXUS; x++)
+          if (x == 32'(mxu) && row < rows)
+            acc_mem[x][g%COLS][acc_off+row] = mem_rdata[l*32+:32];
+      end
+    // weights: lane l is value g of the tiles loaded, tile g / TILE, PE (k, n) within it
+    if (wb_weights)
+      for (int l = 0; l < LANES; l++) begin
+        g = wb_idx * LANES + 32'(l);
+        if (g / TILE < {24'd0, op == OP_LOAD_W ? n_mxus : pf_mxus})
+          w_shadow[g/TILE][(g%TILE)/COLS][g%COLS] = mem_rdata[l*16+:16];
+      end
+    // activations: value g of the rows loaded is row g / ROWS, element g % ROWS
+    if (wb_act)
+      for (int l = 0; l < LANES; l++) begin
+        g = wb_idx * LANES + 32'(l);
+        row = g / ROWS;
+        if (row < rows) act_mem[act_off+row][g%ROWS] = mem_rdata[l*16+:16];
+      end
+    // a MATMUL's weights move into the PEs at its issue (MXUs past n_mxus take weights they
+    // will not use); the PEs step while it streams
+    // (element by element: Verilator unrolls a whole-array copy into one line per element)
+    if (!rst && issue && err_now == 0 && op == OP_MATMUL)
+      for (int x = 0; x < MXUS; x++)
+        for (int k = 0; k < ROWS; k++)
+          for (int n = 0; n < COLS; n++) w_act[x][k][n] = w_shadow[x][k][n];
+    if (!rst && streaming) begin
+      for (int k = 0; k < ROWS; k++)
+        for (int n = 0; n < COLS; n++) a_reg[k][n] = a_nxt[k][n];
+      for (int x = 0; x < MXUS; x++)
+        for (int k = 0; k < ROWS; k++)
+          for (int n = 0; n < COLS; n++) psum[x][k][n] = psum_nxt[x][k][n];
+    end
+    /* verilator lint_on BLKSEQ */
     if (rst) begin
       active       <= 1'b0;
       cyc          <= 32'd0;
@@ -212,19 +250,12 @@ module accel_top
         end
         if (err_now == 0 && op == OP_MATMUL) begin
           cnt_macs <= cnt_macs + 64'(rows) * 64'(ROWS * COLS) * 64'(n_mxus);
-          w_act <= w_shadow;  // MXUs past n_mxus take weights they will not use
           shadow_valid <= shadow_valid & ~((MXUS'(1) << n_mxus) - MXUS'(1));
         end
       end
       if (active && ok && cyc == last_cyc) begin
         if (op == OP_LOAD_W) shadow_valid <= shadow_valid | ((MXUS'(1) << n_mxus) - MXUS'(1));
         if (op == OP_MATMUL) shadow_valid <= shadow_valid | ((MXUS'(1) << pf_mxus) - MXUS'(1));
-      end
-      if (wb_valid && op == OP_LOAD_A)
-        act_mem[act_off+wb_idx/ACT_WPR][(wb_idx%ACT_WPR)*WB+:WB] <= mem_rdata;
-      if (streaming) begin
-        a_reg <= a_nxt;
-        psum  <= psum_nxt;
       end
       if (cmd_valid && cmd_ready) begin
         active  <= 1'b1;

@@ -118,6 +118,14 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, int *given) {
         int k = 0;
         while (k < n_opts && strcmp(cmd->opts[k].name, a) != 0)
             k++;
+        if (k == n_opts && cmd->operands && strncmp(a, "--", 2) != 0) {
+            if (*cmd->n_operands >= cmd->max_operands) {
+                cli_error(cmd->name, "too many arguments at '%s' (accpar %s --help)", a, cmd->name);
+                return CLI_BAD;
+            }
+            cmd->operands[(*cmd->n_operands)++] = a;
+            continue;
+        }
         if (k == n_opts || k >= 64) {
             cli_error(cmd->name, "%s '%s' (accpar %s --help)",
                       strncmp(a, "--", 2) == 0 ? "unknown option" : "unexpected argument", a,

@@ -44,6 +44,11 @@ typedef struct cli_opt {
     { .name = (n), .kind = OPT_FLAG, .out = (p), .help = (h) }
 #define CLI_CHOICE(n, p, a, h, list)                                                               \
     { .name = (n), .kind = OPT_CHOICE, .out = (p), .arg = (a), .help = (h), .choices = (list) }
+/* The options of every command that may build an RTL model (model_cache.h). */
+#define CLI_MODEL_OPTS(cache, no_build)                                                            \
+    CLI_STRING("--model-cache", (cache), "DIR",                                                    \
+               "RTL model cache [$ACCPAR_MODEL_CACHE, else ~/.cache/accpar/models]"),              \
+        CLI_FLAG("--no-build", (no_build), "fail instead of building a missing RTL model")
 #define CLI_END                                                                                    \
     { .name = NULL }
 
@@ -53,11 +58,15 @@ typedef struct cli_command {
     const char *about;    /* what the command does */
     const cli_opt *opts;  /* ends with an entry whose name is NULL */
     const char *epilog;   /* printed after the options (exit status, ...); may be NULL */
+    /* Arguments that are not options (NULL: none allowed): up to max_operands of them. */
+    const char **operands;
+    int max_operands, *n_operands;
 } cli_command;
 
 enum { CLI_RUN = 0, CLI_DONE = 1, CLI_BAD = -1 };
 
-/* Parses argv[1 .. argc) (argv[0] is the subcommand's name). Returns CLI_RUN, CLI_DONE after
+/* Parses argv[1 .. argc) (argv[0] is the subcommand's name); an argument that is not an option
+ * is an operand where the command takes them. Returns CLI_RUN, CLI_DONE after
  * printing --help, or CLI_BAD after printing "accpar NAME: why" on stderr. given (may be NULL)
  * receives, per option, whether it was given. */
 int cli_parse(const cli_command *cmd, int argc, char **argv, int *given);

@@ -5,6 +5,7 @@
 #include "cal_measure.h"
 #include "cli.h"
 #include "cli_args.h"
+#include "model_cache.h"
 #include "device_model.h"
 #include "json.h"
 #include "scatter_plot.h"
@@ -17,7 +18,8 @@
 static const char *const CMD = "calibrate";
 
 typedef struct cal_args {
-    const char *accel, *shapes, *out, *json, *csv, *plot;
+    const char *accel, *shapes, *out, *json, *csv, *plot, *model_cache;
+    int no_build;
     int sweep;
     int backend; /* accel_backend */
     const char *compare;
@@ -43,6 +45,8 @@ enum {
     C_SCALE,
     C_IMAGE_SCALE,
     C_CALIBRATION,
+    C_MODEL_CACHE,
+    C_NO_BUILD,
     C_OPTS
 };
 
@@ -89,6 +93,7 @@ static int parse(int argc, char **argv, cal_args *a) {
         [C_CALIBRATION] = CLI_STRING("--calibration", &a->cmp.calibration, "F,..",
                                      "with --compare: calibration files instead of each preset's\n"
                                      "default calibration file"),
+        [C_MODEL_CACHE] = CLI_MODEL_OPTS(&a->model_cache, &a->no_build),
         CLI_END,
     };
     const cli_command cmd = {
@@ -104,11 +109,16 @@ static int parse(int argc, char **argv, cal_args *a) {
         "sizes on the emulated link, fits the compute model's feature weights and the link's\n"
         "latency and bandwidth by least squares on two thirds of the points, and reports the\n"
         "error on the held-out third. docs/calibration.md.",
-        opts, "Exit status: 0 success, 1 a target or check failed, 2 bad usage or input."};
+        opts,
+        "Exit status: 0 success, 1 a target or check failed, 2 bad usage or input.",
+        NULL,
+        0,
+        NULL};
     int rc = cli_parse(&cmd, argc, argv, given);
     if (rc != CLI_RUN)
         return rc;
     a->backend = measured_backend == 0 ? ACCEL_BACKEND_RTL : ACCEL_BACKEND_REPLAY;
+    model_cache_configure(a->model_cache, a->no_build);
     if (!given[C_IMAGE_SCALE])
         a->cmp.image_scale = a->cmp.scale;
     a->cmp.json = a->json;
@@ -117,7 +127,7 @@ static int parse(int argc, char **argv, cal_args *a) {
     a->cmp.batch = a->batch;
     a->cmp.o = (run_options){.fidelity = (run_fidelity)a->fidelity, .seed = 1};
     int compare_only = 0, calibrate_only = 0;
-    for (int k = C_ACCELS; k < C_OPTS; k++)
+    for (int k = C_ACCELS; k <= C_CALIBRATION; k++)
         compare_only |= given[k];
     for (int k = C_ACCEL; k <= C_PLOT; k++)
         calibrate_only |= given[k] && k != C_JSON;

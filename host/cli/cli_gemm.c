@@ -2,6 +2,7 @@
 #include "bf16.h"
 #include "cli.h"
 #include "cli_args.h"
+#include "model_cache.h"
 #include "gemm.h"
 #include "json.h"
 #include "npy.h"
@@ -15,7 +16,8 @@
 static const char *const CMD = "gemm";
 
 typedef struct gemm_opts {
-    const char *accel, *trace, *dump, *json;
+    const char *accel, *trace, *dump, *json, *model_cache;
+    int no_build;
     int64_t m, k, n, seed;
     int trans_a, trans_b, accumulate;
     int backend; /* accel_backend */
@@ -52,15 +54,22 @@ static int parse(int argc, char **argv, gemm_opts *o) {
         CLI_STRING("--dump", &o->dump, "DIR",
                    "write a.npy, b.npy (inputs as stored) and c.npy (result)"),
         CLI_STRING("--json", &o->json, "PATH", "machine-readable report"),
+        CLI_MODEL_OPTS(&o->model_cache, &o->no_build),
         CLI_END,
     };
     const cli_command cmd = {
-        CMD, NULL,
+        CMD,
+        NULL,
         "Runs C = op(A) op(B) (+ C) with random bf16 inputs on one emulated accelerator and\n"
         "checks it: bit for bit against the golden model, within the error bound against\n"
         "OpenBLAS sgemm, and its cycles against the closed form.",
-        opts, "Exit status: 0 all checks passed, 1 a check failed, 2 bad usage."};
+        opts,
+        "Exit status: 0 all checks passed, 1 a check failed, 2 bad usage.",
+        NULL,
+        0,
+        NULL};
     int rc = cli_parse(&cmd, argc, argv, NULL);
+    model_cache_configure(o->model_cache, o->no_build);
     if (rc == CLI_RUN && o->trace && o->backend != ACCEL_BACKEND_RTL) {
         cli_error(CMD, "--trace: waveforms need --backend rtl");
         return CLI_BAD;

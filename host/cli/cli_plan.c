@@ -98,7 +98,11 @@ static int parse_args(int argc, char **argv, plan_args *a) {
         "                   [--format table|reference-grid] [--json PATH]",
         "Partitions a network's training step over a heterogeneous accelerator array with the\n"
         "chosen strategy and prints the plan: every level's ratio alpha and every layer's type.",
-        opts, NULL};
+        opts,
+        NULL,
+        NULL,
+        0,
+        NULL};
     int rc = cli_parse(&cmd, argc, argv, a->given);
     if (rc != CLI_RUN)
         return rc;

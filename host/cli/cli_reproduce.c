@@ -111,12 +111,17 @@ int cli_reproduce(int argc, char **argv) {
         CLI_END,
     };
     const cli_command cmd = {
-        "reproduce", NULL,
+        "reproduce",
+        NULL,
         "Plans AlexNet, VGG-11/13/16/19 and ResNet-18/34/50 (batch 512) on 64 tpu-v2-full +\n"
         "64 tpu-v3-full devices with dp, owt, hypar and accpar, and prints each strategy's\n"
         "speedup over data parallelism beside the paper's averages, and the compute model it\n"
         "planned with (each preset's calibration file if it has one, else exact).",
-        opts, NULL};
+        opts,
+        NULL,
+        NULL,
+        0,
+        NULL};
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_RUN)
         return rc == CLI_DONE ? 0 : EXIT_USAGE;

@@ -3,6 +3,7 @@
 #include "atomic_file.h"
 #include "cli.h"
 #include "cli_args.h"
+#include "model_cache.h"
 #include "plan_file.h"
 #include "run.h"
 
@@ -16,7 +17,8 @@
 static const char *const CMD = "run";
 
 typedef struct run_args {
-    const char *net, *accels, *json, *trace, *calibration, *plan;
+    const char *net, *accels, *json, *trace, *calibration, *plan, *model_cache;
+    int no_build;
     int64_t batch, seed;
     double scale, image_scale;
     int strat, fidelity, model;
@@ -38,7 +40,9 @@ enum {
     OPT_PLAN,
     OPT_SEED,
     OPT_JSON,
-    OPT_TRACE
+    OPT_TRACE,
+    OPT_MODEL_CACHE,
+    OPT_NO_BUILD,
 };
 
 static int parse(int argc, char **argv, run_args *a) {
@@ -84,10 +88,12 @@ static int parse(int argc, char **argv, run_args *a) {
             CLI_STRING("--json", &a->json, "PATH", "machine-readable report (written atomically)"),
         [OPT_TRACE] = CLI_STRING("--trace", &a->trace, "DIR",
                                  "timeline.csv of the platform (and waveforms under rtl)"),
+        [OPT_MODEL_CACHE] = CLI_MODEL_OPTS(&a->model_cache, &a->no_build),
         CLI_END,
     };
     const cli_command cmd = {
-        CMD, NULL,
+        CMD,
+        NULL,
         "Emulates one training step of a network partitioned by the planner over an array of\n"
         "emulated accelerators: every layer's forward, backward and gradient GEMMs split per\n"
         "the plan, reductions and layout conversions moved between device memories over the\n"
@@ -97,7 +103,10 @@ static int parse(int argc, char **argv, run_args *a) {
         "With no options: tiny-cnn, batch 32, on 2xtpu-v2,2xtpu-v3 in RTL fidelity.",
         opts,
         "Exit status: 0 verified, 1 a check failed or the run failed (e.g. out of device\n"
-        "memory), 2 bad usage or input."};
+        "memory), 2 bad usage or input.",
+        NULL,
+        0,
+        NULL};
     int rc = cli_parse(&cmd, argc, argv, a->given);
     if (rc != CLI_RUN)
         return rc;
@@ -111,6 +120,7 @@ static int parse(int argc, char **argv, run_args *a) {
         }
     if (!a->given[OPT_IMAGE_SCALE])
         a->image_scale = a->scale;
+    model_cache_configure(a->model_cache, a->no_build);
     a->o.fidelity = (run_fidelity)a->fidelity;
     a->o.seed = (uint64_t)a->seed;
     a->o.trace_dir = a->trace;

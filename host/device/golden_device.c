@@ -117,6 +117,10 @@ static int golden_execute(void *state, const accel_cmd *cmds, size_t n, char *er
             model_add_matmul(p, c->rows, (int)c->mxus, (int)c->pf_mxus, 1, &g->cb);
             break;
         case ACCEL_STORE:
+            /* the port writes whole words: the rest of the last one is zero, as on the RTL */
+            memset(g->mem + c->addr + acc_bytes, 0,
+                   (size_t)(model_words(p, acc_bytes) * (uint64_t)p->mem_bytes_per_cycle -
+                            acc_bytes));
             memcpy(g->mem + c->addr, acc_row(g, c->mxu, c->acc_off), acc_bytes);
             model_add_store(p, acc_bytes, 1, &g->cb);
             break;

@@ -6,28 +6,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Device-memory layout of one GEMM: A as [chunk][kt][m_chunk][R] bf16 panels, B as
- * [kt][nt][R][C] bf16 tiles, C as [chunk][nt][m_chunk][C] fp32 tiles. */
+/* Device-memory layout of one GEMM: A as [chunk][kt] panels of [m_chunk][R] bf16, B as
+ * [kt][group] blocks of the group's X tiles of [R][C] bf16, one after another (a LOAD_W or a
+ * prefetch reads a group's tiles as one run of words), C as [chunk][nt] tiles of [m_chunk][C]
+ * fp32. Each panel, block and tile starts on a port word (a command's address is a word), so
+ * its stride is rounded up to the port width. */
 typedef struct layout {
     const gemm_schedule *s;
     const gemm_progress *progress;
     accel_dev *dev;
     uint64_t a_addr, b_addr, c_addr;
-    uint64_t a_panel, b_tile, c_tile; /* bytes */
+    uint64_t a_panel, b_block, c_tile; /* strides in elements: bf16, bf16, fp32 */
     accel_status st;
     int64_t issued, total; /* commands */
 } layout;
+
+/* elems values of elem_bytes each, rounded up to whole words of bw bytes, in values. */
+static uint64_t word_aligned(uint64_t elems, uint64_t elem_bytes, uint64_t bw) {
+    return (elems * elem_bytes + bw - 1) / bw * bw / elem_bytes;
+}
 
 /* Commands run in batches of this many, so progress can be reported and the command queue
  * stays small. The device idles between batches, which its counters do not count. */
 enum { GEMM_BATCH = 128 };
 
-static uint64_t b_tile_addr(const layout *l, int64_t kt, int64_t nt) {
-    return l->b_addr + ((uint64_t)kt * (uint64_t)l->s->n_tiles + (uint64_t)nt) * l->b_tile;
+/* Element offsets of a value of B (k, j), an A panel and a C tile. */
+static uint64_t b_index(const layout *l, int64_t k, int64_t j) {
+    const gemm_schedule *s = l->s;
+    const int64_t R = s->preset->array_rows, C = s->preset->array_cols, X = s->preset->mxus;
+    int64_t nt = j / C;
+    return ((uint64_t)(k / R) * (uint64_t)s->n_groups + (uint64_t)(nt / X)) * l->b_block +
+           ((uint64_t)(nt % X) * (uint64_t)R + (uint64_t)(k % R)) * (uint64_t)C + (uint64_t)(j % C);
 }
 
-static uint64_t c_tile_addr(const layout *l, int64_t chunk, int64_t nt) {
-    return l->c_addr + ((uint64_t)chunk * (uint64_t)l->s->n_tiles + (uint64_t)nt) * l->c_tile;
+static uint64_t a_panel_index(const layout *l, int64_t chunk, int64_t kt) {
+    return ((uint64_t)chunk * (uint64_t)l->s->k_tiles + (uint64_t)kt) * l->a_panel;
+}
+
+static uint64_t c_tile_index(const layout *l, int64_t chunk, int64_t nt) {
+    return ((uint64_t)chunk * (uint64_t)l->s->n_tiles + (uint64_t)nt) * l->c_tile;
+}
+
+/* The byte address of B's tile (kt, nt): the first tile of a group starts its block. */
+static uint64_t b_tile_addr(const layout *l, int64_t kt, int64_t nt) {
+    return l->b_addr + 2 * b_index(l, kt * l->s->preset->array_rows, nt * l->s->preset->array_cols);
 }
 
 static int issue_step(const gemm_step *st, void *ctx) {
@@ -45,12 +67,11 @@ static int issue_step(const gemm_step *st, void *ctx) {
         c.op = st->kind == STEP_STORE ? ACCEL_STORE : ACCEL_LOAD_ACC;
         c.mxu = (uint32_t)st->mxu;
         c.acc_off = (uint32_t)st->acc_off;
-        c.addr = c_tile_addr(l, st->chunk, st->group * X + st->mxu);
+        c.addr = l->c_addr + 4 * c_tile_index(l, st->chunk, st->group * X + st->mxu);
         break;
     case STEP_LOAD_A:
         c.op = ACCEL_LOAD_A;
-        c.addr = l->a_addr +
-                 ((uint64_t)st->chunk * (uint64_t)l->s->k_tiles + (uint64_t)st->kt) * l->a_panel;
+        c.addr = l->a_addr + 2 * a_panel_index(l, st->chunk, st->kt);
         break;
     case STEP_MATMUL:
         c.op = ACCEL_MATMUL;
@@ -73,10 +94,8 @@ static int issue_step(const gemm_step *st, void *ctx) {
 static uint64_t c_index(const layout *l, int64_t i, int64_t j) {
     const gemm_schedule *s = l->s;
     const int64_t C = s->preset->array_cols;
-    int64_t chunk = i / s->m_chunk, r = i % s->m_chunk;
-    return ((uint64_t)(chunk * s->n_tiles + j / C) * (uint64_t)s->m_chunk + (uint64_t)r) *
-               (uint64_t)C +
-           (uint64_t)(j % C);
+    int64_t r = i % s->m_chunk;
+    return c_tile_index(l, i / s->m_chunk, j / C) + (uint64_t)r * (uint64_t)C + (uint64_t)(j % C);
 }
 
 static float a_at(const gemm_args *g, int64_t i, int64_t k) {
@@ -90,25 +109,16 @@ static float b_at(const gemm_args *g, int64_t k, int64_t j) {
 /* Fills the host images of A, B (and C) in the device layout, zero-padded. */
 static void pack(const layout *l, const gemm_args *g, uint16_t *a, uint16_t *b, float *c) {
     const gemm_schedule *s = l->s;
-    const int64_t R = s->preset->array_rows, C = s->preset->array_cols;
+    const int64_t R = s->preset->array_rows;
     for (int64_t i = 0; i < g->m; i++) {
         int64_t chunk = i / s->m_chunk, r = i % s->m_chunk;
-        for (int64_t k = 0; k < g->k; k++) {
-            uint64_t at =
-                ((uint64_t)(chunk * s->k_tiles + k / R) * (uint64_t)s->m_chunk + (uint64_t)r) *
-                    (uint64_t)R +
-                (uint64_t)(k % R);
-            a[at] = bf16_from_float(a_at(g, i, k));
-        }
+        for (int64_t k = 0; k < g->k; k++)
+            a[a_panel_index(l, chunk, k / R) + (uint64_t)r * (uint64_t)R + (uint64_t)(k % R)] =
+                bf16_from_float(a_at(g, i, k));
     }
     for (int64_t k = 0; k < g->k; k++)
-        for (int64_t j = 0; j < g->n; j++) {
-            uint64_t at =
-                ((uint64_t)((k / R) * s->n_tiles + j / C) * (uint64_t)R + (uint64_t)(k % R)) *
-                    (uint64_t)C +
-                (uint64_t)(j % C);
-            b[at] = bf16_from_float(b_at(g, k, j));
-        }
+        for (int64_t j = 0; j < g->n; j++)
+            b[b_index(l, k, j)] = bf16_from_float(b_at(g, k, j));
     if (!c)
         return;
     for (int64_t i = 0; i < g->m; i++)
@@ -178,12 +188,13 @@ int gemm_run_reporting(accel_dev *dev, const gemm_args *g, const gemm_progress *
     layout l = {
         .s = &s, .progress = progress, .dev = dev, .total = (int64_t)stats->formula.commands};
     const uint64_t R = (uint64_t)p->array_rows, C = (uint64_t)p->array_cols;
-    l.a_panel = (uint64_t)s.m_chunk * R * 2;
-    l.b_tile = R * C * 2;
-    l.c_tile = (uint64_t)s.m_chunk * C * 4;
-    double need = (double)s.m_chunks * (double)s.k_tiles * (double)l.a_panel +
-                  (double)s.k_tiles * (double)s.n_tiles * (double)l.b_tile +
-                  (double)s.m_chunks * (double)s.n_tiles * (double)l.c_tile;
+    const uint64_t bw = (uint64_t)p->mem_bytes_per_cycle, X = (uint64_t)p->mxus;
+    l.a_panel = word_aligned((uint64_t)s.m_chunk * R, 2, bw);
+    l.b_block = word_aligned(X * R * C, 2, bw);
+    l.c_tile = word_aligned((uint64_t)s.m_chunk * C, 4, bw);
+    double need = 2 * (double)s.m_chunks * (double)s.k_tiles * (double)l.a_panel +
+                  2 * (double)s.k_tiles * (double)s.n_groups * (double)l.b_block +
+                  4 * (double)s.m_chunks * (double)s.n_tiles * (double)l.c_tile;
     if (need > (double)((uint64_t)p->mem_mib << 20)) {
         snprintf(err, errlen,
                  "GEMM %lldx%lldx%lld needs %.1f MiB of device memory; preset '%s' has %d MiB",
@@ -191,9 +202,9 @@ int gemm_run_reporting(accel_dev *dev, const gemm_args *g, const gemm_progress *
                  p->mem_mib);
         return -1;
     }
-    uint64_t a_bytes = (uint64_t)s.m_chunks * (uint64_t)s.k_tiles * l.a_panel;
-    uint64_t b_bytes = (uint64_t)s.k_tiles * (uint64_t)s.n_tiles * l.b_tile;
-    uint64_t c_bytes = (uint64_t)s.m_chunks * (uint64_t)s.n_tiles * l.c_tile;
+    uint64_t a_bytes = 2 * (uint64_t)s.m_chunks * (uint64_t)s.k_tiles * l.a_panel;
+    uint64_t b_bytes = 2 * (uint64_t)s.k_tiles * (uint64_t)s.n_groups * l.b_block;
+    uint64_t c_bytes = 4 * (uint64_t)s.m_chunks * (uint64_t)s.n_tiles * l.c_tile;
     uint16_t *a = calloc(a_bytes / 2, sizeof *a);
     uint16_t *b = calloc(b_bytes / 2, sizeof *b);
     float *c = calloc(c_bytes / 4, sizeof *c);

@@ -25,7 +25,7 @@ static const field_spec fields[] = {
     F(name, FIELD_NAME, 0, 0),
     F(array_rows, FIELD_INT, 1, 4096),
     F(array_cols, FIELD_INT, 1, 4096),
-    F(mxus, FIELD_INT, 1, 64),
+    F(mxus, FIELD_INT, 1, 32),
     F(clock_mhz, FIELD_REAL, 1e-3, 1e6),
     F(mem_bytes_per_cycle, FIELD_INT, 1, 1 << 20),
     F(act_buffer_rows, FIELD_INT, 1, 1 << 20),
@@ -68,13 +68,39 @@ static int set_field(const field_spec *f, const char *value, accel_preset *p, co
     return 0;
 }
 
+static int field_line(const int *line, const char *key) {
+    for (int i = 0; i < NFIELDS; i++)
+        if (strcmp(fields[i].key, key) == 0)
+            return line[i];
+    return 0;
+}
+
+/* The rules a preset must keep for the RTL to build and run it (docs/accelerator.md,
+ * "Presets"): "file:line: field 'x': rule" for the first one broken. */
+static int check_buildable(const accel_preset *p, const char *path, const int *line, char *err,
+                           size_t errlen) {
+    const char *field = NULL, *rule = NULL;
+    uint64_t words = ((uint64_t)p->mem_mib << 20) / (uint64_t)p->mem_bytes_per_cycle;
+    if (p->mem_bytes_per_cycle % 4 != 0) {
+        field = "mem_bytes_per_cycle";
+        rule = "must be a multiple of 4: a port word carries whole fp32 accumulator values";
+    } else if (words > (uint64_t)1 << 32) {
+        field = "mem_mib";
+        rule = "more than 2^32 port words: a command addresses device memory in 32-bit words";
+    }
+    if (!field)
+        return 0;
+    snprintf(err, errlen, "%s:%d: field '%s': %s", path, field_line(line, field), field, rule);
+    return -1;
+}
+
 int preset_load_file(const char *path, accel_preset *out, char *err, size_t errlen) {
     text_file tf;
     if (text_file_open(&tf, path, err, errlen) != 0)
         return -1;
     accel_preset p;
     memset(&p, 0, sizeof p);
-    int seen[NFIELDS] = {0};
+    int seen[NFIELDS] = {0}; /* the line of each field, 0 if not given */
     char *key, *value;
     int rc;
     while ((rc = text_file_next_pair(&tf, &key, &value, err, errlen)) > 0) {
@@ -93,7 +119,7 @@ int preset_load_file(const char *path, accel_preset *out, char *err, size_t errl
             rc = -1;
             break;
         }
-        seen[i] = 1;
+        seen[i] = tf.line_no;
         if (set_field(&fields[i], value, &p, where, err, errlen) != 0) {
             rc = -1;
             break;
@@ -109,6 +135,8 @@ int preset_load_file(const char *path, accel_preset *out, char *err, size_t errl
             return -1;
         }
     }
+    if (check_buildable(&p, path, seen, err, errlen) != 0)
+        return -1;
     *out = p;
     return 0;
 }

@@ -23,8 +23,8 @@ typedef struct measured {
 typedef struct replay {
     accel_preset p;
     void *golden;
-    void *rtl;           /* scratch device, opened on the first unseen shape */
-    uint8_t *scratch;    /* its memory: room for the largest single transfer */
+    void *rtl;        /* scratch device, opened on the first unseen shape */
+    uint8_t *scratch; /* its memory: room for the largest single transfer */
     uint64_t scratch_bytes;
     measured *seen;
     size_t n_seen, cap_seen;
@@ -125,8 +125,7 @@ static int lookup(replay *r, const accel_cmd *c, cycle_breakdown *out, char *err
     return 0;
 }
 
-static int replay_execute(void *state, const accel_cmd *cmds, size_t n, char *err,
-                          size_t errlen) {
+static int replay_execute(void *state, const accel_cmd *cmds, size_t n, char *err, size_t errlen) {
     replay *r = state;
     if (accel_golden_ops.execute(r->golden, cmds, n, err, errlen) != 0)
         return -1;

@@ -1,6 +1,8 @@
 // The device API: misuse returns an error code and a message naming the field, never an
 // abort; the golden and RTL backends agree on a hand-written command stream.
+#include "model_cache.h"
 #include "rtl_backends.h"
+#include "test_support.h"
 #include "bf16.h"
 #include "test_util.h"
 
@@ -106,10 +108,13 @@ INSTANTIATE_TEST_SUITE_P(Backends, DeviceApi,
 TEST(DeviceApiOpen, MissingModelAndTracing) {
     accel_preset full = load_preset("tpu-v2-full");
     accel_dev *dev = nullptr;
-    char err[512];
+    char err[1024];
+    model_cache_configure(test_dir().c_str(), 1); // an empty cache, and no building
     EXPECT_EQ(accel_open(&full, ACCEL_BACKEND_RTL, &dev, err, sizeof err), ACCEL_EBACKEND);
     EXPECT_EQ(dev, nullptr);
-    EXPECT_NE(std::string(err).find("ACCPAR_RTL_PRESETS"), std::string::npos) << err;
+    EXPECT_NE(std::string(err).find("no RTL model 128x128x2"), std::string::npos) << err;
+    EXPECT_NE(std::string(err).find("--no-build"), std::string::npos) << err;
+    model_cache_configure(nullptr, 0);
     EXPECT_EQ(accel_open(&full, (accel_backend)7, &dev, err, sizeof err), ACCEL_EINVAL);
 
     accel_preset tiny = load_preset("tiny");

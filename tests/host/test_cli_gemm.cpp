@@ -39,8 +39,10 @@ TEST(CliGemm, BadInputIsOneLineAndStatusTwo) {
         {{"gemm", "--accel", "tpu-v9"}, "tpu-v9.acc: cannot open"},
         {{"gemm", "--backend", "golden", "--trace", "x.vcd"},
          "--trace: waveforms need --backend rtl"},
-        {{"gemm", "--accel", "tpu-v2-full", "--m", "2", "--k", "2", "--n", "2"},
-         "no verilated model"},
+        {{"gemm", "--accel", "tpu-v2-full", "--m", "2", "--k", "2", "--n", "2", "--no-build",
+          "--model-cache", test_dir() + "empty-cache"},
+         "no RTL model 128x128x2"},
+        {{"gemm", "--accel", "tiny", "--accel", "tiny"}, "--accel: given twice"},
     };
     for (const Case &c : cases) {
         cli_output r = run_cli(c.args);

@@ -102,6 +102,35 @@ TEST(Preset, MalformedFilesNameLineAndField) {
     }
 }
 
+// Every rule the RTL needs is a file:line: field error naming it, one test per rule.
+TEST(Preset, PortWidthMustBeAMultipleOfFour) {
+    std::string err = load_text(replace_line(good_preset(), "mem_bytes_per_cycle",
+                                             "mem_bytes_per_cycle 6"));
+    EXPECT_NE(err.find(":6: field 'mem_bytes_per_cycle': must be a multiple of 4: a port word "
+                       "carries whole fp32 accumulator values"),
+              std::string::npos)
+        << err;
+    EXPECT_EQ(load_text(replace_line(good_preset(), "mem_bytes_per_cycle",
+                                     "mem_bytes_per_cycle 12")),
+              "")
+        << "any multiple of 4, not only powers of two";
+}
+
+TEST(Preset, DeviceMemoryMustFitThirtyTwoBitWordAddresses) {
+    std::string text = replace_line(good_preset(), "mem_bytes_per_cycle", "mem_bytes_per_cycle 4");
+    std::string err = load_text(replace_line(text, "mem_mib", "mem_mib 16385"));
+    EXPECT_NE(err.find(":9: field 'mem_mib': more than 2^32 port words"), std::string::npos)
+        << err;
+    EXPECT_EQ(load_text(replace_line(text, "mem_mib", "mem_mib 16384")), "") << "exactly 2^32";
+}
+
+TEST(Preset, AtMostThirtyTwoMxus) {
+    EXPECT_EQ(load_text(replace_line(good_preset(), "mxus", "mxus 32")), "");
+    std::string err = load_text(replace_line(good_preset(), "mxus", "mxus 33"));
+    EXPECT_NE(err.find(":4: field 'mxus': '33' is not an integer in [1, 32]"), std::string::npos)
+        << err;
+}
+
 TEST(Preset, MissingFileAndUnknownName) {
     accel_preset p;
     char err[1024];

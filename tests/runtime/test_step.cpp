@@ -168,15 +168,19 @@ TEST(Step, BatchSmallerThanTheSplitIsAnError) {
 
 namespace {
 
-// Bytes a GEMM's operands take on a device, padded as docs/accelerator.md describes: A in
-// chunks of m_c = min(M, activation rows, accumulator rows) rows and k tiles of R, B in R x C
-// tiles, C in chunks and n tiles of C fp32.
+// Bytes a GEMM's operands take on a device, laid out as docs/accelerator.md describes: A in
+// panels of m_c = min(M, activation rows, accumulator rows) rows by R bf16, one per chunk and
+// k tile; B in blocks of X tiles of R x C bf16, one per k tile and group of X n tiles; C in
+// tiles of m_c rows by C fp32, one per chunk and n tile; each panel, block and tile rounded up
+// to whole port words.
 uint64_t padded_bytes(const accel_preset &p, const gemm_dims &g) {
     auto up = [](int64_t x, int64_t to) { return (x + to - 1) / to * to; };
-    int64_t R = p.array_rows, C = p.array_cols;
+    int64_t R = p.array_rows, C = p.array_cols, X = p.mxus, bw = p.mem_bytes_per_cycle;
     int64_t mc = std::min<int64_t>(g.m, std::min(p.act_buffer_rows, p.acc_buffer_rows));
-    int64_t rows = up(g.m, mc), k = up(g.k, R), n = up(g.n, C);
-    return (uint64_t)(rows * k * 2 + k * n * 2 + rows * n * 4);
+    int64_t chunks = up(g.m, mc) / mc, kt = up(g.k, R) / R, nt = up(g.n, C) / C;
+    int64_t groups = up(nt, X) / X;
+    return (uint64_t)(chunks * kt * up(mc * R * 2, bw) + kt * groups * up(X * R * C * 2, bw) +
+                      chunks * nt * up(mc * C * 4, bw));
 }
 
 // docs/runtime.md calls host_bytes exact: every GEMM's operands in and result out, padded, and
