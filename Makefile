@@ -39,8 +39,9 @@ test-sanitize:
 
 bench: build
 	scripts/bench-rtl
+	scripts/bench-models
 	scripts/bench-planner
 	scripts/bench-run
 
 clean:
-	rm -rf $(BUILD) build-sanitize build-bench
+	rm -rf $(BUILD) build-sanitize

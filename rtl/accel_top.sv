@@ -3,9 +3,9 @@
 // accumulators and one DMA port to device memory. Commands, timing and counters:
 // docs/accelerator.md; the command format: accel_pkg.sv.
 //
-// Written so that Verilator emits loops whose code does not grow with the array: next-state
-// arrays are computed in always_comb, and every array is updated in the one clocked process in
-// loops (one element per DMA lane) or whole copies, with blocking assignments (see there).
+// Written so that Verilator emits loops whose code does not grow with the array: every array is
+// updated in the one clocked process, in loops, with blocking assignments ordered so that each
+// element is read before it changes (see there).
 module accel_top
   import accel_fp::*;
   import accel_pkg::*;
@@ -53,8 +53,8 @@ module accel_top
   logic [31:0] acc_mem[MXUS][COLS][ACC_ROWS];
 
   // PE state: every MXU sees the same activation stream, so one shift-register set serves all.
-  logic [15:0] a_reg[ROWS][COLS], a_nxt[ROWS][COLS];
-  logic [31:0] psum[MXUS][ROWS][COLS], psum_nxt[MXUS][ROWS][COLS];
+  logic [15:0] a_reg[ROWS][COLS];  // the activation each PE holds
+  logic [31:0] psum[MXUS][ROWS][COLS];  // the partial sum each PE passes down
 
   // ---------------- the command in progress ----------------
   logic        active;
@@ -152,28 +152,15 @@ module accel_top
     end
   end
 
-  // ---------------- the arrays ----------------
-  // Next state of the PEs. Outside a stream the registers hold (the always_ff copies only
-  // while streaming), so the arithmetic is skipped then.
-  always_comb begin
-    for (int k = 0; k < ROWS; k++) begin
-      a_nxt[k][0] = (s >= k && s - k < rows) ? act_mem[act_off+s-k][k] : 16'd0;
-      for (int n = 1; n < COLS; n++) a_nxt[k][n] = a_reg[k][n-1];
-    end
-    for (int x = 0; x < MXUS; x++)
-      for (int k = 0; k < ROWS; k++)
-        for (int n = 0; n < COLS; n++)
-          psum_nxt[x][k][n] = !streaming ? psum[x][k][n] : fp32_add(
-              k == 0 ? 32'd0 : psum[x][k-1][n], bf16_mul(a_reg[k][n], w_act[x][k][n]));
-  end
-
   // ---------------- sequential ----------------
   // One clocked process. The arrays (buffers, weights, PE state) are updated with blocking
   // assignments in an order that reads every old value before it changes: the accumulators
-  // take the PEs' old sums, the PEs take next states computed before the edge. Verilator emits
-  // each array update as a loop or one copy whatever the array's size; nothing outside this
-  // process reads an array at the edge that writes it (activations are read only while a MATMUL
-  // streams, weights at its issue, accumulators by STORE). The scalars are non-blocking.
+  // take the PEs' old sums first; then each PE row, bottom up, adds to the old sum of the row
+  // above; then each activation register, right to left, takes its left neighbour's old value.
+  // Each update compiles to a loop whatever the array's size, and the PEs cost nothing
+  // outside a stream. Nothing outside this process reads an array at the edge that writes it
+  // (activations are read only while a MATMUL streams, weights at its issue, accumulators by
+  // STORE). The scalars are non-blocking.
   /* verilator lint_off BLKSEQ */
   always_ff @(posedge clk) begin
     logic [31:0] g, row;
@@ -217,11 +204,15 @@ module accel_top
         for (int k = 0; k < ROWS; k++)
           for (int n = 0; n < COLS; n++) w_act[x][k][n] = w_shadow[x][k][n];
     if (!rst && streaming) begin
-      for (int k = 0; k < ROWS; k++)
-        for (int n = 0; n < COLS; n++) a_reg[k][n] = a_nxt[k][n];
       for (int x = 0; x < MXUS; x++)
-        for (int k = 0; k < ROWS; k++)
-          for (int n = 0; n < COLS; n++) psum[x][k][n] = psum_nxt[x][k][n];
+        for (int k = ROWS - 1; k >= 0; k--)
+          for (int n = 0; n < COLS; n++)
+            psum[x][k][n] = fp32_add(k == 0 ? 32'd0 : psum[x][k-1][n],
+                                     bf16_mul(a_reg[k][n], w_act[x][k][n]));
+      for (int k = 0; k < ROWS; k++) begin
+        for (int n = COLS - 1; n >= 1; n--) a_reg[k][n] = a_reg[k][n-1];
+        a_reg[k][0] = (s >= k && s - k < rows) ? act_mem[act_off+s-k][k] : 16'd0;
+      end
     end
     /* verilator lint_on BLKSEQ */
     if (rst) begin

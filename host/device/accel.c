@@ -1,5 +1,6 @@
 /* The device API's front end: device memory, allocation, command checking and queueing.
  * Backends (golden_device.c, sim/rtl/) only ever see valid commands. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "accel_api.h"
 #include "accel_backend.h"
 
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef struct block {
     uint64_t addr, bytes;
@@ -68,15 +70,18 @@ accel_status accel_open_backend(const accel_preset *preset, accel_backend backen
     dev->backend = backend;
     dev->ops = ops;
     dev->mem_bytes = (uint64_t)preset->mem_mib << 20;
-    dev->mem = calloc(1, dev->mem_bytes);
-    if (!dev->mem) {
+    /* Reserved, not committed: a page takes host memory when first touched, so a device may
+     * have its chip's 32 GiB while a run uses what it touches. */
+    dev->mem = mmap(NULL, dev->mem_bytes, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (dev->mem == MAP_FAILED) {
         snprintf(err, errlen, "preset '%s': cannot allocate %d MiB of device memory", preset->name,
                  preset->mem_mib);
         free(dev);
         return ACCEL_ENOMEM;
     }
     if (dev->ops->open(preset, dev->mem, dev->mem_bytes, &dev->state, err, errlen) != 0) {
-        free(dev->mem);
+        munmap(dev->mem, dev->mem_bytes);
         free(dev);
         return ACCEL_EBACKEND;
     }
@@ -88,7 +93,7 @@ void accel_close(accel_dev *dev) {
     if (!dev)
         return;
     dev->ops->close(dev->state);
-    free(dev->mem);
+    munmap(dev->mem, dev->mem_bytes);
     free(dev->blocks);
     free(dev->queue);
     free(dev);

@@ -89,7 +89,7 @@ accel_status accel_wait(accel_dev *dev);
 accel_status accel_read_counters(accel_dev *dev, cycle_breakdown *out);
 accel_status accel_reset_counters(accel_dev *dev);
 
-/* RTL backend only: write a waveform (.vcd, or .fst if built with ACCPAR_TRACE_FST). */
+/* RTL backend only: write a waveform, VCD or FST by the path's suffix (.vcd, .fst). */
 accel_status accel_trace(accel_dev *dev, const char *path);
 
 #ifdef __cplusplus

@@ -80,13 +80,29 @@ static int field_line(const int *line, const char *key) {
 static int check_buildable(const accel_preset *p, const char *path, const int *line, char *err,
                            size_t errlen) {
     const char *field = NULL, *rule = NULL;
+    char why[200];
     uint64_t words = ((uint64_t)p->mem_mib << 20) / (uint64_t)p->mem_bytes_per_cycle;
+    uint64_t pes = (uint64_t)p->array_rows * (uint64_t)p->array_cols;
+    uint64_t act = (uint64_t)p->act_buffer_rows * (uint64_t)p->array_rows * 2;
+    uint64_t acc = (uint64_t)p->mxus * (uint64_t)p->array_cols * (uint64_t)p->acc_buffer_rows * 4;
+    uint64_t arrays = pes * 2 + (uint64_t)p->mxus * pes * (2 + 2 + 4); /* a; weights x2, psum */
     if (p->mem_bytes_per_cycle % 4 != 0) {
         field = "mem_bytes_per_cycle";
         rule = "must be a multiple of 4: a port word carries whole fp32 accumulator values";
     } else if (words > (uint64_t)1 << 32) {
         field = "mem_mib";
         rule = "more than 2^32 port words: a command addresses device memory in 32-bit words";
+    } else if (act + acc + arrays > (uint64_t)PRESET_ON_CHIP_MIB_MAX << 20) {
+        /* the field of the largest share */
+        field = acc >= act && acc >= arrays ? "acc_buffer_rows"
+                : act >= arrays             ? "act_buffer_rows"
+                                            : "array_rows";
+        snprintf(why, sizeof why,
+                 "on-chip storage of %.0f MiB (activations %.0f, accumulators %.0f, arrays %.0f) "
+                 "is more than the %d MiB an emulated device may hold",
+                 (double)(act + acc + arrays) / (1 << 20), (double)act / (1 << 20),
+                 (double)acc / (1 << 20), (double)arrays / (1 << 20), PRESET_ON_CHIP_MIB_MAX);
+        rule = why;
     }
     if (!field)
         return 0;

@@ -29,6 +29,8 @@ typedef struct accel_preset {
 #define PRESET_LINK_GBYTES_MIN 1e-9
 #define PRESET_LINK_GBYTES_MAX 1e6
 #define PRESET_LINK_LATENCY_NS_MAX 1e9
+/* The on-chip storage (buffers, weights, PE registers) an emulated device may hold, MiB. */
+#define PRESET_ON_CHIP_MIB_MAX 256
 
 /* Parses a preset file. On error returns -1 and writes "file:line: field 'x': why" to err. */
 int preset_load_file(const char *path, accel_preset *out, char *err, size_t errlen);

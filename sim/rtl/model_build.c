@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L /* posix_spawn, nanosleep, waitpid */
 #include "model_build.h"
 
+#include "atomic_file.h"
 #include "digest.h"
 #include "input_file.h"
 
@@ -63,7 +64,7 @@ static int run(char *const argv[], int out, void (*tick)(void *, double), void *
     double last = now_s();
     for (;;) {
         int status;
-        pid_t got = waitpid(pid, &status, WNOHANG);
+        pid_t got = waitpid(pid, &status, tick ? WNOHANG : 0);
         if (got == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         if (got < 0 && errno != EINTR)
@@ -99,7 +100,71 @@ static int first_line(char *const argv[], char *out, size_t len) {
     return rc == 0 && out[0] ? 0 : -1;
 }
 
-int model_toolchain_find(model_toolchain *t, char *err, size_t errlen) {
+/* The identity of program's file (found on PATH unless it names a folder), of the verilator_bin
+ * beside it (the wrapper runs that) and of $VERILATOR_ROOT: what Verilator's answers depend on.
+ * 0 if the program is not found. */
+static uint64_t program_stamp(const char *program) {
+    char path[1200] = "";
+    if (strchr(program, '/')) {
+        snprintf(path, sizeof path, "%s", program);
+    } else {
+        const char *dirs = getenv("PATH");
+        for (const char *d = dirs ? dirs : ""; *d && !path[0];) {
+            size_t n = strcspn(d, ":");
+            snprintf(path, sizeof path, "%.*s/%s", (int)n, d, program);
+            if (access(path, X_OK) != 0)
+                path[0] = '\0';
+            d += n + (d[n] == ':');
+        }
+    }
+    struct stat st;
+    if (!path[0] || stat(path, &st) != 0)
+        return 0;
+    uint64_t h = digest_str(DIGEST_INIT, path);
+    char bin[1300];
+    const char *slash = strrchr(path, '/');
+    snprintf(bin, sizeof bin, "%.*s/verilator_bin", (int)(slash - path), path);
+    for (int i = 0; i < 2; i++) {
+        h = digest_int(digest_int(h, (int64_t)st.st_dev), (int64_t)st.st_ino);
+        h = digest_int(digest_int(h, (int64_t)st.st_size), (int64_t)st.st_mtim.tv_sec);
+        h = digest_int(h, (int64_t)st.st_mtim.tv_nsec);
+        if (i == 0 && stat(bin, &st) != 0)
+            break;
+    }
+    const char *root = getenv("VERILATOR_ROOT");
+    return digest_str(h, root ? root : "");
+}
+
+/* Verilator's version and root: remembered in memo_dir (when given and writable) under the
+ * program's stamp, since asking the Perl wrapper costs a tenth of a second per command. */
+static int verilator_facts(model_toolchain *t, const char *memo_dir) {
+    char memo[1300] = "", hex[DIGEST_HEX], *text, why[256];
+    size_t n;
+    uint64_t stamp = program_stamp(t->verilator);
+    if (memo_dir && stamp) {
+        digest_hex(stamp, hex);
+        snprintf(memo, sizeof memo, "%s/%s", memo_dir, hex);
+        if (input_file_read(memo, 4096, &text, &n, why, sizeof why) == 0) {
+            int ok = sscanf(text, "%255[^\n]\n%511[^\n]", t->version, t->root) == 2;
+            free(text);
+            if (ok)
+                return 0;
+        }
+    }
+    char *version[] = {t->verilator, "--version", NULL};
+    char *root[] = {t->verilator, "--getenv", "VERILATOR_ROOT", NULL};
+    if (first_line(version, t->version, sizeof t->version) != 0 ||
+        first_line(root, t->root, sizeof t->root) != 0)
+        return -1;
+    if (memo[0]) {
+        char facts[1024];
+        int len = snprintf(facts, sizeof facts, "%s\n%s\n", t->version, t->root);
+        atomic_write_bytes(memo, facts, (size_t)len, why, sizeof why); /* a memo: may fail */
+    }
+    return 0;
+}
+
+int model_toolchain_find(model_toolchain *t, const char *memo_dir, char *err, size_t errlen) {
     const char *v = getenv("ACCPAR_VERILATOR"), *cxx = getenv("CXX");
     memset(t, 0, sizeof *t);
     snprintf(t->verilator, sizeof t->verilator, "%s",
@@ -107,11 +172,8 @@ int model_toolchain_find(model_toolchain *t, char *err, size_t errlen) {
              : access(ACCPAR_VERILATOR_BIN, X_OK) == 0 ? ACCPAR_VERILATOR_BIN
                                                        : "verilator");
     snprintf(t->cxx, sizeof t->cxx, "%s", cxx && *cxx ? cxx : "c++");
-    char *version[] = {t->verilator, "--version", NULL};
-    char *root[] = {t->verilator, "--getenv", "VERILATOR_ROOT", NULL};
     char *cxx_version[] = {t->cxx, "--version", NULL};
-    if (first_line(version, t->version, sizeof t->version) != 0 ||
-        first_line(root, t->root, sizeof t->root) != 0) {
+    if (verilator_facts(t, memo_dir) != 0) {
         snprintf(err, errlen, "RTL models need Verilator: '%s' does not run", t->verilator);
         return -1;
     }

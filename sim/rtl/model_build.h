@@ -22,8 +22,9 @@ typedef struct model_toolchain {
 } model_toolchain;
 
 /* Finds the tools: $ACCPAR_VERILATOR or the verilator found at configure time (else PATH), and
- * $CXX or c++. -1 with a one-line error. */
-int model_toolchain_find(model_toolchain *t, char *err, size_t errlen);
+ * $CXX or c++. Verilator's answers are remembered in memo_dir (may be NULL). -1 with a one-line
+ * error. */
+int model_toolchain_find(model_toolchain *t, const char *memo_dir, char *err, size_t errlen);
 
 /* The text that identifies a model: the RTL sources' content (rtl_dir/accel_pkg.sv,
  * accel_fp.sv, accel_top.sv), the glue's, the parameters, the tools' versions and every flag.

@@ -103,6 +103,13 @@ static void remove_tree(const char *path) {
     rmdir(path);
 }
 
+/* Where the tools' versions are remembered (model_toolchain_find). */
+static const char *memo_dir(void) {
+    static char path[1100];
+    snprintf(path, sizeof path, "%s/toolchain", model_cache_dir());
+    return path;
+}
+
 static model_spec spec_of(const accel_preset *p, int fst) {
     return (model_spec){p->array_rows,      p->array_cols,          p->mxus, p->act_buffer_rows,
                         p->acc_buffer_rows, p->mem_bytes_per_cycle, fst};
@@ -164,20 +171,20 @@ static const rtl_model_api *load(const char *dir, char *err, size_t errlen) {
     return api;
 }
 
-/* The median build time of the cached models, for the first-use message (60 s without any). */
+/* The mean build time of the cached models, for the first-use message (without any, 20 s:
+ * about what two cores take for any shape). */
 static double typical_build_s(void) {
-    model_entry *e;
-    int n;
+    model_entry *e = NULL;
+    int n = 0;
     char err[256];
-    double s = 60;
+    double s = 20;
     if (model_cache_list(&e, &n, err, sizeof err) == 0 && n > 0) {
         double sum = 0;
         for (int i = 0; i < n; i++)
             sum += e[i].build_s;
         s = sum / n;
     }
-    if (n >= 0 && e)
-        free(e);
+    free(e);
     return s;
 }
 
@@ -291,8 +298,8 @@ static const rtl_model_api *find_or_build(const model_spec *s, const char *ident
                  s->rows, s->cols, s->mxus, s->bw, s->act_rows, s->acc_rows, g.dir);
         return NULL;
     }
-    static const char *const subs[] = {"locks", "tmp", "failed"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const subs[] = {"locks", "tmp", "failed", "toolchain"};
+    for (int i = 0; i < 4; i++) {
         snprintf(sub, sizeof sub, "%s/%s", g.dir, subs[i]);
         if (make_dirs(sub) != 0) {
             snprintf(err, errlen,
@@ -333,7 +340,9 @@ int model_cache_get(const accel_preset *p, int fst, const rtl_model_api **api, c
     model_spec s = spec_of(p, fst);
     char identity[2048], name[160];
     const rtl_model_api *found = NULL;
-    int rc = g.have_tools ? 0 : model_toolchain_find(&g.tools, err, errlen);
+    if (!g.have_tools)
+        make_dirs(memo_dir()); /* a memo: if the cache is read-only, every command asks */
+    int rc = g.have_tools ? 0 : model_toolchain_find(&g.tools, memo_dir(), err, errlen);
     g.have_tools = rc == 0;
     if (rc == 0)
         rc = model_identity(&s, &g.tools, model_rtl_dir(), identity, sizeof identity, err, errlen);
@@ -396,7 +405,7 @@ int model_cache_list(model_entry **out, int *n, char *err, size_t errlen) {
     *n = 0;
     const char *dir = model_cache_dir();
     if (!g.have_tools)
-        g.have_tools = model_toolchain_find(&g.tools, err, errlen) == 0;
+        g.have_tools = model_toolchain_find(&g.tools, memo_dir(), err, errlen) == 0;
     DIR *d = opendir(dir);
     if (!d)
         return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", dir, strerror(errno)), -1);
@@ -467,6 +476,7 @@ int model_cache_clean(int stale_only, int *removed, char *err, size_t errlen) {
         char path[1300];
         snprintf(path, sizeof path, "%s/failed", dir);
         remove_tree(path);
+        remove_tree(memo_dir());
     }
     return 0;
 }

@@ -57,6 +57,9 @@ static int replay_open(const accel_preset *p, uint8_t *memory, uint64_t mem_byte
     uint64_t accs = (uint64_t)p->acc_buffer_rows * 4 * C;
     r->scratch_bytes = tiles > acts ? tiles : acts;
     r->scratch_bytes = accs > r->scratch_bytes ? accs : r->scratch_bytes;
+    /* whole port words: a transfer's last word is read whole */
+    const uint64_t bw = (uint64_t)p->mem_bytes_per_cycle;
+    r->scratch_bytes = (r->scratch_bytes + bw - 1) / bw * bw;
     r->scratch = calloc(1, r->scratch_bytes);
     if (!r->scratch) {
         snprintf(err, errlen, "replay: out of host memory");

@@ -2,18 +2,57 @@
 // "file:line: field 'x': why".
 #include <gtest/gtest.h>
 
+#include "cycle_oracle.h"
 #include "test_support.h"
 
 extern "C" {
 #include "cal_measure.h"
 #include "calibration.h"
+#include "models_dir.h"
 }
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 namespace {
+
+// Every calibration file shipped was measured on an RTL that keeps the cycle contract: each
+// GEMM point's measured cycles equal the independent cycle oracle's for its preset today.
+TEST(CalibrationFile, ShippedFilesMatchTheCycleContract) {
+    int files = 0;
+    for (const auto &e :
+         std::filesystem::directory_iterator(std::string(models_dir()) + "/calibration")) {
+        if (e.path().extension() != ".cal")
+            continue;
+        SCOPED_TRACE(e.path().string());
+        std::istringstream in(slurp(e.path().string()));
+        accel_preset p{};
+        int points = 0;
+        for (std::string line; std::getline(in, line);) {
+            std::istringstream words(line);
+            std::string key, role, name;
+            if (line.rfind("preset ", 0) == 0) {
+                words >> key >> name;
+                char err[512];
+                ASSERT_EQ(preset_find(name.c_str(), &p, err, sizeof err), 0) << err;
+                EXPECT_EQ(name + ".cal", e.path().filename().string());
+            } else if (line.rfind("gemm ", 0) == 0) {
+                int64_t m, k, n;
+                int acc;
+                double measured;
+                ASSERT_TRUE(words >> key >> role >> m >> k >> n >> acc >> measured) << line;
+                EXPECT_EQ(measured, (double)oracle_gemm_cycles(p, m, k, n, acc).total) << line;
+                points++;
+            }
+        }
+        EXPECT_GE(points, 10);
+        files++;
+    }
+    EXPECT_GE(files, 5) << "tiny, tpu-v2, tpu-v3 and the two full-size chips";
+}
 
 const char *GOOD = "# a comment\n"
                    "format 1\n"

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -13,7 +14,8 @@
 #include <vector>
 
 // A folder that only the running test writes to: TEST_TMPDIR (set per build by CMake) or the
-// system's, then SUITE.NAME/ (parameterised tests included), created on first use; ends in '/'.
+// system's, then SUITE.NAME/ (parameterised tests included), emptied on the test's first call
+// (a rerun never sees the last run's files); ends in '/'.
 inline std::string test_dir() {
     const testing::TestInfo *t = testing::UnitTest::GetInstance()->current_test_info();
     std::string name = t ? std::string(t->test_suite_name()) + "." + t->name() : "no-test";
@@ -21,6 +23,12 @@ inline std::string test_dir() {
         if (c == '/')
             c = '_';
     std::string dir = testing::TempDir() + name + "/";
+    static std::string emptied_for;
+    if (emptied_for != name) {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+        emptied_for = name;
+    }
     if (mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
         ADD_FAILURE() << "cannot create " << dir;
     return dir;

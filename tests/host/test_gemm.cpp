@@ -2,6 +2,7 @@
 // the docs/design.md bound of OpenBLAS, and the RTL's cycle counters equal to the closed form.
 #include "bf16.h"
 #include "rtl_available.h"
+#include "test_support.h"
 #include "test_util.h"
 
 #include <cmath>
@@ -147,11 +148,16 @@ TEST(Gemm, OversizedShapeIsAnErrorNotACrash) {
 namespace {
 
 // The replay backend: golden numerics, RTL cycles per command shape; its counters must equal a
-// full RTL run's on GEMMs whose commands repeat in many shapes.
+// full RTL run's on GEMMs whose commands repeat in many shapes. The third device's port (12 B)
+// divides none of its buffers, so whole-buffer transfers end inside a word.
 TEST(Gemm, ReplayBackendReproducesRtlCycles) {
     REQUIRE_RTL("1xtiny,1xtpu-v2,1xtpu-v3");
     const Shape shapes[] = {{130, 70, 90, 0, 0, 0}, {7, 300, 45, 1, 1, 1}, {700, 17, 33, 0, 1, 0}};
-    for (const char *name : {"tiny", "tpu-v3"}) {
+    std::string odd = test_dir() + "port12.acc";
+    write_text(odd, "name port12\narray_rows 4\narray_cols 4\nmxus 2\nclock_mhz 100\n"
+                    "mem_bytes_per_cycle 12\nact_buffer_rows 10\nacc_buffer_rows 10\nmem_mib 16\n"
+                    "links 1\nlink_gbytes_per_s 1\nlink_latency_ns 0\n");
+    for (const std::string &name : {std::string("tiny"), std::string("tpu-v3"), odd}) {
         accel_preset p = load_preset(name);
         for (const Shape &s : shapes) {
             SCOPED_TRACE(describe(p, s));

@@ -104,24 +104,40 @@ TEST(Preset, MalformedFilesNameLineAndField) {
 
 // Every rule the RTL needs is a file:line: field error naming it, one test per rule.
 TEST(Preset, PortWidthMustBeAMultipleOfFour) {
-    std::string err = load_text(replace_line(good_preset(), "mem_bytes_per_cycle",
-                                             "mem_bytes_per_cycle 6"));
+    std::string err =
+        load_text(replace_line(good_preset(), "mem_bytes_per_cycle", "mem_bytes_per_cycle 6"));
     EXPECT_NE(err.find(":6: field 'mem_bytes_per_cycle': must be a multiple of 4: a port word "
                        "carries whole fp32 accumulator values"),
               std::string::npos)
         << err;
-    EXPECT_EQ(load_text(replace_line(good_preset(), "mem_bytes_per_cycle",
-                                     "mem_bytes_per_cycle 12")),
-              "")
+    EXPECT_EQ(
+        load_text(replace_line(good_preset(), "mem_bytes_per_cycle", "mem_bytes_per_cycle 12")), "")
         << "any multiple of 4, not only powers of two";
 }
 
 TEST(Preset, DeviceMemoryMustFitThirtyTwoBitWordAddresses) {
     std::string text = replace_line(good_preset(), "mem_bytes_per_cycle", "mem_bytes_per_cycle 4");
     std::string err = load_text(replace_line(text, "mem_mib", "mem_mib 16385"));
-    EXPECT_NE(err.find(":9: field 'mem_mib': more than 2^32 port words"), std::string::npos)
-        << err;
+    EXPECT_NE(err.find(":9: field 'mem_mib': more than 2^32 port words"), std::string::npos) << err;
     EXPECT_EQ(load_text(replace_line(text, "mem_mib", "mem_mib 16384")), "") << "exactly 2^32";
+}
+
+TEST(Preset, OnChipStorageIsBounded) {
+    // 4 MXUs x 128 columns x 2^17 rows x 4 B = 256 MiB of accumulators, plus the rest
+    std::string text = replace_line(good_preset(), "array_cols", "array_cols 128");
+    text = replace_line(text, "mxus", "mxus 4");
+    std::string err = load_text(replace_line(text, "acc_buffer_rows", "acc_buffer_rows 131072"));
+    EXPECT_NE(err.find(":8: field 'acc_buffer_rows': on-chip storage of 256 MiB (activations 0, "
+                       "accumulators 256, arrays 0) is more than the 256 MiB"),
+              std::string::npos)
+        << err;
+    EXPECT_EQ(load_text(replace_line(text, "acc_buffer_rows", "acc_buffer_rows 131000")), "");
+    err = load_text(replace_line(good_preset(), "act_buffer_rows", "act_buffer_rows 1048576"));
+    EXPECT_EQ(err, "") << "4 x 2 B x 2^20 rows = 8 MiB";
+    std::string wide = replace_line(good_preset(), "array_rows", "array_rows 4096");
+    wide = replace_line(replace_line(wide, "array_cols", "array_cols 4096"), "mxus", "mxus 2");
+    err = load_text(wide);
+    EXPECT_NE(err.find(":2: field 'array_rows': on-chip storage"), std::string::npos) << err;
 }
 
 TEST(Preset, AtMostThirtyTwoMxus) {

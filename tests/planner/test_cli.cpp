@@ -13,6 +13,10 @@
 #include <sys/stat.h>
 #include <vector>
 
+extern "C" {
+#include "models_dir.h"
+}
+
 extern "C" int cli_plan(int argc, char **argv);
 extern "C" int cli_reproduce(int argc, char **argv);
 
@@ -253,11 +257,13 @@ TEST(Cli, ReproduceWritesConsistentCsvSvgAndJson) {
     EXPECT_EQ(s.rfind("<svg ", 0), 0u);
     EXPECT_EQ(rects, 8 * 3 + 3); // bars and legend swatches
 
-    // the full-size presets have no calibration file: the plans use the exact contract, and say so
-    EXPECT_NE(o.out.find("\ncompute model: exact (no calibration file)\n"), std::string::npos)
-        << o.out;
+    // the full-size presets' calibration files set the plans' compute model, and it is named
+    std::string cal = std::string(models_dir()) + "/calibration/";
+    std::string model = "tpu-v2-full: calibrated (" + cal + "tpu-v2-full.cal); tpu-v3-full: " +
+                        "calibrated (" + cal + "tpu-v3-full.cal)";
+    EXPECT_NE(o.out.find("\ncompute model: " + model + "\n"), std::string::npos) << o.out;
     Json j = parse_json(slurp(json));
-    EXPECT_EQ(j["model"].str, "exact (no calibration file)");
+    EXPECT_EQ(j["model"].str, model);
     ASSERT_EQ(j["rows"].items.size(), 8u);
     for (const char *strat : {"owt", "hypar", "accpar"}) {
         double sum = 0;
