@@ -2,6 +2,7 @@
 // flags and labels, and the --compare mode.
 #include <gtest/gtest.h>
 
+#include "rtl_available.h"
 #include "test_support.h"
 
 extern "C" {
@@ -164,6 +165,7 @@ std::string row_of(const std::string &out, const std::string &model) {
 // Each row names the model it used exactly: the calibrated one, the file given for tpu-v2 and
 // tpu-v3's default file.
 TEST(CliCalibrate, CompareNamesTheCalibrationEachRowUsed) {
+    REQUIRE_RTL("1xtpu-v2,1xtpu-v3");
     std::string d = test_dir(), v2 = d + "cmp-tpu-v2.cal", json = d + "compare.json";
     cli_output c =
         cli_call(cli_calibrate, {"calibrate", "--accel", "tpu-v2", "--sweep", "--out", v2});

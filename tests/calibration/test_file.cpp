@@ -21,7 +21,7 @@ namespace {
 
 // Every calibration file shipped was measured on an RTL that keeps the cycle contract: each
 // GEMM point's measured cycles equal the independent cycle oracle's for its preset today.
-TEST(CalibrationFile, ShippedFilesMatchTheCycleContract) {
+TEST(CalFile, ShippedFilesMatchTheCycleContract) {
     int files = 0;
     for (const auto &e :
          std::filesystem::directory_iterator(std::string(models_dir()) + "/calibration")) {

@@ -66,6 +66,7 @@ TEST(Models, PeakIsALowerBoundAndExactIsTheClosedForm) {
 }
 
 TEST(Models, SelectionLabelsAndErrors) {
+    REQUIRE_RTL("1xtpu-v2"); // calibrated on replay
     static accel_array a;
     char err[1024], label[2048];
     std::string v2 = calibrate("tpu-v2");
@@ -115,6 +116,7 @@ TEST(Models, SelectionLabelsAndErrors) {
 // A preset given a file with --calibration never reads its default file: a corrupt default
 // blocks only the selection that would use it.
 TEST(Models, GivenFileReplacesACorruptDefault) {
+    REQUIRE_RTL("1xtpu-v2"); // calibrated on replay
     std::string v2 = calibrate("tpu-v2");
     std::string dir = test_dir() + "models-corrupt-default";
     std::string preset_file = std::string(models_dir()) + "/accelerators/tpu-v2.acc";

@@ -1,6 +1,7 @@
 // The device API: misuse returns an error code and a message naming the field, never an
 // abort; the golden and RTL backends agree on a hand-written command stream.
 #include "model_cache.h"
+#include "rtl_available.h"
 #include "rtl_backends.h"
 #include "test_support.h"
 #include "bf16.h"
@@ -148,6 +149,7 @@ TEST(DeviceApiOpen, RtlReportsAnInvalidCommand) {
 // the same bytes and counters on both backends, and the counters add up.
 TEST(Backends, AgreeOnAHandWrittenStream) {
     accel_preset p = load_preset("tpu-v3"); // 4 MXUs
+    REQUIRE_RTL(p);
     const uint64_t tile = 16 * 16 * 2, rows = 20;
     std::vector<uint16_t> host(4096);
     uint64_t seed = 3;

@@ -79,6 +79,7 @@ TEST(Gemm, EdgeShapesOnEveryVerilatedPreset) {
 
 // Tall and flat shapes that need several activation chunks and accumulator blocks.
 TEST(Gemm, ManyChunksAndBlocks) {
+    REQUIRE_RTL("1xtiny,1xtpu-v2");
     accel_preset tiny = load_preset("tiny"); // 64 activation rows, 128 accumulator rows
     check(tiny, {150, 9, 70, 0, 0, 1}, 99);  // 3 chunks, 18 groups in blocks of 2
     check(tiny, {65, 21, 6, 1, 1, 0}, 98);
@@ -108,6 +109,7 @@ TEST(Gemm, RtlCyclesEqualClosedFormOnSixtyShapes) {
 // Special values flow through the array exactly as in the golden model.
 TEST(Gemm, SpecialValuesMatchGoldenBitForBit) {
     accel_preset p = load_preset("tpu-v3");
+    REQUIRE_RTL(p);
     const int64_t m = 9, k = 40, n = 70;
     std::vector<float> a = random_bf16((size_t)(m * k), 5), b = random_bf16((size_t)(k * n), 6);
     a[3] = INFINITY;
@@ -151,12 +153,12 @@ namespace {
 // full RTL run's on GEMMs whose commands repeat in many shapes. The third device's port (12 B)
 // divides none of its buffers, so whole-buffer transfers end inside a word.
 TEST(Gemm, ReplayBackendReproducesRtlCycles) {
-    REQUIRE_RTL("1xtiny,1xtpu-v2,1xtpu-v3");
     const Shape shapes[] = {{130, 70, 90, 0, 0, 0}, {7, 300, 45, 1, 1, 1}, {700, 17, 33, 0, 1, 0}};
     std::string odd = test_dir() + "port12.acc";
     write_text(odd, "name port12\narray_rows 4\narray_cols 4\nmxus 2\nclock_mhz 100\n"
                     "mem_bytes_per_cycle 12\nact_buffer_rows 10\nacc_buffer_rows 10\nmem_mib 16\n"
                     "links 1\nlink_gbytes_per_s 1\nlink_latency_ns 0\n");
+    REQUIRE_RTL("1xtiny,1xtpu-v3,1x" + odd);
     for (const std::string &name : {std::string("tiny"), std::string("tpu-v3"), odd}) {
         accel_preset p = load_preset(name);
         for (const Shape &s : shapes) {
