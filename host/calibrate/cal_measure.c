@@ -2,10 +2,12 @@
 
 #include "bf16.h"
 #include "gemm.h"
+#include "parallel.h"
 #include "platform.h"
 #include "text_file.h"
 #include "vec.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,50 +185,100 @@ int cal_design_transfers(calibration *c) {
     return 0;
 }
 
-int cal_measure_gemms(const accel_preset *p, accel_backend backend, calibration *c,
-                      void (*progress)(int done, int total), char *err, size_t errlen) {
-    accel_dev *dev;
-    char why[512];
-    if (accel_open(p, backend, &dev, why, sizeof why) != ACCEL_OK) {
-        snprintf(err, errlen, "%s (%s backend): %s", p->name, accel_backend_name(backend), why);
-        return -1;
-    }
+/* The GEMMs are shared out among workers, each with a device of its own: worker w runs GEMMs
+ * w, w + workers, ... A GEMM's cycles do not depend on which device ran it, or on what ran
+ * before, so the results are the same for any number of workers. */
+typedef struct measure_job {
+    const accel_preset *p;
+    accel_backend backend;
+    calibration *c;
+    int workers;
+    void (*progress)(int done, int total);
+    pthread_mutex_t lock; /* progress calls */
+    int done;
+    int *failed_at; /* [worker]: the first GEMM that failed, n_gemm if none */
+    char (*why)[1024];
+} measure_job;
+
+static void measure_share(void *ctx, int w, int worker) {
+    (void)worker;
+    measure_job *J = ctx;
+    calibration *c = J->c;
+    J->failed_at[w] = c->n_gemm;
     size_t cap = 0;
-    for (int q = 0; q < c->n_gemm; q++) {
+    for (int q = w; q < c->n_gemm; q += J->workers) {
         const cal_gemm *g = &c->gemm[q];
         size_t need = (size_t)(g->m * g->k > g->k * g->n ? g->m * g->k : g->k * g->n);
         need = need > (size_t)(g->m * g->n) ? need : (size_t)(g->m * g->n);
         cap = need > cap ? need : cap;
     }
+    accel_dev *dev = NULL;
     float *a = malloc(sizeof *a * cap), *b = malloc(sizeof *b * cap),
           *cm = malloc(sizeof *cm * cap);
-    int rc = a && b && cm ? 0 : -1;
-    if (rc)
-        snprintf(err, errlen, "out of host memory for the calibration GEMMs");
-    uint64_t seed = 1;
-    for (size_t i = 0; i < cap && rc == 0; i++) {
-        a[i] = bf16_random(&seed);
-        b[i] = bf16_random(&seed);
-        cm[i] = bf16_random(&seed);
-    }
-    for (int q = 0; q < c->n_gemm && rc == 0; q++) {
-        cal_gemm *g = &c->gemm[q];
-        gemm_args ga = {
-            .m = g->m, .k = g->k, .n = g->n, .accumulate = g->accumulate, .a = a, .b = b, .c = cm};
-        gemm_run_stats st;
-        rc = gemm_run(dev, &ga, &st, why, sizeof why);
-        if (rc != 0)
-            snprintf(err, errlen, "%s GEMM %lldx%lldx%lld: %s", p->name, (long long)g->m,
-                     (long long)g->k, (long long)g->n, why);
-        else
+    char why[512];
+    int q = w;
+    if (!a || !b || !cm) {
+        snprintf(J->why[w], sizeof J->why[w], "out of host memory for the calibration GEMMs");
+    } else if (accel_open(J->p, J->backend, &dev, why, sizeof why) != ACCEL_OK) {
+        snprintf(J->why[w], sizeof J->why[w], "%s (%s backend): %s", J->p->name,
+                 accel_backend_name(J->backend), why);
+    } else {
+        uint64_t seed = 1;
+        for (size_t i = 0; i < cap; i++) {
+            a[i] = bf16_random(&seed);
+            b[i] = bf16_random(&seed);
+            cm[i] = bf16_random(&seed);
+        }
+        for (; q < c->n_gemm; q += J->workers) {
+            cal_gemm *g = &c->gemm[q];
+            gemm_args ga = {.m = g->m,
+                            .k = g->k,
+                            .n = g->n,
+                            .accumulate = g->accumulate,
+                            .a = a,
+                            .b = b,
+                            .c = cm};
+            gemm_run_stats st;
+            if (gemm_run(dev, &ga, &st, why, sizeof why) != 0) {
+                snprintf(J->why[w], sizeof J->why[w], "%s GEMM %lldx%lldx%lld: %s", J->p->name,
+                         (long long)g->m, (long long)g->k, (long long)g->n, why);
+                break;
+            }
             g->measured = st.cycles.total;
-        if (progress)
-            progress(q + 1, c->n_gemm);
+            pthread_mutex_lock(&J->lock);
+            J->done++;
+            if (J->progress)
+                J->progress(J->done, c->n_gemm);
+            pthread_mutex_unlock(&J->lock);
+        }
     }
-    snprintf(c->backend, sizeof c->backend, "%s", accel_backend_name(backend));
+    if (J->why[w][0])
+        J->failed_at[w] = q;
     free(a), free(b), free(cm);
     accel_close(dev);
-    return rc;
+}
+
+int cal_measure_gemms(const accel_preset *p, accel_backend backend, int jobs, calibration *c,
+                      void (*progress)(int done, int total), char *err, size_t errlen) {
+    int workers = jobs < c->n_gemm ? (jobs > 1 ? jobs : 1) : (c->n_gemm > 0 ? c->n_gemm : 1);
+    measure_job J = {p, backend, c, workers, progress, PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL};
+    J.failed_at = calloc((size_t)workers, sizeof *J.failed_at);
+    J.why = calloc((size_t)workers, sizeof *J.why);
+    if (!J.failed_at || !J.why) {
+        free(J.failed_at), free(J.why);
+        snprintf(err, errlen, "out of host memory for the calibration GEMMs");
+        return -1;
+    }
+    parallel_for(workers, workers, measure_share, &J);
+    int first = -1; /* the worker whose failure comes first in GEMM order */
+    for (int w = 0; w < workers; w++)
+        if (J.why[w][0] && (first < 0 || J.failed_at[w] < J.failed_at[first]))
+            first = w;
+    if (first >= 0)
+        snprintf(err, errlen, "%s", J.why[first]);
+    snprintf(c->backend, sizeof c->backend, "%s", accel_backend_name(backend));
+    free(J.failed_at), free(J.why);
+    return first >= 0 ? -1 : 0;
 }
 
 int cal_measure_transfers(const accel_preset *p, calibration *c, char *err, size_t errlen) {

@@ -21,9 +21,10 @@ int cal_read_shapes(const char *path, calibration *c, char *err, size_t errlen);
  * held out. Returns 0, or -1 when out of memory. */
 int cal_design_transfers(calibration *c);
 
-/* Runs every GEMM of c on a device of the preset (backend rtl or replay) and stores its counted
- * cycles. progress (may be NULL) is called after each. -1 with a one-line error. */
-int cal_measure_gemms(const accel_preset *p, accel_backend backend, calibration *c,
+/* Runs every GEMM of c on devices of the preset (backend rtl or replay), `jobs` of them at once,
+ * and stores each GEMM's counted cycles (the same for any jobs). progress (may be NULL) is
+ * called after each, one call at a time. -1 with a one-line error (the first failing GEMM's). */
+int cal_measure_gemms(const accel_preset *p, accel_backend backend, int jobs, calibration *c,
                       void (*progress)(int done, int total), char *err, size_t errlen);
 
 /* Runs every transfer of c on the platform between two devices of the preset, over the link

@@ -49,6 +49,13 @@ typedef struct cli_opt {
     CLI_STRING("--model-cache", (cache), "DIR",                                                    \
                "RTL model cache [$ACCPAR_MODEL_CACHE, else ~/.cache/accpar/models]"),              \
         CLI_FLAG("--no-build", (no_build), "fail instead of building a missing RTL model")
+/* The option of every command that emulates several devices or GEMMs at once (parallel.h);
+ * the caller sets the default, parallel_cores(), before parsing. */
+#define CLI_JOBS(jobs)                                                                             \
+    CLI_INT("--jobs", (jobs), "N",                                                                 \
+            "devices emulated at once, and threads of the OpenBLAS checks\n"                       \
+            "[the processors this process may use]; results do not depend on it",                  \
+            1, 256)
 #define CLI_END                                                                                    \
     { .name = NULL }
 

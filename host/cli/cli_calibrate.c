@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_args.h"
 #include "model_cache.h"
+#include "parallel.h"
 #include "device_model.h"
 #include "json.h"
 #include "scatter_plot.h"
@@ -23,7 +24,7 @@ typedef struct cal_args {
     int sweep;
     int backend; /* accel_backend */
     const char *compare;
-    int64_t batch;
+    int64_t batch, jobs;
     int strat, fidelity;
     compare_args cmp;
 } cal_args;
@@ -45,6 +46,7 @@ enum {
     C_SCALE,
     C_IMAGE_SCALE,
     C_CALIBRATION,
+    C_JOBS,
     C_MODEL_CACHE,
     C_NO_BUILD,
     C_OPTS
@@ -54,6 +56,7 @@ enum {
 static int parse(int argc, char **argv, cal_args *a) {
     *a = (cal_args){.backend = ACCEL_BACKEND_REPLAY,
                     .batch = 32,
+                    .jobs = parallel_cores(),
                     .strat = STRATEGY_ACCPAR,
                     .fidelity = ACCEL_BACKEND_REPLAY};
     a->cmp = (compare_args){.accels = "2xtpu-v2,2xtpu-v3", .scale = 1.0};
@@ -93,6 +96,7 @@ static int parse(int argc, char **argv, cal_args *a) {
         [C_CALIBRATION] = CLI_STRING("--calibration", &a->cmp.calibration, "F,..",
                                      "with --compare: calibration files instead of each preset's\n"
                                      "default calibration file"),
+        [C_JOBS] = CLI_JOBS(&a->jobs),
         [C_MODEL_CACHE] = CLI_MODEL_OPTS(&a->model_cache, &a->no_build),
         CLI_END,
     };
@@ -100,11 +104,11 @@ static int parse(int argc, char **argv, cal_args *a) {
         CMD,
         "--accel PRESET [--shapes FILE | --sweep] [--out FILE]\n"
         "                        [--backend replay|rtl] [--json PATH] [--csv PATH]\n"
-        "                        [--plot PATH.svg]\n"
+        "                        [--plot PATH.svg] [--jobs N]\n"
         "       accpar calibrate --compare NET [--accels SPEC] [--batch N]\n"
         "                        [--strategy S] [--fidelity replay|golden|rtl]\n"
         "                        [--scale F] [--image-scale F] [--calibration FILE[,FILE]]\n"
-        "                        [--json PATH]",
+        "                        [--json PATH] [--jobs N]",
         "Runs a designed set of GEMM shapes on an emulated device and transfers of designed\n"
         "sizes on the emulated link, fits the compute model's feature weights and the link's\n"
         "latency and bandwidth by least squares on two thirds of the points, and reports the\n"
@@ -125,7 +129,8 @@ static int parse(int argc, char **argv, cal_args *a) {
     a->cmp.net = a->compare;
     a->cmp.strat = (strategy)a->strat;
     a->cmp.batch = a->batch;
-    a->cmp.o = (run_options){.fidelity = (run_fidelity)a->fidelity, .seed = 1};
+    a->cmp.o =
+        (run_options){.fidelity = (run_fidelity)a->fidelity, .seed = 1, .jobs = (int)a->jobs};
     int compare_only = 0, calibrate_only = 0;
     for (int k = C_ACCELS; k <= C_CALIBRATION; k++)
         compare_only |= given[k];
@@ -325,7 +330,8 @@ static int calibrate(cal_args *a) {
     }
     double *peak = malloc(sizeof *peak * (size_t)c.n_gemm);
     if (!peak ||
-        cal_measure_gemms(&p, a->backend, &c, isatty(2) ? progress : NULL, err, sizeof err) != 0 ||
+        cal_measure_gemms(&p, a->backend, (int)a->jobs, &c, isatty(2) ? progress : NULL, err,
+                          sizeof err) != 0 ||
         cal_measure_transfers(&p, &c, err, sizeof err) != 0 ||
         calibration_fit(&c, &p, err, sizeof err) != 0 ||
         peak_cycles(&p, &c, peak, err, sizeof err) != 0) {

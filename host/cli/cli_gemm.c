@@ -4,6 +4,7 @@
 #include "cli_args.h"
 #include "model_cache.h"
 #include "gemm.h"
+#include "host_memory.h"
 #include "json.h"
 #include "npy.h"
 
@@ -64,7 +65,8 @@ static int parse(int argc, char **argv, gemm_opts *o) {
         "checks it: bit for bit against the golden model, within the error bound against\n"
         "OpenBLAS sgemm, and its cycles against the closed form.",
         opts,
-        "Exit status: 0 all checks passed, 1 a check failed, 2 bad usage.",
+        "Exit status: 0 all checks passed, 1 a check failed or the GEMM does not fit the device\n"
+        "or host memory (checked before anything is allocated), 2 bad usage.",
         NULL,
         0,
         NULL};
@@ -239,6 +241,28 @@ static int check_all(const gemm_opts *o, gemm_outcome *r, const gemm_args *g, co
     return 0;
 }
 
+/* Refuses a GEMM whose operands do not fit the device memory or whose buffers (the fp32 operands,
+ * the golden copy, the check's fp64 magnitudes and reference, the packed operands and the device
+ * memory they touch) do not fit this machine, before allocating any of them. */
+static int check_sizes(const gemm_opts *o, const accel_preset *p, char *err, size_t errlen) {
+    gemm_schedule s;
+    if (gemm_schedule_make(p, o->m, o->k, o->n, o->accumulate, &s, err, errlen) != 0 ||
+        gemm_fits_device(&s, err, errlen) != 0)
+        return -1;
+    gemm_operands ops;
+    gemm_operands_of(&s, &ops);
+    uint64_t ab =
+        sat_add(sat_mul((uint64_t)o->m, (uint64_t)o->k), sat_mul((uint64_t)o->k, (uint64_t)o->n));
+    uint64_t c_bufs = 16 + (o->accumulate ? 4 : 0) + (o->backend == ACCEL_BACKEND_RTL ? 4 : 0);
+    uint64_t need =
+        sat_add(sat_add(sat_mul(ab, 12), sat_mul(sat_mul((uint64_t)o->m, (uint64_t)o->n), c_bufs)),
+                sat_mul(gemm_operand_bytes(&ops), 2));
+    char what[128];
+    snprintf(what, sizeof what, "a %lldx%lldx%lld GEMM", (long long)o->m, (long long)o->k,
+             (long long)o->n);
+    return host_memory_check(what, need, err, errlen);
+}
+
 int cli_gemm(int argc, char **argv) {
     gemm_opts o;
     int st = parse(argc, argv, &o);
@@ -250,6 +274,10 @@ int cli_gemm(int argc, char **argv) {
     if (preset_find(o.accel, &r.preset, err, sizeof err)) {
         cli_error(CMD, "--accel: %s", err);
         return EXIT_USAGE;
+    }
+    if (check_sizes(&o, &r.preset, err, sizeof err) != 0) {
+        cli_error(CMD, "%s", err);
+        return EXIT_FAILURE;
     }
     size_t na = (size_t)(o.m * o.k), nb = (size_t)(o.k * o.n), nc = (size_t)(o.m * o.n);
     float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b);

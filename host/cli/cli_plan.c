@@ -97,9 +97,11 @@ static int parse_args(int argc, char **argv, plan_args *a) {
         "       accpar plan --net NAME|FILE --compat reference [--strategy S|all]\n"
         "                   [--format table|reference-grid] [--json PATH]",
         "Partitions a network's training step over a heterogeneous accelerator array with the\n"
-        "chosen strategy and prints the plan: every level's ratio alpha and every layer's type.",
+        "chosen strategy and prints the plan: every level's ratio alpha and every layer's type,\n"
+        "the predicted times and each device's peak memory (docs/runtime.md).",
         opts,
-        NULL,
+        "Exit status: 0 planned, 1 a plan does not fit its devices' memory (the line names the\n"
+        "device, its need, the layer and the capacity), 2 bad usage or input.",
         NULL,
         0,
         NULL};
@@ -275,10 +277,11 @@ static int run_plans(const plan_args *a, const strategy *list, int n, const net 
                      const accel_array *arr) {
     char err[1024];
     plan plans[STRATEGY_COUNT + 1];
-    plan_options o = {STRATEGY_DP, a->batch, (int)a->levels};
-    if (plan_make_set(g, arr, list, n, &o, plans, err, sizeof err) != 0) {
+    plan_options o = {STRATEGY_DP, a->batch, (int)a->levels, 0};
+    int made = plan_make_set(g, arr, list, n, &o, plans, err, sizeof err);
+    if (made != 0) {
         cli_error(CMD, "%s", err);
-        return EXIT_USAGE;
+        return made == PLAN_NO_FIT ? EXIT_CHECK_FAILED : EXIT_USAGE;
     }
     int rc = 0;
     int table = a->format == 0;

@@ -37,7 +37,7 @@ static int run(results *r, char *err, size_t errlen) {
     for (int k = 0; k < NETS; k++) {
         net g;
         plan p[SHOWN + 1]; /* the shown strategies, then dp */
-        plan_options o = {STRATEGY_DP, 512, 0};
+        plan_options o = {STRATEGY_DP, 512, 0, 0};
         if (net_find(nets[k], &g, err, errlen) != 0)
             return -1;
         int rc = plan_make_set(&g, &arr, list, SHOWN, &o, p, err, errlen);

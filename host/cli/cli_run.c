@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "cli_args.h"
 #include "model_cache.h"
+#include "parallel.h"
 #include "plan_file.h"
 #include "run.h"
 
@@ -19,7 +20,7 @@ static const char *const CMD = "run";
 typedef struct run_args {
     const char *net, *accels, *json, *trace, *calibration, *plan, *model_cache;
     int no_build;
-    int64_t batch, seed;
+    int64_t batch, seed, jobs;
     double scale, image_scale;
     int strat, fidelity, model;
     int given[16];
@@ -41,6 +42,7 @@ enum {
     OPT_SEED,
     OPT_JSON,
     OPT_TRACE,
+    OPT_JOBS,
     OPT_MODEL_CACHE,
     OPT_NO_BUILD,
 };
@@ -50,6 +52,7 @@ static int parse(int argc, char **argv, run_args *a) {
                     .accels = "2xtpu-v2,2xtpu-v3",
                     .batch = 32,
                     .seed = 1,
+                    .jobs = parallel_cores(),
                     .scale = 1.0,
                     .strat = STRATEGY_ACCPAR,
                     .fidelity = ACCEL_BACKEND_RTL};
@@ -88,6 +91,7 @@ static int parse(int argc, char **argv, run_args *a) {
             CLI_STRING("--json", &a->json, "PATH", "machine-readable report (written atomically)"),
         [OPT_TRACE] = CLI_STRING("--trace", &a->trace, "DIR",
                                  "timeline.csv of the platform (and waveforms under rtl)"),
+        [OPT_JOBS] = CLI_JOBS(&a->jobs),
         [OPT_MODEL_CACHE] = CLI_MODEL_OPTS(&a->model_cache, &a->no_build),
         CLI_END,
     };
@@ -124,6 +128,7 @@ static int parse(int argc, char **argv, run_args *a) {
     a->o.fidelity = (run_fidelity)a->fidelity;
     a->o.seed = (uint64_t)a->seed;
     a->o.trace_dir = a->trace;
+    a->o.jobs = (int)a->jobs;
     return CLI_RUN;
 }
 
@@ -188,13 +193,14 @@ static void print_report(const run_args *a, const net *g, const accel_array *arr
            run_fidelity_name(a->o.fidelity));
     print_layers(g, r);
     printf("\ncompute model of the plan and prediction: %s\n", p->model);
-    printf("%-7s %-10s %14s %14s %14s %9s %8s\n", "device", "preset", "cycles", "contract", "model",
-           "residual", "busy");
+    printf("%-7s %-10s %14s %14s %14s %9s %8s %11s\n", "device", "preset", "cycles", "contract",
+           "model", "residual", "busy", "memory MiB");
     for (int d = 0; d < r->n_devices; d++)
-        printf("%-7d %-10s %14llu %14llu %14.0f %+8.2f%% %7.1f%%\n", d,
+        printf("%-7d %-10s %14llu %14llu %14.0f %+8.2f%% %7.1f%% %11.1f\n", d,
                arr->kinds[arr->kind_of[d]].name, (unsigned long long)r->device_cycles[d],
                (unsigned long long)r->device_contract_cycles[d], r->device_model_cycles[d],
-               100.0 * model_residual(r, d), pct(r->device_compute_s[d], r->simulated_step_s));
+               100.0 * model_residual(r, d), pct(r->device_compute_s[d], r->simulated_step_s),
+               (double)r->device_mem_peak[d] / 1048576.0);
     printf("\nstep time: simulated %.6g s (compute %.6g s, communication %.6g s), predicted "
            "%.6g s, residual %+.2f%%\n",
            r->simulated_step_s, r->simulated_compute_s, r->simulated_comm_s, r->predicted_step_s,
@@ -238,6 +244,7 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     json_int(&j, "predicted_bytes", (int64_t)r->predicted_bytes);
     json_int(&j, "host_bytes", (int64_t)r->host_bytes);
     json_int(&j, "transfers", (int64_t)r->transfers);
+    json_uint(&j, "macs", r->macs);
     json_begin_array(&j, "devices");
     for (int d = 0; d < r->n_devices; d++) {
         json_begin_object(&j, NULL);
@@ -249,6 +256,8 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
         json_num(&j, "model_residual", model_residual(r, d));
         json_num(&j, "busy",
                  r->simulated_step_s > 0 ? r->device_compute_s[d] / r->simulated_step_s : 0);
+        json_uint(&j, "memory_resident_bytes", r->device_mem_resident[d]);
+        json_uint(&j, "memory_peak_bytes", r->device_mem_peak[d]);
         json_end_object(&j);
     }
     json_end_array(&j);
@@ -334,7 +343,7 @@ static int make_plan(run_args *a, net *g, accel_array *arr, plan *p) {
     if (rc == 0 && a->plan) {
         rc = plan_file_plan(&f, g, arr, p, err, sizeof err);
     } else if (rc == 0) {
-        plan_options po = {(strategy)a->strat, a->batch, 0};
+        plan_options po = {(strategy)a->strat, a->batch, 0, 0};
         rc = plan_make(g, arr, &po, p, err, sizeof err);
     }
     if (a->plan)
@@ -353,10 +362,11 @@ int cli_run(int argc, char **argv) {
     net g = {0};
     plan p = {0};
     char err[1024] = "";
-    if (make_plan(&a, &g, &arr, &p) != 0 || check_outputs(&a) != 0) {
+    int planned = check_outputs(&a) != 0 ? PLAN_BAD_INPUT : make_plan(&a, &g, &arr, &p);
+    if (planned != 0) {
         plan_free(&p);
         net_free(&g);
-        return EXIT_USAGE;
+        return planned == PLAN_NO_FIT ? EXIT_CHECK_FAILED : EXIT_USAGE;
     }
     if (isatty(2)) {
         a.o.progress = cli_progress;

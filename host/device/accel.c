@@ -25,6 +25,7 @@ struct accel_dev {
     uint64_t mem_bytes;
     block *blocks; /* allocations, sorted by address */
     size_t nblocks, cap_blocks;
+    uint64_t allocated, allocated_peak; /* bytes in allocations (port-word multiples) */
     accel_cmd *queue;
     size_t nqueue, cap_queue;
     uint32_t shadow_valid; /* which MXUs have weights waiting, as the queued commands leave it */
@@ -103,6 +104,10 @@ const accel_preset *accel_preset_of(const accel_dev *dev) {
     return &dev->preset;
 }
 
+uint64_t accel_mem_peak(const accel_dev *dev) {
+    return dev->allocated_peak;
+}
+
 const char *accel_last_error(const accel_dev *dev) {
     return dev->err;
 }
@@ -131,6 +136,9 @@ accel_status accel_alloc(accel_dev *dev, uint64_t bytes, uint64_t *addr) {
     memmove(dev->blocks + i + 1, dev->blocks + i, (dev->nblocks - i) * sizeof *dev->blocks);
     dev->blocks[i] = (block){at, size};
     dev->nblocks++;
+    dev->allocated += size;
+    if (dev->allocated > dev->allocated_peak)
+        dev->allocated_peak = dev->allocated;
     *addr = at;
     return ACCEL_OK;
 }
@@ -138,6 +146,7 @@ accel_status accel_alloc(accel_dev *dev, uint64_t bytes, uint64_t *addr) {
 accel_status accel_free(accel_dev *dev, uint64_t addr) {
     for (size_t i = 0; i < dev->nblocks; i++) {
         if (dev->blocks[i].addr == addr) {
+            dev->allocated -= dev->blocks[i].bytes;
             memmove(dev->blocks + i, dev->blocks + i + 1,
                     (dev->nblocks - i - 1) * sizeof *dev->blocks);
             dev->nblocks--;
@@ -156,6 +165,14 @@ static accel_status check_range(accel_dev *dev, const char *what, uint64_t addr,
     }
     return fail(dev, ACCEL_ERANGE, "%s: bytes 0x%llx..+%llu are not inside one allocation", what,
                 (unsigned long long)addr, (unsigned long long)bytes);
+}
+
+void *accel_map(accel_dev *dev, uint64_t addr, uint64_t bytes) {
+    if (dev->nqueue) {
+        fail(dev, ACCEL_EBUSY, "map: %zu commands queued; call accel_wait first", dev->nqueue);
+        return NULL;
+    }
+    return check_range(dev, "map", addr, bytes) == ACCEL_OK ? dev->mem + addr : NULL;
 }
 
 accel_status accel_copy_in(accel_dev *dev, uint64_t addr, const void *src, uint64_t bytes) {

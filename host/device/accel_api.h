@@ -76,8 +76,16 @@ const char *accel_last_error(const accel_dev *dev);
 
 /* Device memory: allocations are aligned to the port width. */
 accel_status accel_alloc(accel_dev *dev, uint64_t bytes, uint64_t *addr);
+/* The most bytes allocated at once since the device was opened (sizes rounded up to port
+ * words, as allocated). */
+uint64_t accel_mem_peak(const accel_dev *dev);
 accel_status accel_free(accel_dev *dev, uint64_t addr);
 accel_status accel_copy_in(accel_dev *dev, uint64_t addr, const void *src, uint64_t bytes);
+/* The host's view of [addr, addr + bytes) of device memory, which must lie inside one allocation,
+ * with no command queued: what a DMA engine reads and writes. Writing through it is a copy in,
+ * reading a copy out, without a staging buffer (the caller counts the bytes it moves). Valid until
+ * the allocation is freed or a command is queued. NULL with the reason in accel_last_error. */
+void *accel_map(accel_dev *dev, uint64_t addr, uint64_t bytes);
 accel_status accel_copy_out(accel_dev *dev, uint64_t addr, void *dst, uint64_t bytes);
 
 /* Queues one command after checking every field against the preset and the device state. */

@@ -6,40 +6,8 @@
 #include <float.h>
 #include <string.h>
 
-uint32_t float_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-float bits_float(uint32_t u) {
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-uint16_t bf16_from_float(float f) {
-    if (isnan(f))
-        return BF16_CANONICAL_NAN;
-    uint32_t u = float_bits(f);
-    u += 0x7FFFu + ((u >> 16) & 1u); /* round to nearest, ties to even */
-    return (uint16_t)(u >> 16);
-}
-
-float bf16_to_float(uint16_t b) {
-    return bits_float((uint32_t)b << 16);
-}
-
 float bf16_round(float f) {
     return bf16_to_float(bf16_from_float(f));
-}
-
-float accel_operand(float f) {
-    return fpclassify(f) == FP_SUBNORMAL ? copysignf(0.0f, f) : f;
-}
-
-uint32_t accel_result(float f) {
-    return isnan(f) ? FP32_CANONICAL_NAN : float_bits(f);
 }
 
 /* The host's IEEE float operations give the accelerator's results once subnormal inputs are

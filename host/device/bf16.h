@@ -8,6 +8,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -15,24 +16,48 @@ extern "C" {
 
 enum { FP32_CANONICAL_NAN = 0x7FC00000u, BF16_CANONICAL_NAN = 0x7FC0u };
 
+/* The conversions are inline: the packing and golden loops call them per element. */
+static inline uint32_t float_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static inline float bits_float(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 /* float -> bf16 with round-to-nearest-even; NaN -> canonical NaN. */
-uint16_t bf16_from_float(float f);
-float bf16_to_float(uint16_t b);
+static inline uint16_t bf16_from_float(float f) {
+    if (isnan(f))
+        return (uint16_t)BF16_CANONICAL_NAN;
+    uint32_t u = float_bits(f);
+    u += 0x7FFFu + ((u >> 16) & 1u); /* round to nearest, ties to even */
+    return (uint16_t)(u >> 16);
+}
+
+static inline float bf16_to_float(uint16_t b) {
+    return bits_float((uint32_t)b << 16);
+}
+
 /* f rounded to bf16 precision, as a float. */
 float bf16_round(float f);
 
-uint32_t float_bits(float f);
-float bits_float(uint32_t u);
-
 /* An operand as the array reads it: a subnormal becomes a zero of its sign. */
-float accel_operand(float f);
+static inline float accel_operand(float f) {
+    return fpclassify(f) == FP_SUBNORMAL ? copysignf(0.0f, f) : f;
+}
 /* A result below the smallest normal becomes a zero of its sign (inline: the golden model's
  * inner loop). */
 static inline float accel_flush(float f) {
     return fabsf(f) < FLT_MIN ? copysignf(0.0f, f) : f;
 }
 /* The bits the array stores for a result: NaNs are the canonical quiet NaN. */
-uint32_t accel_result(float f);
+static inline uint32_t accel_result(float f) {
+    return isnan(f) ? (uint32_t)FP32_CANONICAL_NAN : float_bits(f);
+}
 
 /* A random value uniform in [-1, 1), rounded to bf16 (rng.h's generator). */
 float bf16_random(uint64_t *rng_state);

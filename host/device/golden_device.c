@@ -2,6 +2,7 @@
  * (bf16.c) and its cycles from the closed-form timing contract (planner/hw/systolic_model.c). */
 #include "accel_backend.h"
 #include "bf16.h"
+#include "golden_kernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,9 @@ typedef struct golden {
     uint16_t *act;    /* [act_rows][R] */
     uint32_t *acc;    /* [mxus][acc_rows][C] fp32 bits */
     uint16_t *shadow; /* [mxus][R][C] */
-    float *weights;   /* [mxus][R][C], as the PEs read them */
-    float *row;       /* one activation row, then C column sums */
+    float *weights;   /* [mxus][R][c_pad], as the PEs read them, zero past C */
+    float *rows;      /* a MATMUL's activation rows as operands, [rows rounded up][R] */
+    size_t c_pad;     /* C rounded up to the kernel's column block */
     cycle_breakdown cb;
 } golden;
 
@@ -26,7 +28,7 @@ static void golden_close(void *state) {
     free(g->acc);
     free(g->shadow);
     free(g->weights);
-    free(g->row);
+    free(g->rows);
     free(g);
 }
 
@@ -34,18 +36,22 @@ static int golden_open(const accel_preset *p, uint8_t *memory, uint64_t mem_byte
                        char *err, size_t errlen) {
     (void)mem_bytes;
     golden *g = calloc(1, sizeof *g);
-    size_t tile = (size_t)p->array_rows * (size_t)p->array_cols;
+    size_t R = (size_t)p->array_rows, tile = R * (size_t)p->array_cols;
+    size_t rows_pad = ((size_t)p->act_buffer_rows + GOLDEN_ROWS_BLOCK - 1) / GOLDEN_ROWS_BLOCK *
+                      GOLDEN_ROWS_BLOCK;
     if (g) {
         g->p = *p;
         g->mem = memory;
-        g->act = calloc((size_t)p->act_buffer_rows * (size_t)p->array_rows, sizeof *g->act);
+        g->c_pad =
+            ((size_t)p->array_cols + GOLDEN_COLS_BLOCK - 1) / GOLDEN_COLS_BLOCK * GOLDEN_COLS_BLOCK;
+        g->act = calloc((size_t)p->act_buffer_rows * R, sizeof *g->act);
         g->acc = calloc((size_t)p->mxus * (size_t)p->acc_buffer_rows * (size_t)p->array_cols,
                         sizeof *g->acc);
         g->shadow = calloc((size_t)p->mxus * tile, sizeof *g->shadow);
-        g->weights = calloc((size_t)p->mxus * tile, sizeof *g->weights);
-        g->row = calloc((size_t)p->array_rows + (size_t)p->array_cols, sizeof *g->row);
+        g->weights = calloc((size_t)p->mxus * R * g->c_pad, sizeof *g->weights);
+        g->rows = calloc(rows_pad * R, sizeof *g->rows);
     }
-    if (!g || !g->act || !g->acc || !g->shadow || !g->weights || !g->row) {
+    if (!g || !g->act || !g->acc || !g->shadow || !g->weights || !g->rows) {
         golden_close(g);
         snprintf(err, errlen, "golden: out of host memory for preset '%s'", p->name);
         return -1;
@@ -58,36 +64,26 @@ static uint32_t *acc_row(golden *g, uint32_t mxu, uint32_t row) {
     return g->acc + ((size_t)mxu * (size_t)g->p.acc_buffer_rows + row) * (size_t)g->p.array_cols;
 }
 
-/* The MXUs' work in float, column sums vectorised across the columns: each column still adds
- * its products in row order k = 0 .. R-1 from +0, then into the accumulator (bf16.h explains
- * why float operations with these flushes give the array's bits). */
+/* The MXUs' work: the weights and activation rows as operands (padded with zeros to the
+ * kernel's blocks), then each MXU's tile in golden_kernel.c, in the array's order. */
 static void matmul(golden *g, const accel_cmd *c) {
-    const int R = g->p.array_rows, C = g->p.array_cols;
-    size_t tile = (size_t)R * (size_t)C;
-    for (size_t e = 0; e < (size_t)c->mxus * tile; e++)
-        g->weights[e] = accel_operand(bf16_to_float(g->shadow[e]));
+    const size_t R = (size_t)g->p.array_rows, C = (size_t)g->p.array_cols;
+    for (uint32_t x = 0; x < c->mxus; x++)
+        for (size_t k = 0; k < R; k++)
+            for (size_t n = 0; n < C; n++)
+                g->weights[(x * R + k) * g->c_pad + n] =
+                    accel_operand(bf16_to_float(g->shadow[(x * R + k) * C + n]));
     if (c->pf_mxus)
-        memcpy(g->shadow, g->mem + c->pf_addr, (size_t)c->pf_mxus * tile * sizeof *g->shadow);
-    float *a = g->row, *sum = g->row + R;
-    for (uint32_t i = 0; i < c->rows; i++) {
-        const uint16_t *act = g->act + (size_t)(c->act_off + i) * (size_t)R;
-        for (int k = 0; k < R; k++)
-            a[k] = accel_operand(bf16_to_float(act[k]));
-        for (uint32_t x = 0; x < c->mxus; x++) {
-            const float *w = g->weights + x * tile;
-            for (int n = 0; n < C; n++)
-                sum[n] = 0.0f; /* +0: the top PE's partial-sum input */
-            for (int k = 0; k < R; k++)
-                for (int n = 0; n < C; n++)
-                    sum[n] = accel_flush(sum[n] +
-                                         accel_flush(a[k] * w[(size_t)k * (size_t)C + (size_t)n]));
-            uint32_t *out = acc_row(g, x, c->acc_off + i);
-            for (int n = 0; n < C; n++)
-                out[n] = accel_result(c->accumulate
-                                          ? accel_flush(accel_operand(bits_float(out[n])) + sum[n])
-                                          : sum[n]);
-        }
-    }
+        memcpy(g->shadow, g->mem + c->pf_addr, (size_t)c->pf_mxus * R * C * sizeof *g->shadow);
+    size_t n_rows = c->rows,
+           padded = (n_rows + GOLDEN_ROWS_BLOCK - 1) / GOLDEN_ROWS_BLOCK * GOLDEN_ROWS_BLOCK;
+    const uint16_t *act = g->act + (size_t)c->act_off * R;
+    for (size_t e = 0; e < n_rows * R; e++)
+        g->rows[e] = accel_operand(bf16_to_float(act[e]));
+    memset(g->rows + n_rows * R, 0, (padded - n_rows) * R * sizeof *g->rows);
+    for (uint32_t x = 0; x < c->mxus; x++)
+        golden_tile(g->rows, g->weights + x * R * g->c_pad, g->c_pad, (int)c->rows, (int)R, (int)C,
+                    c->accumulate, acc_row(g, x, c->acc_off), C);
 }
 
 static int golden_execute(void *state, const accel_cmd *cmds, size_t n, char *err, size_t errlen) {
@@ -118,9 +114,9 @@ static int golden_execute(void *state, const accel_cmd *cmds, size_t n, char *er
             break;
         case ACCEL_STORE:
             /* the port writes whole words: the rest of the last one is zero, as on the RTL */
-            memset(g->mem + c->addr + acc_bytes, 0,
-                   (size_t)(model_words(p, acc_bytes) * (uint64_t)p->mem_bytes_per_cycle -
-                            acc_bytes));
+            memset(
+                g->mem + c->addr + acc_bytes, 0,
+                (size_t)(model_words(p, acc_bytes) * (uint64_t)p->mem_bytes_per_cycle - acc_bytes));
             memcpy(g->mem + c->addr, acc_row(g, c->mxu, c->acc_off), acc_bytes);
             model_add_store(p, acc_bytes, 1, &g->cb);
             break;

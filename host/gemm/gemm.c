@@ -21,11 +21,6 @@ typedef struct layout {
     int64_t issued, total; /* commands */
 } layout;
 
-/* elems values of elem_bytes each, rounded up to whole words of bw bytes, in values. */
-static uint64_t word_aligned(uint64_t elems, uint64_t elem_bytes, uint64_t bw) {
-    return (elems * elem_bytes + bw - 1) / bw * bw / elem_bytes;
-}
-
 /* Commands run in batches of this many, so progress can be reported and the command queue
  * stays small. The device idles between batches, which its counters do not count. */
 enum { GEMM_BATCH = 128 };
@@ -98,38 +93,51 @@ static uint64_t c_index(const layout *l, int64_t i, int64_t j) {
     return c_tile_index(l, i / s->m_chunk, j / C) + (uint64_t)r * (uint64_t)C + (uint64_t)(j % C);
 }
 
-static float a_at(const gemm_args *g, int64_t i, int64_t k) {
-    return g->trans_a ? g->a[k * g->m + i] : g->a[i * g->k + k];
+/* n values of a row-major matrix from (i, j) along j (stride 1), or along i of its transpose
+ * (stride ld), to bf16. */
+static void to_bf16(uint16_t *dst, const float *src, int64_t n, int64_t stride) {
+    for (int64_t t = 0; t < n; t++)
+        dst[t] = bf16_from_float(src[t * stride]);
 }
 
-static float b_at(const gemm_args *g, int64_t k, int64_t j) {
-    return g->trans_b ? g->b[j * g->k + k] : g->b[k * g->n + j];
-}
-
-/* Fills the host images of A, B (and C) in the device layout, zero-padded. */
+/* Writes A and B (and C) into their device memory in the device layout, zero-padded: each
+ * panel row, tile row and tile row of C is a run of at most R (C) consecutive values. */
 static void pack(const layout *l, const gemm_args *g, uint16_t *a, uint16_t *b, float *c) {
     const gemm_schedule *s = l->s;
-    const int64_t R = s->preset->array_rows;
+    const int64_t R = s->preset->array_rows, C = s->preset->array_cols;
     for (int64_t i = 0; i < g->m; i++) {
         int64_t chunk = i / s->m_chunk, r = i % s->m_chunk;
-        for (int64_t k = 0; k < g->k; k++)
-            a[a_panel_index(l, chunk, k / R) + (uint64_t)r * (uint64_t)R + (uint64_t)(k % R)] =
-                bf16_from_float(a_at(g, i, k));
+        for (int64_t k0 = 0; k0 < g->k; k0 += R) {
+            uint16_t *dst = a + a_panel_index(l, chunk, k0 / R) + (uint64_t)r * (uint64_t)R;
+            int64_t n = g->k - k0 < R ? g->k - k0 : R;
+            if (g->trans_a)
+                to_bf16(dst, g->a + k0 * g->m + i, n, g->m);
+            else
+                to_bf16(dst, g->a + i * g->k + k0, n, 1);
+        }
     }
     for (int64_t k = 0; k < g->k; k++)
-        for (int64_t j = 0; j < g->n; j++)
-            b[b_index(l, k, j)] = bf16_from_float(b_at(g, k, j));
+        for (int64_t j0 = 0; j0 < g->n; j0 += C) {
+            int64_t n = g->n - j0 < C ? g->n - j0 : C;
+            if (g->trans_b)
+                to_bf16(b + b_index(l, k, j0), g->b + j0 * g->k + k, n, g->k);
+            else
+                to_bf16(b + b_index(l, k, j0), g->b + k * g->n + j0, n, 1);
+        }
     if (!c)
         return;
     for (int64_t i = 0; i < g->m; i++)
-        for (int64_t j = 0; j < g->n; j++)
-            c[c_index(l, i, j)] = g->c[i * g->n + j];
+        for (int64_t j0 = 0; j0 < g->n; j0 += C)
+            memcpy(c + c_index(l, i, j0), g->c + i * g->n + j0,
+                   (size_t)(g->n - j0 < C ? g->n - j0 : C) * sizeof *c);
 }
 
 static void unpack_c(const layout *l, const gemm_args *g, const float *c) {
+    const int64_t C = l->s->preset->array_cols;
     for (int64_t i = 0; i < g->m; i++)
-        for (int64_t j = 0; j < g->n; j++)
-            g->c[i * g->n + j] = c[c_index(l, i, j)];
+        for (int64_t j0 = 0; j0 < g->n; j0 += C)
+            memcpy(g->c + i * g->n + j0, c + c_index(l, i, j0),
+                   (size_t)(g->n - j0 < C ? g->n - j0 : C) * sizeof *c);
 }
 
 /* Device allocations of the three operands; freed in reverse on any exit path. */
@@ -148,22 +156,29 @@ static int place(layout *l, uint64_t a_bytes, uint64_t b_bytes, uint64_t c_bytes
     return 0;
 }
 
-static int run_on_device(layout *l, const gemm_args *g, const void *a, const void *b, float *c,
-                         uint64_t a_bytes, uint64_t b_bytes, uint64_t c_bytes,
-                         gemm_run_stats *stats) {
+/* Packs the operands into the device's memory, runs the schedule, unpacks C. */
+static int run_on_device(layout *l, const gemm_args *g, uint64_t a_bytes, uint64_t b_bytes,
+                         uint64_t c_bytes, gemm_run_stats *stats) {
     accel_dev *dev = l->dev;
     cycle_breakdown before, after;
-    if (accel_copy_in(dev, l->a_addr, a, a_bytes) || accel_copy_in(dev, l->b_addr, b, b_bytes) ||
-        (g->accumulate && accel_copy_in(dev, l->c_addr, c, c_bytes)))
+    uint16_t *a = accel_map(dev, l->a_addr, a_bytes), *b = accel_map(dev, l->b_addr, b_bytes);
+    float *c = accel_map(dev, l->c_addr, c_bytes);
+    if (!a || !b || !c)
         return -1;
+    memset(a, 0, a_bytes); /* the padding: the allocation held an earlier GEMM's data */
+    memset(b, 0, b_bytes);
+    if (g->accumulate)
+        memset(c, 0, c_bytes);
+    pack(l, g, a, b, g->accumulate ? c : NULL);
     accel_read_counters(dev, &before);
     if (gemm_schedule_walk(l->s, issue_step, l) != 0 || accel_wait(dev) != ACCEL_OK)
         return -1;
     if (l->progress)
         l->progress->fn(l->progress->ctx, l->total, l->total);
     accel_read_counters(dev, &after);
-    if (accel_copy_out(dev, l->c_addr, c, c_bytes))
+    if (!(c = accel_map(dev, l->c_addr, c_bytes)))
         return -1;
+    unpack_c(l, g, c);
     stats->cycles.total = after.total - before.total;
     stats->cycles.busy = after.busy - before.busy;
     stats->cycles.stall = after.stall - before.stall;
@@ -172,6 +187,20 @@ static int run_on_device(layout *l, const gemm_args *g, const void *a, const voi
     stats->bytes_to_device = a_bytes + b_bytes + (g->accumulate ? c_bytes : 0);
     stats->bytes_from_device = c_bytes;
     return 0;
+}
+
+int gemm_fits_device(const gemm_schedule *s, char *err, size_t errlen) {
+    const accel_preset *p = s->preset;
+    gemm_operands ops;
+    gemm_operands_of(s, &ops);
+    uint64_t need = gemm_operand_bytes(&ops);
+    if (need <= (uint64_t)p->mem_mib << 20)
+        return 0;
+    snprintf(err, errlen,
+             "GEMM %lldx%lldx%lld needs %.1f MiB of device memory; preset '%s' has %d MiB",
+             (long long)s->m, (long long)s->k, (long long)s->n, (double)need / 1048576.0, p->name,
+             p->mem_mib);
+    return -1;
 }
 
 int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *err, size_t errlen) {
@@ -187,45 +216,23 @@ int gemm_run_reporting(accel_dev *dev, const gemm_args *g, const gemm_progress *
     gemm_cycles_closed_form(&s, &stats->formula);
     layout l = {
         .s = &s, .progress = progress, .dev = dev, .total = (int64_t)stats->formula.commands};
-    const uint64_t R = (uint64_t)p->array_rows, C = (uint64_t)p->array_cols;
-    const uint64_t bw = (uint64_t)p->mem_bytes_per_cycle, X = (uint64_t)p->mxus;
-    l.a_panel = word_aligned((uint64_t)s.m_chunk * R, 2, bw);
-    l.b_block = word_aligned(X * R * C, 2, bw);
-    l.c_tile = word_aligned((uint64_t)s.m_chunk * C, 4, bw);
-    double need = 2 * (double)s.m_chunks * (double)s.k_tiles * (double)l.a_panel +
-                  2 * (double)s.k_tiles * (double)s.n_groups * (double)l.b_block +
-                  4 * (double)s.m_chunks * (double)s.n_tiles * (double)l.c_tile;
-    if (need > (double)((uint64_t)p->mem_mib << 20)) {
-        snprintf(err, errlen,
-                 "GEMM %lldx%lldx%lld needs %.1f MiB of device memory; preset '%s' has %d MiB",
-                 (long long)g->m, (long long)g->k, (long long)g->n, need / 1048576.0, p->name,
-                 p->mem_mib);
+    if (gemm_fits_device(&s, err, errlen) != 0)
+        return -1;
+    gemm_operands ops;
+    gemm_operands_of(&s, &ops);
+    l.a_panel = ops.a_panel;
+    l.b_block = ops.b_block;
+    l.c_tile = ops.c_tile;
+    uint64_t a_bytes = ops.a_bytes, b_bytes = ops.b_bytes, c_bytes = ops.c_bytes;
+    if (place(&l, a_bytes, b_bytes, c_bytes) != 0) {
+        snprintf(err, errlen, "%s", accel_last_error(dev));
         return -1;
     }
-    uint64_t a_bytes = 2 * (uint64_t)s.m_chunks * (uint64_t)s.k_tiles * l.a_panel;
-    uint64_t b_bytes = 2 * (uint64_t)s.k_tiles * (uint64_t)s.n_groups * l.b_block;
-    uint64_t c_bytes = 4 * (uint64_t)s.m_chunks * (uint64_t)s.n_tiles * l.c_tile;
-    uint16_t *a = calloc(a_bytes / 2, sizeof *a);
-    uint16_t *b = calloc(b_bytes / 2, sizeof *b);
-    float *c = calloc(c_bytes / 4, sizeof *c);
-    int rc = -1;
-    if (!a || !b || !c) {
-        snprintf(err, errlen, "out of host memory packing the GEMM");
-    } else if (place(&l, a_bytes, b_bytes, c_bytes) != 0) {
+    int rc = run_on_device(&l, g, a_bytes, b_bytes, c_bytes, stats);
+    if (rc != 0)
         snprintf(err, errlen, "%s", accel_last_error(dev));
-    } else {
-        pack(&l, g, a, b, g->accumulate ? c : NULL);
-        rc = run_on_device(&l, g, a, b, c, a_bytes, b_bytes, c_bytes, stats);
-        if (rc != 0)
-            snprintf(err, errlen, "%s", accel_last_error(dev));
-        accel_free(dev, l.c_addr);
-        accel_free(dev, l.b_addr);
-        accel_free(dev, l.a_addr);
-    }
-    if (rc == 0)
-        unpack_c(&l, g, c);
-    free(a);
-    free(b);
-    free(c);
+    accel_free(dev, l.c_addr);
+    accel_free(dev, l.b_addr);
+    accel_free(dev, l.a_addr);
     return rc;
 }

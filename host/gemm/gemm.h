@@ -34,6 +34,11 @@ typedef struct gemm_run_stats {
     uint64_t bytes_to_device, bytes_from_device;
 } gemm_run_stats;
 
+/* 0 if the GEMM's operands (gemm_operands_of) fit the preset's device memory, else -1 with
+ * "GEMM MxKxN needs X MiB of device memory; preset 'P' has Y MiB" in err. Checked by gemm_run
+ * and, before allocating anything, by every command that builds a GEMM's operands. */
+int gemm_fits_device(const gemm_schedule *s, char *err, size_t errlen);
+
 /* Runs the GEMM on dev. Returns 0, or -1 with a one-line reason in err. */
 int gemm_run(accel_dev *dev, const gemm_args *g, gemm_run_stats *stats, char *err, size_t errlen);
 /* The same, reporting progress (progress may be NULL). */
@@ -48,6 +53,10 @@ typedef struct gemm_check {
     int passed;
     char message[256]; /* the first element out of bound, or empty */
 } gemm_check;
+
+/* The threads the checks may use (n >= 1; the default 1); a process-wide setting. The checks'
+ * results do not depend on it. */
+void gemm_check_threads(int n);
 
 /* Compares c against OpenBLAS sgemm on the same inputs (c_in: C before the GEMM when
  * accumulating, else NULL) with the bound 2 * gamma_K * sum_k |a_ik b_kj| of docs/design.md. */

@@ -1,6 +1,9 @@
 /* The independent check of a GEMM: OpenBLAS sgemm on the same bf16 inputs, and the
- * per-element bound |c - blas| <= 2 gamma_K sum_k |a_ik b_kj| (docs/design.md, docs/accelerator.md). */
+ * per-element bound |c - blas| <= 2 gamma_K sum_k |a_ik b_kj| (docs/design.md,
+ * docs/accelerator.md). */
 #include "gemm.h"
+
+#include "parallel.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -20,34 +23,85 @@ static int same_special(float x, float y) {
     return x == y; /* infinities of one sign */
 }
 
+/* The checks' threads. OpenBLAS itself runs single-threaded: its results change with its thread
+ * count, so the reference is computed in blocks of BLOCK_ROWS rows of C, a split that does not
+ * depend on the thread count, and the blocks run in parallel. The magnitudes sum over K in
+ * chunks of BLOCK_K, so each thread's fp64 copies of |A| and |B| stay small whatever the GEMM. */
+static int check_threads = 1;
+enum { BLOCK_ROWS = 256, BLOCK_K = 1024 };
+
+void gemm_check_threads(int n) {
+    openblas_set_num_threads(1);
+    check_threads = n > 0 ? n : 1;
+}
+
+typedef struct blas_blocks {
+    const gemm_args *g;
+    double *scratch; /* per worker: BLOCK_ROWS x BLOCK_K of |A|, then BLOCK_K x N of |B| */
+    size_t scratch_per_worker;
+    float *ref;
+    double *mag;
+    float beta;
+} blas_blocks;
+
+/* out[r][c] = |src[(r0 + r) * ld + c0 + c]| for r < rows, c < cols; transposed: the same of
+ * src[(c0 + c) * ld + r0 + r]. The loops read src in its storage order. */
+static void abs_slice(const float *src, int64_t ld, int transposed, int64_t r0, int64_t c0,
+                      int64_t rows, int64_t cols, double *out) {
+    if (!transposed) {
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = 0; c < cols; c++)
+                out[r * cols + c] = fabs((double)src[(r0 + r) * ld + c0 + c]);
+    } else {
+        for (int64_t c = 0; c < cols; c++)
+            for (int64_t r = 0; r < rows; r++)
+                out[r * cols + c] = fabs((double)src[(c0 + c) * ld + r0 + r]);
+    }
+}
+
+/* Rows m0 .. of ref and mag: sgemm on the rows' slices of A and C; sum_k |a_ik b_kj| (+ |c_ij|)
+ * by dgemm over K chunks of fp64 copies (its own error is far below the bound's slack). */
+static void blas_block(void *ctx, int blk, int worker) {
+    const blas_blocks *B = ctx;
+    const gemm_args *g = B->g;
+    const int64_t M = g->m, K = g->k, N = g->n, m0 = (int64_t)blk * BLOCK_ROWS;
+    int rows = (int)(M - m0 < BLOCK_ROWS ? M - m0 : BLOCK_ROWS);
+    enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
+    int lda = (int)(g->trans_a ? M : K), ldb = (int)(g->trans_b ? K : N);
+    size_t a_off = (size_t)(g->trans_a ? m0 : m0 * K), c_off = (size_t)(m0 * N);
+    cblas_sgemm(CblasRowMajor, ta, tb, rows, (int)N, (int)K, 1.0f, g->a + a_off, lda, g->b, ldb,
+                B->beta, B->ref + c_off, (int)N);
+    double *abs_a = B->scratch + (size_t)worker * B->scratch_per_worker;
+    double *abs_b = abs_a + (size_t)BLOCK_ROWS * BLOCK_K;
+    for (int64_t k0 = 0; k0 < K; k0 += BLOCK_K) {
+        int kc = (int)(K - k0 < BLOCK_K ? K - k0 : BLOCK_K);
+        abs_slice(g->a, lda, g->trans_a, m0, k0, rows, kc, abs_a);
+        abs_slice(g->b, ldb, g->trans_b, k0, 0, kc, N, abs_b);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, (int)N, kc, 1.0, abs_a, kc,
+                    abs_b, (int)N, k0 == 0 ? (double)B->beta : 1.0, B->mag + c_off, (int)N);
+    }
+}
+
 int gemm_blas_reference(const gemm_args *g, const float *c_in, float *ref, double *mag,
                         gemm_check *out) {
-    const int64_t M = g->m, K = g->k, N = g->n;
-    size_t na = (size_t)(M * K), nb = (size_t)(K * N), nc = (size_t)(M * N);
-    double *abs_a = malloc(na * sizeof *abs_a), *abs_b = malloc(nb * sizeof *abs_b);
+    const int64_t M = g->m, N = g->n;
+    const int blocks = (int)((M + BLOCK_ROWS - 1) / BLOCK_ROWS);
+    const int workers = check_threads < blocks ? check_threads : blocks;
+    size_t per = (size_t)BLOCK_ROWS * BLOCK_K + (size_t)BLOCK_K * (size_t)N, nc = (size_t)(M * N);
+    double *scratch = malloc((size_t)workers * per * sizeof *scratch);
     memset(out, 0, sizeof *out);
-    if (!abs_a || !abs_b) {
-        free(abs_a), free(abs_b);
+    if (!scratch) {
         snprintf(out->message, sizeof out->message, "out of host memory for the BLAS check");
         return -1;
     }
-    for (size_t i = 0; i < na; i++)
-        abs_a[i] = fabs((double)g->a[i]);
-    for (size_t i = 0; i < nb; i++)
-        abs_b[i] = fabs((double)g->b[i]);
     for (size_t i = 0; i < nc; i++) {
         ref[i] = c_in ? c_in[i] : 0.0f;
         mag[i] = c_in ? fabs((double)c_in[i]) : 0.0;
     }
-    enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
-    int lda = (int)(g->trans_a ? M : K), ldb = (int)(g->trans_b ? K : N);
-    cblas_sgemm(CblasRowMajor, ta, tb, (int)M, (int)N, (int)K, 1.0f, g->a, lda, g->b, ldb,
-                c_in ? 1.0f : 0.0f, ref, (int)N);
-    /* sum_k |a_ik b_kj| (+ |c_ij|) in double: its own error is far below the bound's slack */
-    cblas_dgemm(CblasRowMajor, ta, tb, (int)M, (int)N, (int)K, 1.0, abs_a, lda, abs_b, ldb,
-                c_in ? 1.0 : 0.0, mag, (int)N);
-    free(abs_a), free(abs_b);
+    blas_blocks B = {g, scratch, per, ref, mag, c_in ? 1.0f : 0.0f};
+    parallel_for(blocks, workers, blas_block, &B);
+    free(scratch);
     return 0;
 }
 

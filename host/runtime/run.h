@@ -39,6 +39,7 @@ typedef struct run_options {
     const char *trace_dir; /* NULL, or a folder for timeline.csv (and waveforms under rtl) */
     void (*progress)(void *ctx, int64_t done, int64_t total); /* may be NULL */
     void *progress_ctx;
+    int jobs; /* devices emulated at once (threads); results do not depend on it */
 } run_options;
 
 typedef struct run_layer {
@@ -46,7 +47,7 @@ typedef struct run_layer {
                                            node's reductions and the conversions of its inputs;
                                            the planner's prediction */
     uint64_t *cycles, *contract_cycles; /* [device]: its three GEMMs, counted and closed form */
-    gemm_check check[PHASES];       /* assembled result vs OpenBLAS */
+    gemm_check check[PHASES];           /* assembled result vs OpenBLAS */
     int checked[PHASES];
     uint64_t result_hash[PHASES]; /* FNV-1a of the assembled result's bits */
 } run_layer;
@@ -58,11 +59,14 @@ typedef struct run_result {
     uint64_t *device_cycles, *device_contract_cycles; /* [device], whole step */
     double *device_model_cycles; /* [device]: the planner's selected model (plan->model) */
     double *device_compute_s;    /* [device] */
+    uint64_t *device_mem_resident, *device_mem_peak; /* [device]: bytes reserved for the whole
+                                                        step; the allocator's high-water mark */
     double simulated_step_s, predicted_step_s, simulated_compute_s, simulated_comm_s;
     uint64_t bytes_moved;     /* delivered into destination buffers and used there */
     uint64_t link_bytes;      /* carried by the platform's links */
     uint64_t predicted_bytes; /* the planner's */
     uint64_t host_bytes, transfers;
+    uint64_t macs; /* multiply-adds of the devices' GEMMs (M*K*N each), the step's arithmetic */
     int verified;
     char failure[512]; /* the first failed check, named */
 } run_result;

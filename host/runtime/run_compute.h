@@ -4,10 +4,21 @@
 
 #include "run_ctx.h"
 
+/* What one device's GEMMs of a layer leave for the step. Devices run in parallel; their tallies
+ * are merged in device order, so a report is the same for any number of jobs. */
+typedef struct run_device_tally {
+    uint64_t cycles;     /* counted cycles */
+    uint64_t host_bytes; /* moved between host and device memory */
+    int64_t gemms;
+    uint64_t macs;     /* M*K*N of the GEMMs run */
+    char failure[512]; /* the first failed check, "" if none */
+} run_device_tally;
+
 /* One GEMM on device d for node v, phase ph, at the run's fidelity; checks its cycles against
  * the closed form of the planner's shape for that device and adds up the planner's selected
- * model's prediction; adds the counted cycles to *cycles. Returns 0 or -1 (error). */
+ * model's prediction (into the device's own slots of c->r); adds to *t. Returns 0 or -1 with
+ * c->err set. Safe to call for different devices at once. */
 int run_device_gemm(run_ctx *c, int d, int v, gemm_phase ph, const gemm_args *ga,
-                    uint64_t *cycles);
+                    run_device_tally *t);
 
 #endif

@@ -7,6 +7,7 @@
 #include "run_tensor.h"
 
 #include "digest.h"
+#include "parallel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,51 +94,107 @@ static int device_error(run_ctx *c, const net_node *nd, const run_box *b, const 
     return cols && img ? 0 : -1;
 }
 
-/* The GEMMs of the phases on every device; out[ph][d] receive the results. */
+/* Device d's GEMMs of the phases; out[ph][d] receive the results. */
+static int device_gemms(run_ctx *c, int v, int d, const run_layer_data *t, phase_set phases,
+                        float **out[PHASES], run_device_tally *tally) {
+    const net_node *nd = &c->g->nodes[v];
+    const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
+    int64_t rows = run_len(b->b) * nd->hout * nd->wout, di = run_len(b->ci) * nd->k * nd->k;
+    int64_t co = run_len(b->co);
+    float *a = NULL, *w = NULL, *e = NULL;
+    int rc = device_operands(c, v, d, t, &a, &w, &e);
+    if (rc == 0 && (phases & PHASE_BIT(PHASE_FORWARD))) {
+        float *f = out[PHASE_FORWARD][d] = run_floats(c, rows * co);
+        gemm_args ga = {rows, di, co, 0, 0, 0, a, w, f};
+        rc = f ? run_device_gemm(c, d, v, PHASE_FORWARD, &ga, tally) : -1;
+    }
+    if (rc == 0 && (phases & PHASE_BIT(PHASE_BACKWARD))) {
+        float *eg = run_floats(c, rows * di);
+        gemm_args ga = {rows, co, di, 0, 1, 0, e, w, eg};
+        float *el = out[PHASE_BACKWARD][d] =
+            run_floats(c, run_len(b->b) * run_len(b->ci) * run_hw_in(nd));
+        rc = eg && el ? run_device_gemm(c, d, v, PHASE_BACKWARD, &ga, tally) : -1;
+        if (rc == 0)
+            rc = device_error(c, nd, b, eg, el);
+        free(eg);
+    }
+    if (rc == 0 && (phases & PHASE_BIT(PHASE_GRADIENT))) {
+        float *dw = out[PHASE_GRADIENT][d] = run_floats(c, di * co);
+        gemm_args ga = {di, rows, co, 1, 0, 0, a, e, dw};
+        rc = dw ? run_device_gemm(c, d, v, PHASE_GRADIENT, &ga, tally) : -1;
+    }
+    free(a);
+    free(w);
+    free(e);
+    return rc;
+}
+
+/* One device's share of a layer, run on a thread of its own: a copy of the step's context
+ * whose error goes to the job. */
+typedef struct device_job {
+    run_ctx c;
+    run_device_tally tally;
+    int rc;
+    char err[512];
+} device_job;
+
+typedef struct layer_jobs {
+    device_job *jobs;
+    int v;
+    const run_layer_data *t;
+    phase_set phases;
+    float ***out; /* [phase][device] */
+} layer_jobs;
+
+static void run_job(void *ctx, int d, int worker) {
+    (void)worker;
+    layer_jobs *L = ctx;
+    device_job *j = &L->jobs[d];
+    j->rc = device_gemms(&j->c, L->v, d, L->t, L->phases, L->out, &j->tally);
+}
+
+/* The GEMMs of the phases on every device, the devices in parallel (o->jobs); out[ph][d]
+ * receive the results. Errors, failed checks and counts are taken in device order. */
 static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
                    float **out[PHASES]) {
-    const net_node *nd = &c->g->nodes[v];
     int n = c->r->n_devices, rc = 0;
     uint64_t *cycles = calloc((size_t)n, sizeof *cycles);
-    if (!cycles)
+    device_job *jobs = calloc((size_t)n, sizeof *jobs);
+    if (!cycles || !jobs) {
+        free(cycles);
+        free(jobs);
+        snprintf(c->err, c->errlen, "layer %s: out of host memory", c->g->nodes[v].name);
         return -1;
-    for (int d = 0; d < n && rc == 0; d++) {
-        const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
-        int64_t rows = run_len(b->b) * nd->hout * nd->wout, di = run_len(b->ci) * nd->k * nd->k;
-        int64_t co = run_len(b->co);
-        float *a = NULL, *w = NULL, *e = NULL;
-        rc = device_operands(c, v, d, t, &a, &w, &e);
-        if (rc == 0 && (phases & PHASE_BIT(PHASE_FORWARD))) {
-            float *f = out[PHASE_FORWARD][d] = run_floats(c, rows * co);
-            gemm_args ga = {rows, di, co, 0, 0, 0, a, w, f};
-            rc = f ? run_device_gemm(c, d, v, PHASE_FORWARD, &ga, &cycles[d]) : -1;
-        }
-        if (rc == 0 && (phases & PHASE_BIT(PHASE_BACKWARD))) {
-            float *eg = run_floats(c, rows * di);
-            gemm_args ga = {rows, co, di, 0, 1, 0, e, w, eg};
-            float *el = out[PHASE_BACKWARD][d] =
-                run_floats(c, run_len(b->b) * run_len(b->ci) * run_hw_in(nd));
-            rc = eg && el ? run_device_gemm(c, d, v, PHASE_BACKWARD, &ga, &cycles[d]) : -1;
-            if (rc == 0)
-                rc = device_error(c, nd, b, eg, el);
-            free(eg);
-        }
-        if (rc == 0 && (phases & PHASE_BIT(PHASE_GRADIENT))) {
-            float *dw = out[PHASE_GRADIENT][d] = run_floats(c, di * co);
-            gemm_args ga = {di, rows, co, 1, 0, 0, a, e, dw};
-            rc = dw ? run_device_gemm(c, d, v, PHASE_GRADIENT, &ga, &cycles[d]) : -1;
-        }
-        free(a);
-        free(w);
-        free(e);
     }
+    for (int d = 0; d < n; d++) {
+        jobs[d].c = *c;
+        jobs[d].c.err = jobs[d].err;
+        jobs[d].c.errlen = sizeof jobs[d].err;
+    }
+    layer_jobs L = {jobs, v, t, phases, out};
+    parallel_for(n, c->o->jobs, run_job, &L);
+    for (int d = 0; d < n; d++) {
+        if (jobs[d].rc != 0 && rc == 0) {
+            rc = -1;
+            snprintf(c->err, c->errlen, "%s", jobs[d].err);
+        }
+        cycles[d] = jobs[d].tally.cycles;
+        c->r->host_bytes += jobs[d].tally.host_bytes;
+        c->gemms_done += jobs[d].tally.gemms;
+        c->r->macs += jobs[d].tally.macs;
+        if (jobs[d].tally.failure[0])
+            run_fail(c, "%s", jobs[d].tally.failure);
+    }
+    free(jobs);
+    if (rc == 0 && c->o->progress)
+        c->o->progress(c->o->progress_ctx, c->gemms_done, c->gemms_total);
     double t0 = platform_now_s(c->pf);
     if (rc == 0)
         rc = platform_compute(c->pf, cycles, c->err, c->errlen);
     if (rc == 0) {
         c->r->simulated_compute_s += platform_now_s(c->pf) - t0;
-        run_timeline(c, phases & PHASE_BIT(PHASE_FORWARD) ? "forward" : "backward+gradient", v, -1, t0,
-                     platform_now_s(c->pf), 0);
+        run_timeline(c, phases & PHASE_BIT(PHASE_FORWARD) ? "forward" : "backward+gradient", v, -1,
+                     t0, platform_now_s(c->pf), 0);
     }
     free(cycles);
     return rc;
@@ -184,8 +241,7 @@ static int check_backward(run_ctx *c, const net_node *nd, const gemm_args *ga, c
 }
 
 /* The whole result of phase ph against an unpartitioned OpenBLAS computation. */
-static int verify(run_ctx *c, int v, gemm_phase ph, const run_layer_data *t,
-                  const float *result) {
+static int verify(run_ctx *c, int v, gemm_phase ph, const run_layer_data *t, const float *result) {
     const net_node *nd = &c->g->nodes[v];
     int64_t batch = c->p->batch, rows = batch * nd->hout * nd->wout;
     int64_t di = nd->cin * nd->k * nd->k, co = nd->cout;
@@ -220,8 +276,7 @@ static int verify(run_ctx *c, int v, gemm_phase ph, const run_layer_data *t,
     return 0;
 }
 
-int run_layer_phases(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
-                     float **whole) {
+int run_layer_phases(run_ctx *c, int v, const run_layer_data *t, phase_set phases, float **whole) {
     int n = c->r->n_devices, rc = 0;
     float **out[PHASES];
     for (int ph = 0; ph < PHASES; ph++)

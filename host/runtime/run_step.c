@@ -8,6 +8,7 @@
 
 #include "atomic_file.h"
 #include "bf16.h"
+#include "plan_memory.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,7 @@ static int check_net(const net *g, char *err, size_t errlen) {
 }
 
 /* The plan must have been made for this network and array. */
-static int check_plan(const net *g, const accel_array *a, const plan *p, char *err,
-                      size_t errlen) {
+static int check_plan(const net *g, const accel_array *a, const plan *p, char *err, size_t errlen) {
     if (p->n_nodes != g->n || p->n_devices != a->n) {
         snprintf(err, errlen,
                  "the plan is for %d nodes on %d devices; network %s has %d nodes, the array %d "
@@ -47,8 +47,9 @@ static int alloc_result(run_result *r) {
     r->device_contract_cycles = calloc((size_t)D, sizeof(uint64_t));
     r->device_model_cycles = calloc((size_t)D, sizeof(double));
     r->device_compute_s = calloc((size_t)D, sizeof(double));
+    r->device_mem_resident = calloc((size_t)D * 2, sizeof(uint64_t));
     if (!r->layers || !r->device_cycles || !r->device_contract_cycles || !r->device_model_cycles ||
-        !r->device_compute_s)
+        !r->device_compute_s || !r->device_mem_resident)
         return -1;
     for (int v = 0; v < n; v++) {
         run_layer *l = &r->layers[v];
@@ -59,6 +60,7 @@ static int alloc_result(run_result *r) {
         l->predicted_bytes = l->bytes + L;
         l->contract_cycles = l->cycles + D;
     }
+    r->device_mem_peak = r->device_mem_resident + D;
     return 0;
 }
 
@@ -90,6 +92,60 @@ static int open_devices(run_ctx *c) {
     int rc = platform_open(a->n, mhz, &c->pf, c->err, c->errlen);
     free(mhz);
     return rc;
+}
+
+/* Reserves what each device keeps for the whole step (docs/runtime.md, "Device memory"): per
+ * weighted layer, its shares of W and dW (fp32) and of the layer's input (bf16), over the box the
+ * plan gives it. The data itself stays in host buffers; the reservation makes the device's
+ * memory as full as the chip's would be, so GEMMs and transfers allocate on top of it. */
+static int reserve_resident(run_ctx *c) {
+    const net *g = c->g;
+    for (int d = 0; d < c->a->n; d++)
+        for (int v = 0; v < g->n; v++) {
+            const net_node *nd = &g->nodes[v];
+            if (!net_is_weighted(nd))
+                continue;
+            const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
+            run_block in = run_input_block(nd, b->b, b->ci);
+            int64_t w = run_len(b->ci) * nd->k * nd->k * run_len(b->co);
+            uint64_t bytes[3] = {(uint64_t)w * MEMORY_WEIGHT_BYTES,
+                                 (uint64_t)w * MEMORY_WEIGHT_BYTES,
+                                 (uint64_t)run_block_elems(&in) * MEMORY_KEPT_BYTES};
+            for (int k = 0; k < 3; k++) {
+                uint64_t at;
+                if (bytes[k] == 0)
+                    continue;
+                if (accel_alloc(c->dev[d], bytes[k], &at) != ACCEL_OK) {
+                    snprintf(c->err, c->errlen, "layer %s on device %d (%s): %s", nd->name, d,
+                             c->a->kinds[c->a->kind_of[d]].name, accel_last_error(c->dev[d]));
+                    return -1;
+                }
+            }
+        }
+    for (int d = 0; d < c->a->n; d++)
+        c->r->device_mem_resident[d] = accel_mem_peak(c->dev[d]);
+    return 0;
+}
+
+/* The devices' high-water marks against the planner's footprint (plan_memory.h): the resident
+ * set exactly; the peak at least resident + the largest GEMM and at most the planned peak (whose
+ * staging term is a bound). */
+static void check_memory(run_ctx *c) {
+    const plan_memory *m = c->p->memory;
+    for (int d = 0; d < c->a->n; d++) {
+        uint64_t res = c->r->device_mem_resident[d], peak = accel_mem_peak(c->dev[d]);
+        c->r->device_mem_peak[d] = peak;
+        if (!m)
+            continue;
+        if (res != m[d].resident || peak > m[d].peak || peak < m[d].resident + m[d].gemm)
+            run_fail(c,
+                     "device %d: %llu bytes resident and %llu at peak; the planner predicts %llu "
+                     "resident and a peak in [%llu, %llu]",
+                     d, (unsigned long long)res, (unsigned long long)peak,
+                     (unsigned long long)m[d].resident,
+                     (unsigned long long)(m[d].resident + m[d].gemm),
+                     (unsigned long long)m[d].peak);
+    }
 }
 
 /* The topology is derived from the plan: one link per split of its hierarchy, joining the
@@ -139,7 +195,7 @@ static int setup(run_ctx *c) {
         if (net_is_weighted(nd))
             c->gemms_total += (int64_t)r->n_devices * (2 + c->needs_backward[v]);
     }
-    return open_devices(c) != 0 || add_links(c) != 0 ? -1 : 0;
+    return open_devices(c) != 0 || reserve_resident(c) != 0 || add_links(c) != 0 ? -1 : 0;
 }
 
 /* A layer's input pieces, kept from its forward to its backward sweep. */
@@ -288,6 +344,7 @@ static int execute(run_ctx *c) {
         return RUN_FAILED;
     }
     check_bytes(c);
+    check_memory(c);
     c->r->simulated_step_s = platform_now_s(c->pf);
     for (int d = 0; d < c->a->n; d++)
         c->r->device_compute_s[d] =
@@ -311,6 +368,7 @@ static int step(const net *g, const accel_array *a, const plan *p, const run_opt
     (void)fault;
 #endif
     err[0] = '\0';
+    gemm_check_threads(o->jobs); /* the checks take the run's cores too */
     int rc = setup(&c);
     if (rc != 0 && !err[0])
         snprintf(err, errlen, "out of host memory");
@@ -341,6 +399,7 @@ void run_result_free(run_result *r) {
     free(r->layers);
     free(r->device_cycles);
     free(r->device_contract_cycles);
+    free(r->device_mem_resident);
     free(r->device_model_cycles);
     free(r->device_compute_s);
     memset(r, 0, sizeof *r);

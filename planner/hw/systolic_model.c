@@ -281,3 +281,24 @@ void gemm_cycles_closed_form(const gemm_schedule *s, cycle_breakdown *cb) {
 double model_seconds(const accel_preset *p, uint64_t cycles) {
     return (double)cycles / (p->clock_mhz * 1e6);
 }
+
+/* elems values of elem_bytes each, rounded up to whole words of bw bytes, in values. */
+static uint64_t word_aligned(uint64_t elems, uint64_t elem_bytes, uint64_t bw) {
+    return (elems * elem_bytes + bw - 1) / bw * bw / elem_bytes;
+}
+
+void gemm_operands_of(const gemm_schedule *s, gemm_operands *o) {
+    const accel_preset *p = s->preset;
+    const uint64_t R = (uint64_t)p->array_rows, C = (uint64_t)p->array_cols;
+    const uint64_t bw = (uint64_t)p->mem_bytes_per_cycle, X = (uint64_t)p->mxus;
+    o->a_panel = word_aligned((uint64_t)s->m_chunk * R, 2, bw);
+    o->b_block = word_aligned(X * R * C, 2, bw);
+    o->c_tile = word_aligned((uint64_t)s->m_chunk * C, 4, bw);
+    o->a_bytes = sat_mul(sat_mul(2 * (uint64_t)s->m_chunks, (uint64_t)s->k_tiles), o->a_panel);
+    o->b_bytes = sat_mul(sat_mul(2 * (uint64_t)s->k_tiles, (uint64_t)s->n_groups), o->b_block);
+    o->c_bytes = sat_mul(sat_mul(4 * (uint64_t)s->m_chunks, (uint64_t)s->n_tiles), o->c_tile);
+}
+
+uint64_t gemm_operand_bytes(const gemm_operands *o) {
+    return sat_add(sat_add(o->a_bytes, o->b_bytes), o->c_bytes);
+}

@@ -116,6 +116,32 @@ void gemm_features_add_to(const gemm_features *f, cycle_breakdown *cb);
 /* Adds the cost of one schedule step (what the device spends on that command). */
 void model_add_step(const gemm_schedule *s, const gemm_step *step, cycle_breakdown *cb);
 
+/* Device memory of a GEMM's operands as the host tiler lays them out (docs/accelerator.md):
+ * A as [chunk][kt] panels of m_chunk x R bf16, B as [kt][group] blocks of X tiles of R x C bf16,
+ * C as [chunk][nt] tiles of m_chunk x C fp32; each panel, block and tile rounded up to whole
+ * port words. Byte counts saturate at UINT64_MAX (a shape no device memory holds). */
+typedef struct gemm_operands {
+    uint64_t a_panel, b_block, c_tile; /* strides in elements: bf16, bf16, fp32 */
+    uint64_t a_bytes, b_bytes, c_bytes;
+} gemm_operands;
+
+void gemm_operands_of(const gemm_schedule *s, gemm_operands *o);
+
+/* a_bytes + b_bytes + c_bytes, saturating. */
+uint64_t gemm_operand_bytes(const gemm_operands *o);
+
+/* x * y, or UINT64_MAX if that does not fit. */
+static inline uint64_t sat_mul(uint64_t x, uint64_t y) {
+    uint64_t r;
+    return __builtin_mul_overflow(x, y, &r) ? UINT64_MAX : r;
+}
+
+/* x + y, or UINT64_MAX if that does not fit. */
+static inline uint64_t sat_add(uint64_t x, uint64_t y) {
+    uint64_t r;
+    return __builtin_add_overflow(x, y, &r) ? UINT64_MAX : r;
+}
+
 /* Wall time of `cycles` at the preset clock, seconds. */
 double model_seconds(const accel_preset *p, uint64_t cycles);
 

@@ -1,6 +1,7 @@
 #include "plan_report.h"
 
 #include "grid_print.h"
+#include "plan_memory.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -38,6 +39,34 @@ void plan_print_types(FILE *f, int levels, int cols, const char *const *names, c
     }
 }
 
+static int same_memory(const plan_memory *x, const plan_memory *y) {
+    return x->resident == y->resident && x->gemm == y->gemm && x->gemm_node == y->gemm_node &&
+           x->gemm_phase == y->gemm_phase && x->staging == y->staging && x->capacity == y->capacity;
+}
+
+/* Per device (runs of equal rows as one range): resident, largest GEMM and its layer, staging
+ * bound, peak and capacity in MiB. */
+static void print_memory(FILE *f, const net *g, const plan *p) {
+    if (!p->memory)
+        return;
+    const double mib = 1048576.0;
+    fprintf(f, "device memory, MiB (docs/runtime.md):\n%-9s %10s %10s %-22s %10s %10s %10s %6s\n",
+            "devices", "resident", "gemm", "largest gemm", "staging", "peak", "capacity", "use");
+    for (int d = 0, e; d < p->n_devices; d = e) {
+        const plan_memory *m = &p->memory[d];
+        for (e = d + 1; e < p->n_devices && same_memory(m, &p->memory[e]); e++)
+            ;
+        char range[32], layer[96] = "-";
+        snprintf(range, sizeof range, e - d > 1 ? "%d-%d" : "%d", d, e - 1);
+        if (m->gemm_node >= 0)
+            snprintf(layer, sizeof layer, "%s %s", g->nodes[m->gemm_node].name,
+                     phase_name(m->gemm_phase));
+        fprintf(f, "%-9s %10.1f %10.1f %-22s %10.1f %10.1f %10.1f %5.1f%%\n", range,
+                m->resident / mib, m->gemm / mib, layer, m->staging / mib, m->peak / mib,
+                m->capacity / mib, 100.0 * (double)m->peak / (double)m->capacity);
+    }
+}
+
 int plan_print_table(FILE *f, const net *g, const plan *p, const plan *dp) {
     size_t levels = (size_t)p->n_levels, cols = 0;
     for (int v = 0; v < g->n; v++)
@@ -70,6 +99,7 @@ int plan_print_table(FILE *f, const net *g, const plan *p, const plan *dp) {
     if (!isnan(s))
         fprintf(f, ", speedup over dp %.3fx", s);
     fprintf(f, "\ncompute model: %s\n", p->model);
+    print_memory(f, g, p);
     free(names);
     free(alpha);
     return 0;
@@ -130,5 +160,20 @@ void plan_write_json(json_out *j, const net *g, const plan *p, const plan *dp) {
     json_num(j, "comm_s", p->comm_s);
     json_uint(j, "comm_bytes", p->comm_bytes);
     json_num(j, "speedup_vs_dp", plan_speedup(p, dp));
+    json_begin_array(j, "memory");
+    for (int d = 0; p->memory && d < p->n_devices; d++) {
+        const plan_memory *m = &p->memory[d];
+        json_begin_object(j, NULL);
+        json_int(j, "device", d);
+        json_uint(j, "resident_bytes", m->resident);
+        json_uint(j, "gemm_bytes", m->gemm);
+        json_str(j, "gemm_layer", m->gemm_node >= 0 ? g->nodes[m->gemm_node].name : "");
+        json_str(j, "gemm_phase", m->gemm_node >= 0 ? phase_name(m->gemm_phase) : "");
+        json_uint(j, "staging_bytes", m->staging);
+        json_uint(j, "peak_bytes", m->peak);
+        json_uint(j, "capacity_bytes", m->capacity);
+        json_end_object(j);
+    }
+    json_end_array(j);
     json_end_object(j);
 }

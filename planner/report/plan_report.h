@@ -22,16 +22,17 @@ void plan_print_types(FILE *f, int levels, int cols, const char *const *names, c
                       const char *const *cells);
 
 /* The plan's heading, its levels x nodes table (I/II/III for layers, B/C/R for add layouts) and
- * compute, communication and step time, then "compute model: LABEL". dp may be NULL. -1 when out of
- * memory. */
+ * compute, communication and step time, then "compute model: LABEL" and the devices' peak memory
+ * (runs of devices with equal figures on one line). dp may be NULL. -1 when out of memory. */
 int plan_print_table(FILE *f, const net *g, const plan *p, const plan *dp);
 
 /* The reference program's grid layout for the plan's weighted layers. -1 when out of memory. */
 int plan_print_grid(FILE *f, const net *g, const plan *p);
 
-/* One JSON object for the plan (an array element): strategy, model (the cost model's label), levels [{alpha, types,
- * comm_s, comm_bytes}], predicted_step_s, compute_s, comm_s, comm_bytes, speedup_vs_dp (null if
- * unknown). */
+/* One JSON object for the plan (an array element): strategy, model (the cost model's label),
+ * levels [{alpha, types, comm_s, comm_bytes}], predicted_step_s, compute_s, comm_s, comm_bytes,
+ * speedup_vs_dp (null if unknown), memory [{device, resident_bytes, gemm_bytes, gemm_layer,
+ * gemm_phase, staging_bytes, peak_bytes, capacity_bytes}] (plan_memory.h). */
 void plan_write_json(json_out *j, const net *g, const plan *p, const plan *dp);
 
 #ifdef __cplusplus

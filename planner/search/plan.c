@@ -2,6 +2,7 @@
 
 #include "array_model.h"
 #include "level_cost.h"
+#include "plan_memory.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@ typedef struct search {
     level_ctx c;
     const plan_options *o;
     const plan_choice *choice; /* NULL: search; else the levels' given choices */
-    int *states; /* [m] DP scratch */
+    int *states;               /* [m] DP scratch */
     char *err;
     size_t errlen;
 } search;
@@ -230,8 +231,10 @@ static int take_choice(search *sr, const split_pair *pairs, int n, int h, double
     const plan_choice *ch = sr->choice;
     const net *g = sr->c.g;
     if (h >= ch->n_levels) {
-        snprintf(sr->err, sr->errlen, "field 'levels': %d levels given; the array's bisection has "
-                 "more", ch->n_levels);
+        snprintf(sr->err, sr->errlen,
+                 "field 'levels': %d levels given; the array's bisection has "
+                 "more",
+                 ch->n_levels);
         return -1;
     }
     *alpha = ch->alpha[h];
@@ -243,7 +246,7 @@ static int take_choice(search *sr, const split_pair *pairs, int n, int h, double
     for (int x = 0; x < sr->c.m; x++) {
         int v = sr->c.node_of[x], s = ch->state[h][v];
         const net_node *nd = &g->nodes[v];
-        const char *why = s < 0 || s >= NODE_STATES ? "not a state"
+        const char *why = s < 0 || s >= NODE_STATES             ? "not a state"
                           : !sr->c.allowed[x * NODE_STATES + s] ? "not allowed by the strategy"
                           : sr->c.unary[x * NODE_STATES + s] == INFINITY
                               ? "a split would leave a group without work"
@@ -415,6 +418,13 @@ static int make(const net *g, const accel_array *a, const plan_options *o,
     }
     if (rc == 0)
         rc = finish(&sr, groups, n_groups, out);
+    if (rc == 0 && !(out->memory = calloc((size_t)a->n, sizeof *out->memory)))
+        rc = -1;
+    if (rc == 0) {
+        plan_memory_of(g, a, out, out->memory);
+        if (!o->memory_unchecked)
+            rc = plan_memory_check(g, a, out->memory, err, errlen) == 0 ? 0 : PLAN_NO_FIT;
+    }
     for (int k = 0; groups && k < n_groups; k++)
         free(groups[k].dims);
     free(groups);
@@ -450,6 +460,7 @@ void plan_free(plan *p) {
     }
     free(p->levels);
     free(p->gemms);
+    free(p->memory);
     memset(p, 0, sizeof *p);
 }
 

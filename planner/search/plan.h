@@ -19,8 +19,10 @@ enum { PLAN_MAX_LEVELS = 32 };
 
 typedef struct plan_options {
     strategy strat;
-    int64_t batch;     /* samples per training step */
-    int search_levels; /* levels the strategy searches; deeper levels are all Type-I. 0: all */
+    int64_t batch;        /* samples per training step */
+    int search_levels;    /* levels the strategy searches; deeper levels are all Type-I. 0: all */
+    int memory_unchecked; /* 1: a baseline that is compared with, never run, may exceed the
+                             devices' memory (plan->memory still says by how much) */
 } plan_options;
 
 /* One split at a level: parent group -> groups i (share alpha) and j (share 1 - alpha). */
@@ -51,7 +53,8 @@ typedef struct plan {
                          non-weighted nodes and skipped GEMMs */
     double compute_s, comm_s, step_s;
     uint64_t comm_bytes;
-    char model[1024]; /* the cost model the prediction used (array_model_label) */
+    struct plan_memory *memory; /* [device]: peak device memory (plan_memory.h) */
+    char model[1024];           /* the cost model the prediction used (array_model_label) */
 } plan;
 
 /* A plan's choices, as a saved plan file holds them: per level its alpha and every node's state
@@ -62,16 +65,21 @@ typedef struct plan_choice {
     int *state[PLAN_MAX_LEVELS]; /* [node] */
 } plan_choice;
 
-/* Plans net on the array. Errors (bad batch, shapes beyond the cost model's limits, infeasible
- * split, too wide network, bytes beyond 2^64 - 1): -1 and a one-line "file:line: field" message. */
+/* plan_make's errors: bad input, or a plan that does not fit its devices' memory. */
+enum { PLAN_BAD_INPUT = -1, PLAN_NO_FIT = -2 };
+
+/* Plans net on the array. Errors, with a one-line message: PLAN_BAD_INPUT (bad batch, shapes
+ * beyond the cost model's limits, infeasible split, too wide network, bytes beyond 2^64 - 1,
+ * naming the field) or PLAN_NO_FIT (a device whose peak memory exceeds its preset's, named by
+ * plan_memory_check). */
 int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *out, char *err,
               size_t errlen);
 
 /* The plan that makes the given choices instead of searching: the levels, bytes, GEMM shapes
- * and times plan_make computes for them. Errors (-1, one line): a level count other than the
- * array's bisection has, an alpha outside (0, 1), a state the strategy does not allow at that
- * level ("level 1: node conv2: state III: not allowed by strategy hypar"), a split that leaves a
- * group without work, and plan_make's own. */
+ * and times plan_make computes for them. Errors (PLAN_BAD_INPUT or PLAN_NO_FIT, one line): a level
+ * count other than the array's bisection has, an alpha outside (0, 1), a state the strategy does
+ * not allow at that level ("level 1: node conv2: state III: not allowed by strategy hypar"), a
+ * split that leaves a group without work, and plan_make's own. */
 int plan_make_chosen(const net *g, const accel_array *a, const plan_options *o,
                      const plan_choice *choice, plan *out, char *err, size_t errlen);
 

@@ -52,8 +52,8 @@ void plan_file_write(json_out *j, const plan_file_meta *meta, const net *g, cons
 }
 
 /* "path:line: field 'key': why" about value v (or the document when v is NULL). */
-static int bad(const plan_file *f, const json_value *v, const char *key, const char *why,
-               char *err, size_t errlen) {
+static int bad(const plan_file *f, const json_value *v, const char *key, const char *why, char *err,
+               size_t errlen) {
     snprintf(err, errlen, "%s:%d: field '%s': %s", f->path, v ? v->line : f->doc.line, key, why);
     return -1;
 }
@@ -111,8 +111,9 @@ int plan_file_read(const char *path, plan_file *f, char *err, size_t errlen) {
     char format[32], strat[16];
     double version, batch, levels;
     plan_file_meta *m = &f->meta;
-    int rc = f->doc.type != JSON_OBJECT ? bad(f, NULL, "format", "not a plan file (a JSON object "
-                                                                 "with format accpar-plan)",
+    int rc = f->doc.type != JSON_OBJECT ? bad(f, NULL, "format",
+                                              "not a plan file (a JSON object "
+                                              "with format accpar-plan)",
                                               err, errlen)
                                         : 0;
     if (rc == 0)
@@ -136,12 +137,13 @@ int plan_file_read(const char *path, plan_file *f, char *err, size_t errlen) {
     if (rc == 0)
         rc = get_str(f, "strategy", strat, sizeof strat, err, errlen);
     if (rc == 0 && strategy_parse(strat, &f->strat) != 0)
-        rc = bad(f, json_member(&f->doc, "strategy"), "strategy",
-                 "not dp, owt, hypar or accpar", err, errlen);
+        rc = bad(f, json_member(&f->doc, "strategy"), "strategy", "not dp, owt, hypar or accpar",
+                 err, errlen);
     if (rc == 0)
         rc = get_num(f, &f->doc, "batch", NULL, 1, 1 << 24, 1, &batch, err, errlen);
     if (rc == 0)
-        rc = get_num(f, &f->doc, "search_levels", NULL, 0, PLAN_MAX_LEVELS, 1, &levels, err, errlen);
+        rc =
+            get_num(f, &f->doc, "search_levels", NULL, 0, PLAN_MAX_LEVELS, 1, &levels, err, errlen);
     if (rc != 0) {
         plan_file_free(f);
         return -1;
@@ -189,8 +191,8 @@ static int read_level(const plan_file *f, const json_value *lv, int h, const net
         snprintf(key, sizeof key, "states.%.56s", states->keys[k]);
         if (v == g->n || g->nodes[v].kind == NODE_INPUT)
             return bad(f, s, key, "no such layer or add in the network", err, errlen);
-        snprintf(why, sizeof why, "must be %s", g->nodes[v].kind == NODE_ADD ? "B, C or R"
-                                                                              : "I, II or III");
+        snprintf(why, sizeof why, "must be %s",
+                 g->nodes[v].kind == NODE_ADD ? "B, C or R" : "I, II or III");
         if (s->type != JSON_STRING ||
             node_state_parse(g->nodes[v].kind, s->string, &choice->state[h][v]) != 0)
             return bad(f, s, key, why, err, errlen);
@@ -251,13 +253,11 @@ int plan_file_plan(const plan_file *f, const net *g, const accel_array *a, plan 
         return -1;
     plan_choice choice;
     memset(&choice, 0, sizeof choice);
-    plan_options o = {f->strat, f->batch, f->search_levels};
+    plan_options o = {f->strat, f->batch, f->search_levels, 0};
     char why[1024];
     int rc = read_choice(f, g, &choice, err, errlen);
-    if (rc == 0 && plan_make_chosen(g, a, &o, &choice, out, why, sizeof why) != 0) {
+    if (rc == 0 && (rc = plan_make_chosen(g, a, &o, &choice, out, why, sizeof why)) != 0)
         snprintf(err, errlen, "%s: %s", f->path, why);
-        rc = -1;
-    }
     if (rc == 0 && check_prediction(f, out, err, errlen) != 0) {
         plan_free(out);
         rc = -1;

@@ -18,7 +18,7 @@ enum { PLAN_FILE_VERSION = 1 };
 
 /* How the network and array were given when the plan was made. */
 typedef struct plan_file_meta {
-    char net[512];          /* --net as given (a name or a path) */
+    char net[512]; /* --net as given (a name or a path) */
     double scale, image_scale;
     char accels[1024];      /* --accels */
     char compute_model[16]; /* exact, calibrated or peak */
@@ -45,7 +45,8 @@ int plan_file_read(const char *path, plan_file *out, char *err, size_t errlen);
 /* The plan of the file for g on a (loaded as its meta says): the digests must match (else
  * "path: field 'network_digest': ... has changed since the plan was saved"), every non-input
  * node needs a state at every level, and the rebuilt plan's prediction must be the saved one
- * unless the file has no "predicted" (the way to run a hand-edited plan). Errors: -1 with a one-line "path:line: field 'x': why". */
+ * unless the file has no "predicted" (the way to run a hand-edited plan). Errors: PLAN_BAD_INPUT
+ * with a one-line "path:line: field 'x': why", or PLAN_NO_FIT (plan_make). */
 int plan_file_plan(const plan_file *f, const net *g, const accel_array *a, plan *out, char *err,
                    size_t errlen);
 

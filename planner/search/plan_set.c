@@ -10,9 +10,11 @@ int plan_make_set(const net *g, const accel_array *a, const strategy *list, int 
     for (int s = 0; s <= n; s++) {
         plan_options os = *o;
         os.strat = s < n ? list[s] : STRATEGY_DP;
-        if (plan_make(g, a, &os, &out[s], err, errlen) != 0) {
+        os.memory_unchecked = os.memory_unchecked || s == n;
+        int rc = plan_make(g, a, &os, &out[s], err, errlen);
+        if (rc != 0) {
             free_first(out, s);
-            return -1;
+            return rc;
         }
     }
     return 0;

@@ -10,8 +10,9 @@ extern "C" {
 #endif
 
 /* Plans g for strategies list[0 .. n) into out[0 .. n) and for data parallelism into out[n],
- * each with o's batch and searched levels (o->strat is not used). On error frees the plans it
- * made and returns -1 with the one-line message. */
+ * each with o's batch and searched levels (o->strat is not used); the baseline out[n] need not
+ * fit the devices' memory. On error frees the plans it made and returns plan_make's error with
+ * the one-line message. */
 int plan_make_set(const net *g, const accel_array *a, const strategy *list, int n,
                   const plan_options *o, plan *out, char *err, size_t errlen);
 

@@ -333,6 +333,33 @@ static const rtl_model_api *find_or_build(const model_spec *s, const char *ident
     return rc == 0 ? load(entry, err, errlen) : NULL;
 }
 
+/* The model's identity and folder name; under g.lock. */
+static int identify(const model_spec *s, char identity[2048], char name[160], char *err,
+                    size_t errlen) {
+    if (!g.have_tools)
+        make_dirs(memo_dir()); /* a memo: if the cache is read-only, every command asks */
+    int rc = g.have_tools ? 0 : model_toolchain_find(&g.tools, memo_dir(), err, errlen);
+    g.have_tools = rc == 0;
+    if (rc == 0)
+        rc = model_identity(s, &g.tools, model_rtl_dir(), identity, 2048, err, errlen);
+    if (rc == 0)
+        entry_name(s, identity, name, 160);
+    return rc;
+}
+
+int model_cache_entry_dir(const accel_preset *p, int fst, char *out, size_t len, char *err,
+                          size_t errlen) {
+    model_cache_dir();
+    pthread_mutex_lock(&g.lock);
+    model_spec s = spec_of(p, fst);
+    char identity[2048], name[160];
+    int rc = identify(&s, identity, name, err, errlen);
+    if (rc == 0)
+        snprintf(out, len, "%s/%s", g.dir, name);
+    pthread_mutex_unlock(&g.lock);
+    return rc;
+}
+
 int model_cache_get(const accel_preset *p, int fst, const rtl_model_api **api, char *err,
                     size_t errlen) {
     model_cache_dir();
@@ -340,14 +367,8 @@ int model_cache_get(const accel_preset *p, int fst, const rtl_model_api **api, c
     model_spec s = spec_of(p, fst);
     char identity[2048], name[160];
     const rtl_model_api *found = NULL;
-    if (!g.have_tools)
-        make_dirs(memo_dir()); /* a memo: if the cache is read-only, every command asks */
-    int rc = g.have_tools ? 0 : model_toolchain_find(&g.tools, memo_dir(), err, errlen);
-    g.have_tools = rc == 0;
-    if (rc == 0)
-        rc = model_identity(&s, &g.tools, model_rtl_dir(), identity, sizeof identity, err, errlen);
+    int rc = identify(&s, identity, name, err, errlen);
     if (rc == 0) {
-        entry_name(&s, identity, name, sizeof name);
         for (size_t i = 0; i < g.n_models && !found; i++)
             if (strcmp(g.models[i].name, name) == 0)
                 found = g.models[i].api;

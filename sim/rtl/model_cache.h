@@ -36,6 +36,12 @@ const char *model_rtl_dir(void);
 int model_cache_get(const accel_preset *p, int fst, const rtl_model_api **api, char *err,
                     size_t errlen);
 
+/* The cache folder of the preset's model (whether built yet or not): where facts measured on that
+ * model, such as replay timings, are kept, so that an RTL change leaves them behind. -1 with a
+ * one-line error if the tools cannot be identified. */
+int model_cache_entry_dir(const accel_preset *p, int fst, char *out, size_t len, char *err,
+                          size_t errlen);
+
 /* One cached model, as `accpar models list` shows it. */
 typedef struct model_entry {
     char name[160]; /* the folder: shape and identity */

@@ -2,6 +2,7 @@
  * command shape (opcode, rows, MXUs, prefetched tiles) runs once on a scratch verilated
  * device; its measured counters are replayed for every later command of that shape. This
  * makes full-size networks practical while every cycle still comes from the RTL. */
+#include "replay_timings.h"
 #include "rtl_backends.h"
 
 #include "vec.h"
@@ -10,10 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct shape_key {
-    int op;
-    uint32_t rows, mxus, pf_mxus;
-} shape_key;
+typedef replay_shape shape_key;
 
 typedef struct measured {
     shape_key key;
@@ -26,7 +24,8 @@ typedef struct replay {
     void *rtl;        /* scratch device, opened on the first unseen shape */
     uint8_t *scratch; /* its memory: room for the largest single transfer */
     uint64_t scratch_bytes;
-    measured *seen;
+    replay_timings *shared; /* the model's timings, in this process and its cache folder */
+    measured *seen;         /* this device's copy of what it used: looked up without a lock */
     size_t n_seen, cap_seen;
     cycle_breakdown cb;
 } replay;
@@ -68,7 +67,8 @@ static int replay_open(const accel_preset *p, uint8_t *memory, uint64_t mem_byte
     }
     /* open the RTL now, so a preset without a verilated model fails here, not mid-run */
     if (accel_golden_ops.open(p, memory, mem_bytes, &r->golden, err, errlen) != 0 ||
-        accel_rtl_ops.open(p, r->scratch, r->scratch_bytes, &r->rtl, err, errlen) != 0) {
+        accel_rtl_ops.open(p, r->scratch, r->scratch_bytes, &r->rtl, err, errlen) != 0 ||
+        !(r->shared = replay_timings_of(p, err, errlen))) {
         replay_close(r);
         return -1;
     }
@@ -122,8 +122,14 @@ static int lookup(replay *r, const accel_cmd *c, cycle_breakdown *out, char *err
         return -1;
     }
     r->seen = grown;
-    if (measure(r, k, out, err, errlen) != 0)
-        return -1;
+    if (!replay_timings_find(r->shared, &k, out)) {
+        if (measure(r, k, out, err, errlen) != 0)
+            return -1;
+        if (replay_timings_add(r->shared, &k, out) != 0) {
+            snprintf(err, errlen, "replay: out of host memory");
+            return -1;
+        }
+    }
     r->seen[r->n_seen++] = (measured){k, *out};
     return 0;
 }

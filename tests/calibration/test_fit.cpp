@@ -17,6 +17,7 @@ extern "C" {
 #include <cmath>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -171,7 +172,7 @@ void fit_measured(const char *name, accel_backend backend) {
     ASSERT_EQ(cal_design_sweep(&p, &c), 0);
     ASSERT_EQ(cal_design_transfers(&c), 0);
     char err[1024];
-    ASSERT_EQ(cal_measure_gemms(&p, backend, &c, nullptr, err, sizeof err), 0) << err;
+    ASSERT_EQ(cal_measure_gemms(&p, backend, 1, &c, nullptr, err, sizeof err), 0) << err;
     ASSERT_EQ(cal_measure_transfers(&p, &c, err, sizeof err), 0) << err;
     ASSERT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
     for (int i = 0; i < GEMM_FEATURES; i++)
@@ -206,7 +207,7 @@ TEST(Fit, UnexercisedFeatureStaysNominal) {
     ASSERT_EQ(cal_design_sweep(&p, &c), 0);
     ASSERT_EQ(cal_design_transfers(&c), 0);
     char err[1024];
-    ASSERT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, &c, nullptr, err, sizeof err), 0);
+    ASSERT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, 2, &c, nullptr, err, sizeof err), 0);
     ASSERT_EQ(cal_measure_transfers(&p, &c, err, sizeof err), 0) << err;
     ASSERT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
     EXPECT_TRUE(c.nominal[FEAT_PREFETCH]);
@@ -238,23 +239,53 @@ TEST(Sweep, ShapesAreDistinct) {
     }
 }
 
-// A GEMM the device cannot run (beyond tiny's 16 MiB) is an error naming it; it and the points
-// after it stay unmeasured rather than take another run's counters.
+// A GEMM the device cannot run (beyond tiny's 16 MiB) is an error naming it; it stays
+// unmeasured rather than take another run's counters, and so do the points after it when one
+// worker runs them all. With several workers the error is still the first failing GEMM's.
 TEST(Measure, FailedGemmIsAnErrorAndStaysUnmeasured) {
     accel_preset p = preset("tiny");
-    calibration c{};
-    c.gemm = (cal_gemm *)calloc(3, sizeof(cal_gemm));
-    c.gemm[0] = cal_gemm{8, 8, 8, 0, CAL_FIT, 0, 0};
-    c.gemm[1] = cal_gemm{2048, 2048, 2048, 0, CAL_FIT, 0, 0};
-    c.gemm[2] = cal_gemm{4, 4, 4, 0, CAL_HELDOUT, 0, 0};
-    c.n_gemm = 3;
-    char err[1024];
-    EXPECT_NE(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, &c, nullptr, err, sizeof err), 0);
-    EXPECT_NE(std::string(err).find("2048x2048x2048"), std::string::npos) << err;
-    EXPECT_GT(c.gemm[0].measured, 0u);
-    EXPECT_EQ(c.gemm[1].measured, 0u);
-    EXPECT_EQ(c.gemm[2].measured, 0u);
-    calibration_free(&c);
+    for (int jobs : {1, 2, 3}) {
+        calibration c{};
+        c.gemm = (cal_gemm *)calloc(4, sizeof(cal_gemm));
+        c.gemm[0] = cal_gemm{8, 8, 8, 0, CAL_FIT, 0, 0};
+        c.gemm[1] = cal_gemm{2048, 2048, 2048, 0, CAL_FIT, 0, 0};
+        c.gemm[2] = cal_gemm{4, 4, 4, 0, CAL_HELDOUT, 0, 0};
+        c.gemm[3] = cal_gemm{2048, 2048, 1024, 0, CAL_FIT, 0, 0};
+        c.n_gemm = 4;
+        char err[1024];
+        EXPECT_NE(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, jobs, &c, nullptr, err, sizeof err),
+                  0);
+        EXPECT_NE(std::string(err).find("2048x2048x2048"), std::string::npos) << jobs << err;
+        EXPECT_GT(c.gemm[0].measured, 0u);
+        EXPECT_EQ(c.gemm[1].measured, 0u);
+        EXPECT_EQ(c.gemm[3].measured, 0u);
+        if (jobs == 1) {
+            EXPECT_EQ(c.gemm[2].measured, 0u);
+        }
+        calibration_free(&c);
+    }
+}
+
+// The measured cycles are the same whatever the number of workers.
+TEST(Measure, SameCyclesForAnyNumberOfJobs) {
+    REQUIRE_RTL("1xtpu-v2");
+    accel_preset p = preset("tpu-v2");
+    std::vector<uint64_t> first;
+    for (int jobs : {1, 2, 3}) {
+        calibration c{};
+        ASSERT_EQ(cal_design_sweep(&p, &c), 0);
+        char err[1024];
+        ASSERT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, jobs, &c, nullptr, err, sizeof err),
+                  0)
+            << err;
+        std::vector<uint64_t> cycles;
+        for (int q = 0; q < c.n_gemm; q++)
+            cycles.push_back(c.gemm[q].measured);
+        if (first.empty())
+            first = cycles;
+        EXPECT_EQ(cycles, first) << jobs << " jobs";
+        calibration_free(&c);
+    }
 }
 
 } // namespace

@@ -29,7 +29,8 @@ std::string calibrate(const char *name) {
     calibration c{};
     EXPECT_EQ(cal_design_sweep(&p, &c), 0);
     EXPECT_EQ(cal_design_transfers(&c), 0);
-    EXPECT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, &c, nullptr, err, sizeof err), 0) << err;
+    EXPECT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, 2, &c, nullptr, err, sizeof err), 0)
+        << err;
     EXPECT_EQ(cal_measure_transfers(&p, &c, err, sizeof err), 0) << err;
     EXPECT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
     std::string path = test_dir() + name + "-test.cal";
@@ -176,7 +177,7 @@ TEST(Models, CalibratedPredictionMatchesEmulationOnAHeldOutNetwork) {
         ASSERT_EQ(
             array_model_select(&a, model, calibrated ? files.c_str() : nullptr, err, sizeof err), 0)
             << err;
-        plan_options po{STRATEGY_ACCPAR, 8, 0};
+        plan_options po{STRATEGY_ACCPAR, 8, 0, 0};
         plan p{};
         ASSERT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), 0) << err;
         run_result r;

@@ -131,3 +131,25 @@ TEST(CliGemm, TraceWritesAWaveformOfTheRun) {
 }
 
 } // namespace
+
+extern "C" {
+#include "host_memory.h"
+}
+
+// Sizes are checked before anything is allocated: a GEMM the device memory cannot hold fails at
+// once (status 1, one line with the need and the capacity), and so does one whose host buffers
+// exceed this machine, instead of being killed for memory halfway.
+TEST(CliGemm, TooLargeFailsBeforeAllocating) {
+    cli_output o = cli_call(
+        cli_gemm, {"gemm", "--accel", "tiny", "--m", "65536", "--k", "65536", "--n", "65536"});
+    EXPECT_TRUE(one_line_error(o, 1, "GEMM 65536x65536x65536 needs ")) << o.err;
+    EXPECT_NE(o.err.find("MiB of device memory; preset 'tiny' has 16 MiB"), std::string::npos)
+        << o.err;
+    // 40000^3 on tpu-v3-full: 12.8 GB of device memory (fits 32 GiB), about 64 GB of host buffers
+    if (host_memory_bytes() > 60ull << 30)
+        GTEST_SKIP() << "this machine has room for the host-memory case";
+    o = cli_call(cli_gemm, {"gemm", "--accel", "tpu-v3-full", "--m", "40000", "--k", "40000", "--n",
+                            "40000", "--backend", "golden"});
+    EXPECT_TRUE(one_line_error(o, 1, "a 40000x40000x40000 GEMM needs ")) << o.err;
+    EXPECT_NE(o.err.find("GiB of host memory, this machine allows "), std::string::npos) << o.err;
+}

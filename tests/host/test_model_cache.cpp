@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -221,6 +223,63 @@ TEST(ModelCache, FailedBuildNamesItsFirstErrorAndLog) {
     EXPECT_NE(slurp(path).find("%Error"), std::string::npos) << path;
     EXPECT_EQ(models_in(cache), 0);
     EXPECT_TRUE(fs::is_empty(cache + "/tmp"));
+}
+
+} // namespace
+
+namespace {
+
+// The model folders' replay-timings files in a cache.
+std::vector<std::string> timing_files(const std::string &cache) {
+    std::vector<std::string> out;
+    for (const auto &e : fs::directory_iterator(cache))
+        if (fs::exists(e.path() / "replay-timings"))
+            out.push_back((e.path() / "replay-timings").string());
+    return out;
+}
+
+// Replay timings are kept with the model they were measured on: the first replay command
+// measures and writes them; a later process replays from the file (a timing edited there shows
+// in its cycles, once per command); a damaged file is ignored, measured anew and rewritten.
+TEST(ModelCache, ReplayTimingsAreKeptWithTheModel) {
+    REQUIRE_BUILDS();
+    std::string dir = test_dir(), cache = dir + "cache", json = dir + "g.json";
+    std::string gemm = "gemm --accel tiny --m 40 --k 30 --n 20 --backend replay --model-cache " +
+                       cache + " --json " + json;
+    proc_output first = accpar(gemm);
+    ASSERT_EQ(first.status, 0) << first.out << first.err;
+    Json j = parse_json(slurp(json));
+    const double cycles = j["cycles"].num, commands = j["commands"].num;
+    EXPECT_TRUE(j["cycles_match"].boolean);
+    std::vector<std::string> files = timing_files(cache);
+    ASSERT_EQ(files.size(), 1u);
+    const std::string measured = slurp(files[0]);
+    std::istringstream lines(measured);
+    std::string line, edited;
+    std::getline(lines, line);
+    edited = line + "\n";
+    int shapes = 0;
+    for (; std::getline(lines, line); shapes++) {
+        std::istringstream f(line);
+        unsigned long long v[9];
+        for (auto &x : v)
+            f >> x;
+        EXPECT_EQ(v[4], v[5] + v[6] + v[7]) << line;
+        v[4] += 7;
+        v[5] += 7;
+        for (int i = 0; i < 9; i++)
+            edited += std::to_string(v[i]) + (i < 8 ? " " : "\n");
+    }
+    EXPECT_GE(shapes, 4) << measured;
+    write_text(files[0], edited);
+    proc_output replayed = accpar(gemm);
+    EXPECT_EQ(replayed.status, 1) << "edited timings break the contract: " << replayed.out;
+    EXPECT_EQ(parse_json(slurp(json))["cycles"].num, cycles + 7 * commands);
+    write_text(files[0], "not a timings file\n");
+    proc_output remeasured = accpar(gemm);
+    EXPECT_EQ(remeasured.status, 0) << remeasured.out << remeasured.err;
+    EXPECT_EQ(parse_json(slurp(json))["cycles"].num, cycles);
+    EXPECT_EQ(slurp(files[0]), measured);
 }
 
 } // namespace

@@ -143,7 +143,8 @@ TEST(Cli, TableHasOneRowPerLevelAndWraps) {
     EXPECT_EQ(l[3].substr(0, 5), "1    ");
     EXPECT_EQ(l[4].substr(0, 8), "compute ");
 
-    o = cli_call(cli_plan, {"plan", "--net", "resnet50", "--accels", "2xtpu-v2,2xtpu-v3"});
+    o = cli_call(cli_plan,
+                 {"plan", "--net", "resnet50", "--accels", "2xtpu-v2-full,2xtpu-v3-full"});
     ASSERT_EQ(o.rc, 0) << o.err;
     int headers = 0;
     std::string names;
@@ -179,7 +180,7 @@ TEST(Cli, JsonEscapesNames) {
     std::string path = write_file("q\"x\\y.txt", alex);
     std::string json = test_dir() + "accpar_escape.json";
     for (auto args : std::vector<std::vector<std::string>>{
-             {"plan", "--net", path, "--accels", "2xtpu-v2", "--json", json},
+             {"plan", "--net", path, "--accels", "2xtpu-v2-full", "--json", json},
              {"plan", "--net", path, "--compat", "reference", "--json", json}}) {
         cli_output o = cli_call(cli_plan, args);
         ASSERT_EQ(o.rc, 0) << o.err;
@@ -259,8 +260,9 @@ TEST(Cli, ReproduceWritesConsistentCsvSvgAndJson) {
 
     // the full-size presets' calibration files set the plans' compute model, and it is named
     std::string cal = std::string(models_dir()) + "/calibration/";
-    std::string model = "tpu-v2-full: calibrated (" + cal + "tpu-v2-full.cal); tpu-v3-full: " +
-                        "calibrated (" + cal + "tpu-v3-full.cal)";
+    std::string model = "tpu-v2-full: calibrated (" + cal +
+                        "tpu-v2-full.cal); tpu-v3-full: " + "calibrated (" + cal +
+                        "tpu-v3-full.cal)";
     EXPECT_NE(o.out.find("\ncompute model: " + model + "\n"), std::string::npos) << o.out;
     Json j = parse_json(slurp(json));
     EXPECT_EQ(j["model"].str, model);

@@ -32,7 +32,7 @@ struct Fixture {
 TEST(Plan, DeviceSubGemmsAddUpToTheWholeLayer) {
     static Fixture f("3xtpu-v2,5xtpu-v3", "resnet18");
     for (int s = 0; s < STRATEGY_COUNT; s++) {
-        plan_options o{(strategy)s, 64, 0};
+        plan_options o{(strategy)s, 64, 0, 0};
         plan p;
         ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
         for (int v = 0; v < f.g.n; v++) {
@@ -53,7 +53,8 @@ TEST(Plan, DeviceSubGemmsAddUpToTheWholeLayer) {
 // Every level's states lie in the strategy's set (layers: DP {I}; OWT {I} for CONV, {II} for FC;
 // HyPar {I, II}; AccPar {I, II, III}; adds any layout), and the searches use their freedom.
 TEST(Plan, StrategiesKeepTheirTypeSets) {
-    static Fixture alex("2xtpu-v2,2xtpu-v3", "alexnet"), res("2xtpu-v2,2xtpu-v3", "tiny-resnet");
+    static Fixture alex("2xtpu-v2-full,2xtpu-v3-full", "alexnet"),
+        res("2xtpu-v2,2xtpu-v3", "tiny-resnet");
     auto allowed = [](strategy s, node_kind kind, int t) {
         if (kind == NODE_ADD)
             return t >= 0 && t < 3;
@@ -70,7 +71,7 @@ TEST(Plan, StrategiesKeepTheirTypeSets) {
     };
     for (Fixture *f : {&alex, &res}) {
         for (int s = 0; s < STRATEGY_COUNT; s++) {
-            plan_options o{(strategy)s, 128, 0};
+            plan_options o{(strategy)s, 128, 0, 0};
             plan p;
             ASSERT_EQ(plan_make(&f->g, &f->arr, &o, &p, f->err, sizeof f->err), 0) << f->err;
             int used[3] = {0, 0, 0};
@@ -126,7 +127,7 @@ static double best_over_states(const Fixture &f, const plan_options &o, double a
 TEST(Plan, SearchedAlphaMatchesAFineSweep) {
     for (const char *network : {"mlp", "tiny-cnn"}) {
         Fixture f("1xtpu-v2,1xtpu-v3", network);
-        plan_options o{STRATEGY_ACCPAR, 64, 0};
+        plan_options o{STRATEGY_ACCPAR, 64, 0, 0};
         plan p;
         ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
         ASSERT_EQ(p.n_levels, 1);
@@ -147,7 +148,7 @@ TEST(Plan, SearchedAlphaMatchesAFineSweep) {
 // gradient in fp32 between two groups, and there are n - 1 splits in a bisection tree.
 TEST(Plan, DataParallelAlphaAndBytesFollowClosedForms) {
     static Fixture f("1xtpu-v2-full,3xtpu-v3-full", "vgg11");
-    plan_options o{STRATEGY_DP, 64, 0};
+    plan_options o{STRATEGY_DP, 64, 0, 0};
     plan p;
     ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
     double v2 = 128.0 * 128 * 2 * 700, v3 = 3 * 128.0 * 128 * 4 * 940;
@@ -166,7 +167,7 @@ TEST(Plan, DataParallelAlphaAndBytesFollowClosedForms) {
 TEST(Plan, BytesAreBf16ConversionsAndFp32Reductions) {
     static Fixture f("2xtpu-v2", "mlp");
     const int64_t b = 64;
-    plan_options o{STRATEGY_OWT, b, 0};
+    plan_options o{STRATEGY_OWT, b, 0, 0};
     plan p;
     ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
     ASSERT_EQ(p.n_levels, 1);
@@ -186,7 +187,7 @@ TEST(Plan, BytesAreBf16ConversionsAndFp32Reductions) {
 
 TEST(Plan, HomogeneousSplitsUseHalf) {
     static Fixture f("4xtpu-v2", "tiny-cnn");
-    plan_options o{STRATEGY_ACCPAR, 32, 0};
+    plan_options o{STRATEGY_ACCPAR, 32, 0, 0};
     plan p;
     ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
     ASSERT_EQ(p.n_levels, 2);
@@ -198,7 +199,7 @@ TEST(Plan, HomogeneousSplitsUseHalf) {
 // One device: no communication, and compute is the layers' cycles by the independent oracle.
 TEST(Plan, SingleDeviceComputeIsTheOraclesCycles) {
     static Fixture f("1xtiny", "mlp");
-    plan_options o{STRATEGY_ACCPAR, 16, 0};
+    plan_options o{STRATEGY_ACCPAR, 16, 0, 0};
     plan p;
     ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
     EXPECT_EQ(p.n_levels, 0);
@@ -223,7 +224,7 @@ TEST(Plan, SingleDeviceComputeIsTheOraclesCycles) {
 
 TEST(Plan, BatchSmallerThanTheSplitIsAnError) {
     static Fixture f("8xtpu-v2", "mlp");
-    plan_options o{STRATEGY_DP, 4, 0};
+    plan_options o{STRATEGY_DP, 4, 0, 0};
     plan p;
     EXPECT_NE(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0);
     EXPECT_NE(std::string(f.err).find("field 'batch'"), std::string::npos) << f.err;
@@ -234,7 +235,7 @@ TEST(Plan, BatchSmallerThanTheSplitIsAnError) {
 TEST(Plan, SearchLevelsLimitsTheSearch) {
     static Fixture f("8xtpu-v3", "mlp");
     for (int limit : {0, 1, 2}) {
-        plan_options o{STRATEGY_ACCPAR, 64, limit};
+        plan_options o{STRATEGY_ACCPAR, 64, limit, 0};
         plan p;
         ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
         ASSERT_EQ(p.n_levels, 3);

@@ -77,7 +77,7 @@ TEST(CliRun, BadSpecsAreOneLineErrors) {
     expect_usage_error({"--scale", "half"}, "--scale");
     expect_usage_error({"--batch", "0"}, "--batch");
     expect_usage_error({"--trace", "/no/such/folder"}, "--trace");
-    expect_usage_error({"--net", "Alexnet.txt"}, "reference format");
+    expect_usage_error({"--net", "Alexnet.txt", "--batch", "4"}, "reference format");
     expect_usage_error({"--trace", "/proc"}, "--trace: /proc/timeline.csv.tmp: cannot create");
 }
 
@@ -92,8 +92,8 @@ std::string small_memory_preset() {
     return preset;
 }
 
-// An unwritable --json fails before the run: status 2 and the --json error, where the run itself
-// would have failed later (status 1, out of device memory); nothing written.
+// An unwritable --json fails before planning: status 2 and the --json error, where the plan
+// would have failed (status 1, out of device memory); nothing written.
 TEST(CliRun, UnwritableJsonFailsBeforeTheRun) {
     cli_output o = cli_call(cli_run, {"run", "--net", "mlp", "--accels",
                                       "1x" + small_memory_preset() + ",1xtpu-v3", "--batch", "256",
@@ -104,16 +104,15 @@ TEST(CliRun, UnwritableJsonFailsBeforeTheRun) {
     EXPECT_EQ(o.out, "");
 }
 
-// A device failure (out of device memory) is a failed run: status 1, one line naming the layer,
-// the device and the reason.
-TEST(CliRun, DeviceFailureIsStatusOne) {
+// An array whose memory the plan does not fit is a failed run, found before anything runs:
+// status 1, one line naming the device, its need, the layer and the capacity.
+TEST(CliRun, ArrayWithoutRoomIsStatusOneBeforeTheRun) {
     std::string preset = small_memory_preset();
-    expect_usage_error({"--net", "mlp", "--accels", "1x" + preset + ",1xtpu-v3", "--batch", "256",
-                        "--fidelity", "golden"},
-                       "of device memory", 1);
-    expect_usage_error({"--net", "mlp", "--accels", "1x" + preset + ",1xtpu-v3", "--batch", "256",
-                        "--fidelity", "golden"},
-                       "accpar run: layer fc1 ", 1);
+    for (const char *part : {"accpar run: device 0 (tpu-v2) needs ", "MiB of device memory",
+                             " at layer fc1 ", "preset 'tpu-v2' has 1 MiB"})
+        expect_usage_error({"--net", "mlp", "--accels", "1x" + preset + ",1xtpu-v3", "--batch",
+                            "256", "--fidelity", "golden"},
+                           part, 1);
 }
 
 // The case a test runs, planned here the way run plans it.
@@ -130,7 +129,7 @@ struct planned {
             net_scale(&raw, scale, images, &s.g, err, sizeof err) != 0) {
             ok = testing::AssertionFailure() << err;
         } else {
-            plan_options po{STRATEGY_ACCPAR, batch, 0};
+            plan_options po{STRATEGY_ACCPAR, batch, 0, 0};
             if (plan_make(&s.g, &s.a, &po, &s.p, err, sizeof err) != 0)
                 ok = testing::AssertionFailure() << err;
         }
@@ -284,6 +283,58 @@ TEST(CliRun, HelpExitsZero) {
     testing::internal::CaptureStdout();
     EXPECT_EQ(run({"run", "--help"}), 0);
     EXPECT_NE(testing::internal::GetCapturedStdout().find("--fidelity"), std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+// docs/runtime.md: the number of threads changes the wall time only. The reports (every result
+// hash, cycle counter, byte, simulated time and model residual) and the timelines of --jobs 1, 2
+// and 3 are the same bytes, at every fidelity (timelines without RTL waveforms, which are slow).
+void expect_same_report_for_any_jobs(const std::string &net, const std::string &fidelity) {
+    std::string report[3], timeline[3];
+    for (int jobs = 1; jobs <= 3; jobs++) {
+        std::string json = test_dir() + "jobs.json", trace = test_dir();
+        std::vector<std::string> args = {"run",
+                                         "--net",
+                                         net,
+                                         "--accels",
+                                         "1xtpu-v2,2xtpu-v3",
+                                         "--batch",
+                                         "6",
+                                         "--scale",
+                                         "0.5",
+                                         "--fidelity",
+                                         fidelity,
+                                         "--jobs",
+                                         std::to_string(jobs),
+                                         "--json",
+                                         json};
+        if (fidelity != "rtl")
+            args.insert(args.end(), {"--trace", trace});
+        cli_output o = cli_call(cli_run, args);
+        ASSERT_EQ(o.rc, 0) << o.out << o.err;
+        report[jobs - 1] = slurp(json);
+        timeline[jobs - 1] = fidelity != "rtl" ? slurp(trace + "timeline.csv") : "";
+    }
+    EXPECT_NE(report[0].find("\"verified\": true"), std::string::npos);
+    for (int i = 1; i < 3; i++) {
+        EXPECT_EQ(report[0], report[i]) << net << " " << fidelity << " --jobs " << i + 1;
+        EXPECT_EQ(timeline[0], timeline[i]) << net << " " << fidelity << " --jobs " << i + 1;
+    }
+}
+
+TEST(CliRun, SameReportForAnyNumberOfJobs) {
+    for (const char *net : {"mlp", "tiny-cnn", "tiny-resnet"})
+        for (const char *fidelity : {"golden", "replay"})
+            expect_same_report_for_any_jobs(net, fidelity);
+}
+
+TEST(CliRun, SameReportForAnyNumberOfJobsOnRtl) {
+    REQUIRE_RTL("1xtpu-v2,2xtpu-v3");
+    for (const char *net : {"mlp", "tiny-cnn", "tiny-resnet"})
+        expect_same_report_for_any_jobs(net, "rtl");
 }
 
 } // namespace

@@ -4,6 +4,10 @@
 #include "runtime_test.h"
 #include "rtl_available.h"
 
+extern "C" {
+#include "plan_memory.h"
+}
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -157,7 +161,7 @@ TEST(Step, BatchSmallerThanTheSplitIsAnError) {
     static accel_array a;
     ASSERT_EQ(accel_array_parse("4xtpu-v2", &a, err, sizeof err), 0);
     ASSERT_EQ(net_find("mlp", &g, err, sizeof err), 0);
-    plan_options po{STRATEGY_DP, 2, 0};
+    plan_options po{STRATEGY_DP, 2, 0, 0};
     plan p{};
     EXPECT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), -1);
     EXPECT_NE(std::string(err).find("field 'batch'"), std::string::npos) << err;
@@ -200,6 +204,36 @@ TEST(Step, HostBytesAreExact) {
                 }
         EXPECT_EQ(s.r.host_bytes, want) << name;
     }
+}
+
+} // namespace
+
+namespace {
+
+// The runtime reserves each device's resident set from its own geometry and reports its
+// allocator's high-water mark: the resident bytes are the planner's, and the peak is the
+// planner's exactly where the largest GEMM outweighs the staging bound.
+TEST(Step, DeviceMemoryIsThePlannersFootprint) {
+    int exact = 0;
+    for (const char *name : {"mlp", "tiny-cnn", "tiny-resnet"})
+        for (strategy s : {STRATEGY_ACCPAR, STRATEGY_HYPAR, STRATEGY_DP}) {
+            step_case k{name, "1xtpu-v2,2xtpu-v3", s, 6, RUN_FIDELITY_GOLDEN, 0.5};
+            step_run r;
+            ASSERT_TRUE(run_case(k, r));
+            EXPECT_TRUE(r.r.verified) << r.r.failure;
+            for (int d = 0; d < r.r.n_devices; d++) {
+                const plan_memory &m = r.p.memory[d];
+                EXPECT_GT(m.resident, 0u);
+                EXPECT_EQ(r.r.device_mem_resident[d], m.resident) << name << " device " << d;
+                EXPECT_LE(r.r.device_mem_peak[d], m.peak) << name << " device " << d;
+                EXPECT_GE(r.r.device_mem_peak[d], m.resident + m.gemm) << name;
+                if (m.gemm >= m.staging) {
+                    EXPECT_EQ(r.r.device_mem_peak[d], m.peak) << name << " device " << d;
+                    exact++;
+                }
+            }
+        }
+    EXPECT_GT(exact, 10);
 }
 
 } // namespace
