@@ -8,6 +8,7 @@
 
 #include "atomic_file.h"
 #include "bf16.h"
+#include "host_memory.h"
 #include "plan_memory.h"
 
 #include <stdio.h>
@@ -167,11 +168,39 @@ static int add_links(run_ctx *c) {
     return 0;
 }
 
+/* The step's host memory, estimated (docs/runtime.md, "Device memory"): the device memory its
+ * GEMMs and transfers write (the resident reservation is never written), and per layer its
+ * unpartitioned tensors, about HOST_TENSOR_COPIES fp32 copies of F(l) in im2col form and F(l+1)
+ * (the whole-layer checks, the pieces, the results), for the largest layer. */
+enum { HOST_TENSOR_COPIES = 8 };
+
+static uint64_t host_bytes_estimate(const net *g, const plan *p) {
+    uint64_t devices = 0, layer = 0;
+    for (int d = 0; p->memory && d < p->n_devices; d++)
+        devices = sat_add(devices, p->memory[d].gemm > p->memory[d].staging ? p->memory[d].gemm
+                                                                            : p->memory[d].staging);
+    for (int v = 0; v < g->n; v++) {
+        const net_node *nd = &g->nodes[v];
+        if (!net_is_weighted(nd))
+            continue;
+        uint64_t rows = (uint64_t)net_rows(nd, p->batch);
+        uint64_t elems = sat_mul(rows, (uint64_t)(net_di(nd) + nd->cout));
+        uint64_t bytes = sat_mul(elems, 4 * HOST_TENSOR_COPIES);
+        layer = bytes > layer ? bytes : layer;
+    }
+    return sat_add(devices, layer);
+}
+
 static int setup(run_ctx *c) {
     run_result *r = c->r;
     const net *g = c->g;
     if (check_net(g, c->err, c->errlen) != 0 || check_plan(g, c->a, c->p, c->err, c->errlen) != 0)
         return -1;
+    char what[256];
+    snprintf(what, sizeof what, "the step of %s at batch %lld (an estimate)", g->name,
+             (long long)c->p->batch);
+    if (host_memory_check(what, host_bytes_estimate(g, c->p), c->err, c->errlen) != 0)
+        return RUN_FAILED;
     r->plan = c->p;
     r->n_nodes = g->n;
     r->n_devices = c->a->n;
@@ -372,7 +401,7 @@ static int step(const net *g, const accel_array *a, const plan *p, const run_opt
     int rc = setup(&c);
     if (rc != 0 && !err[0])
         snprintf(err, errlen, "out of host memory");
-    rc = rc != 0 ? RUN_BAD_INPUT : execute(&c);
+    rc = rc == RUN_FAILED ? RUN_FAILED : rc != 0 ? RUN_BAD_INPUT : execute(&c);
     teardown(&c);
     if (rc != 0)
         run_result_free(out);
