@@ -38,7 +38,7 @@ static int run_one(const compare_args *a, const net *g, int model, outcome *out)
     static accel_array arr;
     char err[1024];
     if (cli_load_array(CMD, a->accels, MODEL_NAME[model],
-                       model == CALIBRATED ? a->calibration : NULL, &arr) != 0)
+                       model == CALIBRATED ? a->calibration : NULL, 0, &arr) != 0)
         return -1;
     array_model_label(&arr, out->label, sizeof out->label);
     plan_options po = {a->strat, a->batch, 0, 0};

@@ -42,9 +42,10 @@ extern const char *const cli_compute_models[];
 int cli_load_net(const char *cmd, const char *name, double scale, double image_scale, net *out);
 
 /* The array of --accels with the planner's models (--compute-model, --calibration; NULL for
- * the defaults). Prints the error and returns -1 on failure. */
+ * the defaults), every device with device_mib MiB of memory (--device-mib; 0: its preset's).
+ * Prints the error and returns -1 on failure. */
 int cli_load_array(const char *cmd, const char *accels, const char *model, const char *calibration,
-                   accel_array *out);
+                   int64_t device_mib, accel_array *out);
 
 #ifdef __cplusplus
 }

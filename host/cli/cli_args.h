@@ -56,6 +56,12 @@ typedef struct cli_opt {
             "devices emulated at once, and threads of the OpenBLAS checks\n"                       \
             "[the processors this process may use]; results do not depend on it",                  \
             1, 256)
+/* The option of the commands that plan: every device's memory instead of its preset's. */
+#define CLI_DEVICE_MIB(mib)                                                                        \
+    CLI_INT("--device-mib", (mib), "MIB",                                                          \
+            "every device's memory in MiB instead of its preset's mem_mib\n"                       \
+            "(e.g. 16384: a full chip's HBM for the scaled presets)",                              \
+            1, 1 << 30)
 #define CLI_END                                                                                    \
     { .name = NULL }
 

@@ -54,12 +54,22 @@ int cli_load_net(const char *cmd, const char *name, double scale, double image_s
 }
 
 int cli_load_array(const char *cmd, const char *accels, const char *model, const char *calibration,
-                   accel_array *out) {
+                   int64_t device_mib, accel_array *out) {
     char err[1024];
     if (accel_array_parse(accels, out, err, sizeof err) != 0 ||
         array_model_select(out, model, calibration, err, sizeof err) != 0) {
         cli_error(cmd, "%s", err);
         return -1;
+    }
+    for (int k = 0; device_mib > 0 && k < out->n_kinds; k++) {
+        accel_preset *p = &out->kinds[k];
+        /* the preset rule: a command addresses device memory in 32-bit port words */
+        if (((uint64_t)device_mib << 20) / (uint64_t)p->mem_bytes_per_cycle > (uint64_t)1 << 32) {
+            cli_error(cmd, "--device-mib: %lld MiB is more than 2^32 port words of preset '%s'",
+                      (long long)device_mib, p->name);
+            return -1;
+        }
+        p->mem_mib = (int)device_mib;
     }
     return 0;
 }

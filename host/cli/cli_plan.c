@@ -22,9 +22,9 @@ static const char *const COMPAT[] = {"reference", NULL};
 typedef struct {
     const char *net, *accels, *json, *out, *calibration;
     int strategy, format, compat, model;
-    int64_t batch, levels;
+    int64_t batch, levels, device_mib;
     double scale, image_scale;
-    int given[16];
+    int given[32];
 } plan_args;
 
 enum {
@@ -40,7 +40,8 @@ enum {
     P_COMPAT,
     P_FORMAT,
     P_JSON,
-    P_OUT
+    P_OUT,
+    P_DEVICE_MIB
 };
 
 static int parse_args(int argc, char **argv, plan_args *a) {
@@ -85,6 +86,7 @@ static int parse_args(int argc, char **argv, plan_args *a) {
         [P_OUT] = CLI_STRING("--out", &a->out, "FILE",
                              "save the plan (one strategy) for accpar run --plan\n"
                              "(docs/plan-file.md)"),
+        [P_DEVICE_MIB] = CLI_DEVICE_MIB(&a->device_mib),
         CLI_END,
     };
     const cli_command cmd = {
@@ -93,7 +95,7 @@ static int parse_args(int argc, char **argv, plan_args *a) {
         "                   [--strategy accpar|hypar|owt|dp|all] [--levels L] [--scale F]\n"
         "                   [--image-scale F] [--compute-model calibrated|exact|peak]\n"
         "                   [--calibration FILE[,FILE]] [--format table|reference-grid]\n"
-        "                   [--json PATH] [--out FILE]\n"
+        "                   [--device-mib MIB] [--json PATH] [--out FILE]\n"
         "       accpar plan --net NAME|FILE --compat reference [--strategy S|all]\n"
         "                   [--format table|reference-grid] [--json PATH]",
         "Partitions a network's training step over a heterogeneous accelerator array with the\n"
@@ -321,7 +323,8 @@ int cli_plan(int argc, char **argv) {
     }
     static accel_array arr;
     net g;
-    if (cli_load_array(CMD, a.accels, cli_compute_models[a.model], a.calibration, &arr) != 0 ||
+    if (cli_load_array(CMD, a.accels, cli_compute_models[a.model], a.calibration, a.device_mib,
+                       &arr) != 0 ||
         cli_load_net(CMD, a.net, a.scale, a.image_scale, &g) != 0)
         return EXIT_USAGE;
     rc = run_plans(&a, list, n, &g, &arr);

@@ -20,10 +20,10 @@ static const char *const CMD = "run";
 typedef struct run_args {
     const char *net, *accels, *json, *trace, *calibration, *plan, *model_cache;
     int no_build;
-    int64_t batch, seed, jobs;
+    int64_t batch, seed, jobs, device_mib;
     double scale, image_scale;
     int strat, fidelity, model;
-    int given[16];
+    int given[32];
     plan_file_meta saved; /* with --plan: what the plan file names */
     run_options o;
 } run_args;
@@ -42,6 +42,7 @@ enum {
     OPT_SEED,
     OPT_JSON,
     OPT_TRACE,
+    OPT_DEVICE_MIB,
     OPT_JOBS,
     OPT_MODEL_CACHE,
     OPT_NO_BUILD,
@@ -91,6 +92,7 @@ static int parse(int argc, char **argv, run_args *a) {
             CLI_STRING("--json", &a->json, "PATH", "machine-readable report (written atomically)"),
         [OPT_TRACE] = CLI_STRING("--trace", &a->trace, "DIR",
                                  "timeline.csv of the platform (and waveforms under rtl)"),
+        [OPT_DEVICE_MIB] = CLI_DEVICE_MIB(&a->device_mib),
         [OPT_JOBS] = CLI_JOBS(&a->jobs),
         [OPT_MODEL_CACHE] = CLI_MODEL_OPTS(&a->model_cache, &a->no_build),
         CLI_END,
@@ -106,8 +108,9 @@ static int parse(int argc, char **argv, run_args *a) {
         "contract (rtl, replay), and reports the planner's model against the counters.\n"
         "With no options: tiny-cnn, batch 32, on 2xtpu-v2,2xtpu-v3 in RTL fidelity.",
         opts,
-        "Exit status: 0 verified, 1 a check failed or the run failed (e.g. out of device\n"
-        "memory), 2 bad usage or input.",
+        "Exit status: 0 verified, 1 a check failed, the plan does not fit the devices' memory\n"
+        "or the step the host's (both found before the run), or the run failed, 2 bad usage\n"
+        "or input.",
         NULL,
         0,
         NULL};
@@ -336,7 +339,7 @@ static int make_plan(run_args *a, net *g, accel_array *arr, plan *p) {
         model = a->saved.compute_model;
         a->calibration = a->saved.calibration[0] ? a->saved.calibration : NULL;
     }
-    int rc = cli_load_array(CMD, a->accels, model, a->calibration, arr) != 0 ||
+    int rc = cli_load_array(CMD, a->accels, model, a->calibration, a->device_mib, arr) != 0 ||
                      cli_load_net(CMD, a->net, a->scale, a->image_scale, g) != 0
                  ? -1
                  : 0;

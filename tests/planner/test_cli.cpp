@@ -326,3 +326,21 @@ TEST(Cli, LevelsLimitsTheSearchedLevels) {
 }
 
 } // namespace
+
+// The scaled presets keep their 256 MiB unless --device-mib says otherwise: VGG-16 at batch 32
+// does not fit them, and fits with a full chip's 16 GiB per device; a memory beyond what a
+// command can address is a one-line error naming the flag.
+TEST(Cli, DeviceMibGivesEveryDeviceItsMemory) {
+    std::vector<std::string> args = {"plan",    "--net", "vgg16", "--accels", "4xtpu-v2,4xtpu-v3",
+                                     "--batch", "32"};
+    cli_output o = cli_call(cli_plan, args);
+    EXPECT_TRUE(one_line_error(o, 1, "preset 'tpu-v2' has 256 MiB")) << o.err;
+    args.insert(args.end(), {"--device-mib", "16384"});
+    o = cli_call(cli_plan, args);
+    ASSERT_EQ(o.rc, 0) << o.err;
+    EXPECT_NE(o.out.find("   16384.0 "), std::string::npos) << o.out;
+    args.back() = "999999999";
+    o = cli_call(cli_plan, args);
+    EXPECT_TRUE(one_line_error(o, 2, "--device-mib: 999999999 MiB is more than 2^32 port words"))
+        << o.err;
+}
