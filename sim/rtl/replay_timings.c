@@ -10,7 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HEADER "accpar replay timings 1: op rows mxus pf_mxus total busy stall commands macs\n"
+#ifndef ACCPAR_REPLAY_METHOD
+#define ACCPAR_REPLAY_METHOD "unknown"
+#endif
+/* The method (a digest of the measuring code's sources) is part of the header: timings measured
+ * by other code are not read. */
+#define HEADER                                                                                     \
+    "accpar replay timings 1, method " ACCPAR_REPLAY_METHOD                                        \
+    ": op rows mxus pf_mxus total busy stall commands macs\n"
 
 typedef struct entry {
     replay_shape key;

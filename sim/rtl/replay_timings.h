@@ -1,7 +1,8 @@
 /* The replay backend's measured command timings, shared by every replay device of a model in the
  * process and kept in the model's cache folder (file `replay-timings`), so later commands replay
  * without measuring. Keyed by the model's folder, whose name covers the RTL sources, parameters
- * and tools: an RTL change starts a new, empty set. The file is a cache: one that cannot be read
+ * and tools, and by the measuring code (a digest of its sources in the file's header): a change
+ * of either starts a new, empty set. The file is a cache: one that cannot be read
  * or parsed is ignored (and rewritten), one that cannot be written is skipped. */
 #ifndef ACCPAR_REPLAY_TIMINGS_H
 #define ACCPAR_REPLAY_TIMINGS_H
