@@ -117,6 +117,10 @@ int cal_compare(const compare_args *a) {
     net g = {0};
     if (cli_load_net(CMD, a->net, a->scale, a->image_scale, &g) != 0)
         return EXIT_USAGE;
+    if (a->json && cli_declare_output(CMD, "--json", a->json) != 0) {
+        net_free(&g);
+        return EXIT_USAGE;
+    }
     outcome o[MODELS];
     memset(o, 0, sizeof o);
     int status = 0;

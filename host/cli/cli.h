@@ -26,8 +26,17 @@ enum { EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2 };
 /* Prints "accpar CMD: message" on one line to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Writes a finished JSON report atomically and frees it; prints "--json: why" on failure. */
+/* Writes a finished JSON report to the declared output path and frees it; prints "--json: why"
+ * on failure. */
 int cli_write_json(const char *cmd, json_out *j, const char *path);
+
+/* Declares path, given with flag, an output of the command (output_set.h: checked now, written
+ * as a set at the end). Prints "FLAG: why" and returns -1 if it cannot be. */
+int cli_declare_output(const char *cmd, const char *flag, const char *path);
+
+/* Every command ends here: status 0 or 1 (the work was done, a check may have failed) commits
+ * the outputs written, anything else discards them. Returns status, or 2 if the commit failed. */
+int cli_finish(const char *cmd, int status);
 
 /* A progress bar on stderr: unit is a string naming what is counted ("commands"). Callers
  * install it only when stderr is a terminal. */

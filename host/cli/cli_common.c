@@ -3,6 +3,7 @@
 #include "array_model.h"
 #include "net_find.h"
 #include "net_scale.h"
+#include "output_set.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,26 @@ int cli_write_json(const char *cmd, json_out *j, const char *path) {
     if (rc != 0)
         cli_error(cmd, "--json: %s", err);
     return rc;
+}
+
+int cli_declare_output(const char *cmd, const char *flag, const char *path) {
+    char err[1400];
+    if (output_declare(path, err, sizeof err) == 0)
+        return 0;
+    cli_error(cmd, "%s: %s", flag, err);
+    return -1;
+}
+
+int cli_finish(const char *cmd, int status) {
+    char err[1400];
+    if (status != 0 && status != EXIT_CHECK_FAILED) {
+        output_discard();
+        return status;
+    }
+    if (output_commit(err, sizeof err) == 0)
+        return status;
+    cli_error(cmd, "%s", err);
+    return EXIT_USAGE;
 }
 
 void cli_progress(void *unit, int64_t done, int64_t total) {

@@ -7,7 +7,9 @@
 #include "host_memory.h"
 #include "json.h"
 #include "npy.h"
+#include "output_set.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,24 +190,43 @@ static int write_json(const gemm_opts *o, const gemm_outcome *r, int passed) {
     return cli_write_json(CMD, &j, o->json);
 }
 
+static const char *const DUMP_NAMES[3] = {"a.npy", "b.npy", "c.npy"};
+
+static void dump_path(const gemm_opts *o, int i, char *path, size_t len) {
+    snprintf(path, len, "%s/%s", o->dump, DUMP_NAMES[i]);
+}
+
+/* Declares the outputs (--json, --trace, --dump's files, creating its folder) before the work. */
+static int declare_outputs(const gemm_opts *o) {
+    char path[4096];
+    if ((o->json && cli_declare_output(CMD, "--json", o->json) != 0) ||
+        (o->trace && cli_declare_output(CMD, "--trace", o->trace) != 0))
+        return -1;
+    if (!o->dump)
+        return 0;
+    struct stat st;
+    if (mkdir(o->dump, 0777) != 0 && (stat(o->dump, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        cli_error(CMD, "--dump: %s: cannot create the folder: %s", o->dump, strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < 3; i++) {
+        dump_path(o, i, path, sizeof path);
+        if (cli_declare_output(CMD, "--dump", path) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int dump(const gemm_opts *o, const float *a, const float *b, const float *c) {
     char path[4096], err[512];
-    if (mkdir(o->dump, 0777) != 0) {
-        struct stat st;
-        if (stat(o->dump, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            cli_error(CMD, "--dump %s: cannot create the folder", o->dump);
-            return -1;
-        }
-    }
     const struct {
-        const char *name;
         const float *data;
         int64_t rows, cols;
-    } files[] = {{"a.npy", a, o->trans_a ? o->k : o->m, o->trans_a ? o->m : o->k},
-                 {"b.npy", b, o->trans_b ? o->n : o->k, o->trans_b ? o->k : o->n},
-                 {"c.npy", c, o->m, o->n}};
+    } files[] = {{a, o->trans_a ? o->k : o->m, o->trans_a ? o->m : o->k},
+                 {b, o->trans_b ? o->n : o->k, o->trans_b ? o->k : o->n},
+                 {c, o->m, o->n}};
     for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", o->dump, files[i].name);
+        dump_path(o, i, path, sizeof path);
         if (npy_write_f32(path, files[i].data, files[i].rows, files[i].cols, err, sizeof err)) {
             cli_error(CMD, "--dump %s", err);
             return -1;
@@ -279,6 +300,8 @@ int cli_gemm(int argc, char **argv) {
         cli_error(CMD, "%s", err);
         return EXIT_FAILURE;
     }
+    if (declare_outputs(&o) != 0)
+        return cli_finish(CMD, EXIT_USAGE);
     size_t na = (size_t)(o.m * o.k), nb = (size_t)(o.k * o.n), nc = (size_t)(o.m * o.n);
     float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b);
     float *c_in = o.accumulate ? malloc(nc * sizeof *c_in) : NULL, *c = malloc(nc * sizeof *c);
@@ -304,8 +327,8 @@ int cli_gemm(int argc, char **argv) {
                    .a = a,
                    .b = b};
     gemm_progress bar = {cli_progress, (void *)"commands"};
-    if (run_backend(isatty(2) ? &bar : NULL, &r.preset, o.backend, g, c_in, c, &r.stats, o.trace,
-                    err, sizeof err)) {
+    if (run_backend(isatty(2) ? &bar : NULL, &r.preset, o.backend, g, c_in, c, &r.stats,
+                    o.trace ? output_temp(o.trace) : NULL, err, sizeof err)) {
         cli_error(CMD, "%s", err);
         goto out;
     }
@@ -321,5 +344,5 @@ out:
     free(b);
     free(c_in);
     free(c);
-    return rc;
+    return cli_finish(CMD, rc);
 }

@@ -21,7 +21,8 @@ int cli_machine(int argc, char **argv) {
                 "may use]",
                 1, PARALLEL_MAX_JOBS),
         CLI_REAL("--seconds", &seconds, "S", "how long each thread measures [0.5]", 0.01, 60),
-        CLI_STRING("--json", &json, "PATH", "also write the figures as JSON (atomically)"),
+        CLI_STRING("--json", &json, "PATH",
+                   "also write the figures as JSON (atomically, docs/cli.md)"),
         CLI_END,
     };
     const cli_command cmd = {
@@ -39,6 +40,8 @@ int cli_machine(int argc, char **argv) {
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_RUN)
         return rc == CLI_DONE ? 0 : EXIT_USAGE;
+    if (json && cli_declare_output(CMD, "--json", json) != 0)
+        return cli_finish(CMD, EXIT_USAGE);
     const char *isa;
     double peak = fma_peak_flops((int)jobs, seconds, &isa);
     printf("processors: %d\nhost memory: %.1f GiB\nfp32 FMA peak: %.1f GFLOP/s with %lld "
@@ -46,7 +49,7 @@ int cli_machine(int argc, char **argv) {
            parallel_cores(), (double)host_memory_bytes() / (1u << 30), peak / 1e9, (long long)jobs,
            jobs == 1 ? "" : "s", isa);
     if (!json)
-        return 0;
+        return cli_finish(CMD, 0);
     json_out j = {0};
     json_begin_object(&j, NULL);
     json_int(&j, "processors", parallel_cores());
@@ -55,5 +58,5 @@ int cli_machine(int argc, char **argv) {
     json_str(&j, "vector_unit", isa);
     json_num(&j, "fp32_fma_peak_flops", peak);
     json_end_object(&j);
-    return cli_write_json(CMD, &j, json) != 0 ? EXIT_CHECK_FAILED : 0;
+    return cli_finish(CMD, cli_write_json(CMD, &j, json) != 0 ? EXIT_USAGE : 0);
 }

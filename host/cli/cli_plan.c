@@ -1,6 +1,5 @@
 /* accpar plan: partition a network over a heterogeneous accelerator array; print the plan, write
  * it as JSON, or save it for accpar run --plan. */
-#include "atomic_file.h"
 #include "cli.h"
 #include "cli_args.h"
 #include "grid_print.h"
@@ -235,15 +234,21 @@ static int run_compat(const plan_args *a, const strategy *list, int n) {
         cli_error(CMD, "%s", err);
         return EXIT_USAGE;
     }
+    if (a->json && cli_declare_output(CMD, "--json", a->json) != 0) {
+        ref_net_free(&r);
+        return EXIT_USAGE;
+    }
     int table = a->format == 0;
-    int *grids = malloc(sizeof(int) * REF_LEVELS * (size_t)r.n * (size_t)n), rc = grids ? 0 : 1;
+    int *grids = malloc(sizeof(int) * REF_LEVELS * (size_t)r.n * (size_t)n);
+    int rc = grids ? 0 : EXIT_USAGE;
     for (int s = 0; s < n && rc == 0; s++) {
         int *grid = &grids[(size_t)s * REF_LEVELS * (size_t)r.n];
         if (table && s > 0)
             printf("\n");
-        rc = ref_plan(&r, list[s], grid) != 0 ||
-             (table ? print_compat_table(&r, list[s], grid)
-                    : ref_print_grid(stdout, &r, list[s], grid)) != 0;
+        if (ref_plan(&r, list[s], grid) != 0 ||
+            (table ? print_compat_table(&r, list[s], grid)
+                   : ref_print_grid(stdout, &r, list[s], grid)) != 0)
+            rc = EXIT_USAGE;
     }
     report rep = {.n = n, .list = list, .grids = grids, .ref = &r};
     if (rc != 0)
@@ -251,7 +256,7 @@ static int run_compat(const plan_args *a, const strategy *list, int n) {
     else if (a->json) {
         json_out j = {0};
         compat_json(&j, &rep);
-        rc = cli_write_json(CMD, &j, a->json) != 0;
+        rc = cli_write_json(CMD, &j, a->json) != 0 ? EXIT_USAGE : 0;
     }
     free(grids);
     ref_net_free(&r);
@@ -296,14 +301,14 @@ static int run_plans(const plan_args *a, const strategy *list, int n, const net 
     report rep = {.n = n, .list = list, .g = g, .plans = plans};
     if (rc != 0) {
         cli_error(CMD, "out of memory");
-        rc = 1;
+        rc = EXIT_USAGE;
     } else if (a->json) {
         json_out j = {0};
         plans_json(&j, &rep);
-        rc = cli_write_json(CMD, &j, a->json) != 0;
+        rc = cli_write_json(CMD, &j, a->json) != 0 ? EXIT_USAGE : 0;
     }
-    if (rc == 0 && a->out)
-        rc = save_plan(a, g, arr, &plans[0]) != 0;
+    if (rc == 0 && a->out && save_plan(a, g, arr, &plans[0]) != 0)
+        rc = EXIT_USAGE;
     plan_free_set(plans, n);
     return rc;
 }
@@ -316,7 +321,7 @@ int cli_plan(int argc, char **argv) {
     strategy list[STRATEGY_COUNT];
     int n = strategies(a.strategy, list);
     if (a.compat >= 0)
-        return run_compat(&a, list, n);
+        return cli_finish(CMD, run_compat(&a, list, n));
     if (!a.accels) {
         cli_error(CMD, "--accels: field 'accels': missing (see --help)");
         return EXIT_USAGE;
@@ -327,7 +332,11 @@ int cli_plan(int argc, char **argv) {
                        &arr) != 0 ||
         cli_load_net(CMD, a.net, a.scale, a.image_scale, &g) != 0)
         return EXIT_USAGE;
-    rc = run_plans(&a, list, n, &g, &arr);
+    if ((a.json && cli_declare_output(CMD, "--json", a.json) != 0) ||
+        (a.out && cli_declare_output(CMD, "--out", a.out) != 0))
+        rc = EXIT_USAGE;
+    else
+        rc = run_plans(&a, list, n, &g, &arr);
     net_free(&g);
-    return rc;
+    return cli_finish(CMD, rc);
 }

@@ -3,9 +3,9 @@
 #include "array_model.h"
 #include "cli.h"
 #include "cli_args.h"
-#include "atomic_file.h"
 #include "bar_chart.h"
 #include "json.h"
+#include "output_set.h"
 #include "net_find.h"
 #include "plan_report.h"
 #include "plan_set.h"
@@ -125,11 +125,15 @@ int cli_reproduce(int argc, char **argv) {
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_RUN)
         return rc == CLI_DONE ? 0 : EXIT_USAGE;
+    static const char *const flags[3] = {"--csv", "--plot", "--json"};
+    for (int k = 0; k < 3; k++)
+        if (out[k] && cli_declare_output("reproduce", flags[k], out[k]) != 0)
+            return cli_finish("reproduce", EXIT_USAGE);
     results r = {0};
     char err[1024];
     if (run(&r, err, sizeof err) != 0) {
-        fprintf(stderr, "accpar reproduce: %s\n", err);
-        return 1;
+        cli_error("reproduce", "%s", err);
+        return cli_finish("reproduce", EXIT_USAGE);
     }
     printf("speedup over data parallelism, %s, batch 512\n%-10s %8s %8s %8s\n", accels, "network",
            "owt", "hypar", "accpar");
@@ -141,15 +145,16 @@ int cli_reproduce(int argc, char **argv) {
     printf("compute model: %s\n", r.model);
     int (*writers[2])(FILE *, void *) = {write_csv, write_plot};
     for (int k = 0; k < 2; k++) {
-        if (out[k] && atomic_write(out[k], writers[k], &r, err, sizeof err) != 0) {
-            fprintf(stderr, "accpar reproduce: %s\n", err);
-            return 1;
+        if (out[k] && output_write(out[k], writers[k], &r, err, sizeof err) != 0) {
+            cli_error("reproduce", "%s: %s", flags[k], err);
+            return cli_finish("reproduce", EXIT_USAGE);
         }
     }
     if (out[2]) {
         json_out j = {0};
         results_json(&j, &r);
-        return cli_write_json("reproduce", &j, out[2]) != 0;
+        if (cli_write_json("reproduce", &j, out[2]) != 0)
+            return cli_finish("reproduce", EXIT_USAGE);
     }
-    return 0;
+    return cli_finish("reproduce", 0);
 }

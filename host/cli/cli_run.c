@@ -1,6 +1,5 @@
 /* accpar run: one partitioned training step on an emulated heterogeneous array, verified
  * (docs/runtime.md). The plan is made here, or loaded from a file saved by accpar plan --out. */
-#include "atomic_file.h"
 #include "cli.h"
 #include "cli_args.h"
 #include "model_cache.h"
@@ -8,6 +7,7 @@
 #include "plan_file.h"
 #include "run.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,26 +298,15 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     return cli_write_json(CMD, &j, a->json);
 }
 
-/* The output paths, checked before the run so that a bad one fails fast. */
+/* The outputs, declared before the run (the runtime declares the trace folder's files). */
 static int check_outputs(const run_args *a) {
-    char err[1200], path[1100];
     struct stat st;
-    if (a->trace) {
-        if (stat(a->trace, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            cli_error(CMD, "--trace: '%s' is not a folder", a->trace);
-            return -1;
-        }
-        snprintf(path, sizeof path, "%s/timeline.csv", a->trace);
-        if (atomic_write_check(path, err, sizeof err) != 0) {
-            cli_error(CMD, "--trace: %s", err);
-            return -1;
-        }
-    }
-    if (a->json && atomic_write_check(a->json, err, sizeof err) != 0) {
-        cli_error(CMD, "--json: %s", err);
+    if (a->trace && mkdir(a->trace, 0777) != 0 &&
+        (stat(a->trace, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        cli_error(CMD, "--trace: %s: cannot create the folder: %s", a->trace, strerror(errno));
         return -1;
     }
-    return 0;
+    return a->json ? cli_declare_output(CMD, "--json", a->json) : 0;
 }
 
 /* The plan: made for the network and array, or loaded from --plan (which sets the network,
@@ -343,7 +332,9 @@ static int make_plan(run_args *a, net *g, accel_array *arr, plan *p) {
                      cli_load_net(CMD, a->net, a->scale, a->image_scale, g) != 0
                  ? -1
                  : 0;
-    if (rc == 0 && a->plan) {
+    if (rc == 0 && check_outputs(a) != 0)
+        rc = -1;
+    else if (rc == 0 && a->plan) {
         rc = plan_file_plan(&f, g, arr, p, err, sizeof err);
     } else if (rc == 0) {
         plan_options po = {(strategy)a->strat, a->batch, 0, 0};
@@ -365,11 +356,11 @@ int cli_run(int argc, char **argv) {
     net g = {0};
     plan p = {0};
     char err[1024] = "";
-    int planned = check_outputs(&a) != 0 ? PLAN_BAD_INPUT : make_plan(&a, &g, &arr, &p);
+    int planned = make_plan(&a, &g, &arr, &p);
     if (planned != 0) {
         plan_free(&p);
         net_free(&g);
-        return planned == PLAN_NO_FIT ? EXIT_CHECK_FAILED : EXIT_USAGE;
+        return cli_finish(CMD, planned == PLAN_NO_FIT ? EXIT_CHECK_FAILED : EXIT_USAGE);
     }
     if (isatty(2)) {
         a.o.progress = cli_progress;
@@ -390,5 +381,5 @@ int cli_run(int argc, char **argv) {
     }
     plan_free(&p);
     net_free(&g);
-    return status;
+    return cli_finish(CMD, status);
 }

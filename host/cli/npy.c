@@ -1,6 +1,6 @@
 #include "npy.h"
 
-#include "atomic_file.h"
+#include "output_set.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +28,7 @@ int npy_write_f32(const char *path, const float *data, int64_t rows, int64_t col
     memcpy(buf + 10, header, (size_t)n);
     buf[total_header - 1] = '\n';
     memcpy(buf + total_header, data, bytes); /* little-endian host, as '<f4' says */
-    int rc = atomic_write_bytes(path, buf, total_header + bytes, err, errlen);
+    int rc = output_write_bytes(path, buf, total_header + bytes, err, errlen);
     free(buf);
     return rc;
 }

@@ -36,7 +36,8 @@ static inline int run_fidelity_parse(const char *s, run_fidelity *out) {
 typedef struct run_options {
     run_fidelity fidelity;
     uint64_t seed;
-    const char *trace_dir; /* NULL, or a folder for timeline.csv (and waveforms under rtl) */
+    const char *trace_dir; /* NULL, or an existing folder for timeline.csv (and waveforms under
+                              rtl), declared outputs (output_set.h) the caller commits */
     void (*progress)(void *ctx, int64_t done, int64_t total); /* may be NULL */
     void *progress_ctx;
     int jobs; /* devices emulated at once (threads); results do not depend on it */

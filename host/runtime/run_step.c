@@ -6,9 +6,9 @@
 #include "run_layer.h"
 #include "run_tensor.h"
 
-#include "atomic_file.h"
 #include "bf16.h"
 #include "host_memory.h"
+#include "output_set.h"
 #include "plan_memory.h"
 
 #include <stdio.h>
@@ -65,9 +65,29 @@ static int alloc_result(run_result *r) {
     return 0;
 }
 
+static int declare_trace(run_ctx *c, const char *path) {
+    char why[1400];
+    if (output_declare(path, why, sizeof why) == 0)
+        return 0;
+    snprintf(c->err, c->errlen, "--trace: %s", why);
+    return -1;
+}
+
+static void timeline_path(const run_ctx *c, char *path, size_t len) {
+    snprintf(path, len, "%s/timeline.csv", c->o->trace_dir);
+}
+
+/* Opens the devices; with trace_dir, declares the outputs (the timeline, each device's
+ * waveform under rtl: output_set.h), which the caller commits. */
 static int open_devices(run_ctx *c) {
     const accel_array *a = c->a;
     accel_backend be = c->o->fidelity;
+    char path[1024];
+    if (c->o->trace_dir) {
+        timeline_path(c, path, sizeof path);
+        if (declare_trace(c, path) != 0)
+            return -1;
+    }
     double *mhz = malloc(sizeof(double) * (size_t)a->n);
     if (!mhz)
         return -1;
@@ -80,10 +100,13 @@ static int open_devices(run_ctx *c) {
             return -1;
         }
         if (c->o->trace_dir && be == ACCEL_BACKEND_RTL) {
-            char path[1024];
             snprintf(path, sizeof path, "%s/device%d-%s.vcd", c->o->trace_dir, d,
                      a->kinds[a->kind_of[d]].name);
-            if (accel_trace(c->dev[d], path) != ACCEL_OK) {
+            if (declare_trace(c, path) != 0) {
+                free(mhz);
+                return -1;
+            }
+            if (accel_trace(c->dev[d], output_temp(path)) != ACCEL_OK) {
                 snprintf(c->err, c->errlen, "--trace: %s", accel_last_error(c->dev[d]));
                 free(mhz);
                 return -1;
@@ -351,8 +374,8 @@ static int write_timeline(run_ctx *c) {
     memcpy(buf, header, sizeof header - 1);
     if (c->timeline_len)
         memcpy(buf + sizeof header - 1, c->timeline, c->timeline_len);
-    snprintf(path, sizeof path, "%s/timeline.csv", c->o->trace_dir);
-    int rc = atomic_write_bytes(path, buf, n, c->err, c->errlen) == 0 ? 0 : RUN_BAD_INPUT;
+    timeline_path(c, path, sizeof path);
+    int rc = output_write_bytes(path, buf, n, c->err, c->errlen) == 0 ? 0 : RUN_BAD_INPUT;
     free(buf);
     return rc;
 }

@@ -5,10 +5,48 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The files opened as inputs, so that no output replaces one (output_set.c). */
+#define REMEMBERED_MAX 64
+static struct {
+    dev_t dev;
+    ino_t ino;
+    char path[256];
+} remembered[REMEMBERED_MAX];
+static int n_remembered;
+static pthread_mutex_t remembered_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void remember(const char *path, const struct stat *st) {
+    pthread_mutex_lock(&remembered_lock);
+    int i = 0;
+    while (i < n_remembered && (remembered[i].dev != st->st_dev || remembered[i].ino != st->st_ino))
+        i++;
+    if (i == n_remembered && i < REMEMBERED_MAX) {
+        remembered[i].dev = st->st_dev;
+        remembered[i].ino = st->st_ino;
+        snprintf(remembered[i].path, sizeof remembered[i].path, "%s", path);
+        n_remembered++;
+    }
+    pthread_mutex_unlock(&remembered_lock);
+}
+
+const char *input_file_read_as(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return NULL;
+    const char *found = NULL;
+    pthread_mutex_lock(&remembered_lock);
+    for (int i = 0; i < n_remembered && !found; i++)
+        if (remembered[i].dev == st.st_dev && remembered[i].ino == st.st_ino)
+            found = remembered[i].path;
+    pthread_mutex_unlock(&remembered_lock);
+    return found;
+}
 
 FILE *input_file_open(const char *path, char *err, size_t errlen) {
     /* O_NONBLOCK: opening a FIFO without a writer must not wait for one */
@@ -23,6 +61,7 @@ FILE *input_file_open(const char *path, char *err, size_t errlen) {
         close(fd);
         return NULL;
     }
+    remember(path, &st);
     int flags = fcntl(fd, F_GETFL);
     FILE *f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ? NULL : fdopen(fd, "rb");
     if (!f) {

@@ -14,6 +14,10 @@ extern "C" {
  * regular file" in err. */
 FILE *input_file_open(const char *path, char *err, size_t errlen);
 
+/* If path is a file this process opened with input_file_open, the path it was opened by (the
+ * first 64 inputs are remembered); else NULL. */
+const char *input_file_read_as(const char *path);
+
 /* 1 if something exists at path (of any type), else 0. */
 int input_file_exists(const char *path);
 

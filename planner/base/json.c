@@ -1,6 +1,6 @@
 #include "json.h"
 
-#include "atomic_file.h"
+#include "output_set.h"
 #include "vec.h"
 
 #include <math.h>
@@ -133,5 +133,5 @@ int json_write_file(json_out *j, const char *path, char *err, size_t errlen) {
         snprintf(err, errlen, "%s: report could not be built (out of memory)", path);
         return -1;
     }
-    return atomic_write_bytes(path, j->buf, j->len, err, errlen);
+    return output_write_bytes(path, j->buf, j->len, err, errlen);
 }

@@ -34,7 +34,8 @@ void json_free(json_out *j);
 /* One byte of a JSON string literal, escaped as above. Returns buf, which must hold 8 bytes. */
 const char *json_escape_byte(unsigned char ch, char buf[8]);
 
-/* Writes the finished report to path atomically. Returns 0, or -1 with "path: why" in err. */
+/* Writes the finished report into the declared output path (output_set.h). Returns 0, or -1 with
+ * "path: why" in err. */
 int json_write_file(json_out *j, const char *path, char *err, size_t errlen);
 
 #ifdef __cplusplus

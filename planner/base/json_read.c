@@ -149,7 +149,9 @@ static int number(parser *p, double *out) {
     const char *s = p->s;
     size_t i = s < p->end && *s == '-';
     size_t avail = (size_t)(p->end - s);
-#define DIGITS(k) while (i < avail && s[i] >= '0' && s[i] <= '9') i++, (k)++
+#define DIGITS(k)                                                                                  \
+    while (i < avail && s[i] >= '0' && s[i] <= '9')                                                \
+    i++, (k)++
     size_t whole = 0, frac = 0, exp = 0;
     if (i < avail && s[i] == '0')
         i++, whole = 1;

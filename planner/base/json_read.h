@@ -13,11 +13,11 @@ typedef enum { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_
 
 typedef struct json_value {
     json_type type;
-    int line;      /* where the value starts */
-    int boolean;   /* JSON_BOOL */
-    double number; /* JSON_NUMBER */
-    char *string;  /* JSON_STRING: NUL-terminated; a \u0000 escape is rejected */
-    size_t n;      /* JSON_ARRAY, JSON_OBJECT: members */
+    int line;                 /* where the value starts */
+    int boolean;              /* JSON_BOOL */
+    double number;            /* JSON_NUMBER */
+    char *string;             /* JSON_STRING: NUL-terminated; a \u0000 escape is rejected */
+    size_t n;                 /* JSON_ARRAY, JSON_OBJECT: members */
     struct json_value *items; /* members' values */
     char **keys;              /* JSON_OBJECT: members' names */
 } json_value;

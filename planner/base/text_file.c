@@ -141,8 +141,7 @@ static int decimal_syntax(const char *s) {
     return s[i] == '\0';
 }
 
-int text_parse_real(const char *s, double min, double max, double *out, char *why,
-                    size_t whylen) {
+int text_parse_real(const char *s, double min, double max, double *out, char *why, size_t whylen) {
     double x = decimal_syntax(s) ? strtod(s, NULL) : NAN;
     if (!isfinite(x)) {
         snprintf(why, whylen, "'%s' is not a finite decimal number", s);
@@ -154,4 +153,25 @@ int text_parse_real(const char *s, double min, double max, double *out, char *wh
     }
     *out = x;
     return 0;
+}
+
+void text_escape(const char *s, char *out, size_t len) {
+    size_t n = 0;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        char piece[5];
+        if (ch == '\\')
+            snprintf(piece, sizeof piece, "\\\\");
+        else if (ch >= ' ' && ch <= '~')
+            snprintf(piece, sizeof piece, "%c", ch);
+        else
+            snprintf(piece, sizeof piece, "\\x%02X", ch);
+        size_t k = strlen(piece);
+        if (n + k + 1 > len)
+            break;
+        memcpy(out + n, piece, k);
+        n += k;
+    }
+    if (len > 0)
+        out[n] = '\0';
 }

@@ -41,12 +41,15 @@ const char *text_file_end_what(const text_file *tf);
  * [min, max]" in why. */
 int text_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *why, size_t whylen);
 
+/* s as one line of printable ASCII for a comment or field of a data file: a backslash becomes
+ * two, any byte outside ' '..'~' (a newline, a tab, UTF-8) \xHH; cut to fit len. */
+void text_escape(const char *s, char *out, size_t len);
+
 /* Strict decimal real: an optional sign, digits with an optional fraction, an optional
  * exponent, and nothing else (no blank, hex float, inf or nan; the one syntax of every file
  * format and flag). Finite and in [min, max]. Returns 0, or -1 with "'s' is not a finite decimal
  * number", "'s' is below MIN" or "'s' is above MAX" in why. */
-int text_parse_real(const char *s, double min, double max, double *out, char *why,
-                    size_t whylen);
+int text_parse_real(const char *s, double min, double max, double *out, char *why, size_t whylen);
 
 #ifdef __cplusplus
 }

@@ -14,7 +14,9 @@
 extern "C" {
 #endif
 
-enum { CAL_FORMAT = 1, CAL_MAX_POINTS = 100000 };
+/* Format 2 added the points line (a file cut at a line boundary is detected). */
+enum { CAL_FORMAT = 2, CAL_MAX_POINTS = 100000 };
+#define CAL_FORMAT_TEXT "2"
 
 /* A feature weight is finite and in [0, CAL_THETA_MAX] cycles per unit; the link figures keep to a
  * preset's range (PRESET_LINK_*). The loader rejects values outside, and the fit fails rather than
@@ -90,7 +92,8 @@ void calibration_score(calibration *c);
 /* Reads a calibration file. Errors: -1 with "file:line: field 'x': why". */
 int calibration_load(const char *path, calibration *out, char *err, size_t errlen);
 
-/* Writes the file atomically (header comment lines first). -1 with "path: why". */
+/* Writes the file into the declared output path (output_set.h; header comment lines first). -1 with
+ * "path: why". */
 int calibration_write(const char *path, const calibration *c, const char *header, char *err,
                       size_t errlen);
 

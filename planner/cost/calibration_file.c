@@ -1,7 +1,7 @@
 /* The calibration file: read and written (docs/calibration.md has the format). */
 #include "calibration.h"
 
-#include "atomic_file.h"
+#include "output_set.h"
 #include "text_file.h"
 #include "vec.h"
 
@@ -46,7 +46,8 @@ typedef struct reader {
     text_file tf;
     char *err;
     size_t errlen;
-    int seen_format, seen_preset, seen_backend, seen_latency, seen_bandwidth;
+    int seen_format, seen_preset, seen_backend, seen_latency, seen_bandwidth, seen_points;
+    int64_t gemm_points, xfer_points; /* as the points line says */
     int seen_theta[GEMM_FEATURES];
 } reader;
 
@@ -157,8 +158,8 @@ static int theta_line(reader *r, calibration *c, char **t, int n) {
     return 0;
 }
 
-static const char *const PAIR_KEYS[] = {"format", "preset", "backend", "link_latency_ns",
-                                        "link_gbytes_per_s"};
+static const char *const PAIR_KEYS[] = {
+    "format", "preset", "backend", "link_latency_ns", "link_gbytes_per_s", "points"};
 
 /* A "key value" line. */
 static int pair_line(reader *r, calibration *c, char **t, int n) {
@@ -169,13 +170,22 @@ static int pair_line(reader *r, calibration *c, char **t, int n) {
         key++;
     if (key == sizeof PAIR_KEYS / sizeof *PAIR_KEYS)
         return fail(r, k, "%s", "unknown field");
+    if (!strcmp(k, "points")) {
+        if (n != 3)
+            return fail(r, k, "%s", "expected: points GEMM_LINES XFER_LINES");
+        return once(r, &r->seen_points, k) ||
+                       integer(r, k, t[1], 0, CAL_MAX_POINTS, &r->gemm_points) ||
+                       integer(r, k, t[2], 0, CAL_MAX_POINTS, &r->xfer_points)
+                   ? -1
+                   : 0;
+    }
     if (n != 2)
         return fail(r, k, "%s", "expected one value");
     if (!strcmp(k, "format")) {
         if (once(r, &r->seen_format, k) || integer(r, k, t[1], 0, 1000, &fmt))
             return -1;
         if (fmt != CAL_FORMAT)
-            return fail(r, k, "version '%s' (this program reads format 1)", t[1]);
+            return fail(r, k, "version '%s' (this program reads format " CAL_FORMAT_TEXT ")", t[1]);
         return 0;
     }
     if (!strcmp(k, "preset") || !strcmp(k, "backend")) {
@@ -202,16 +212,25 @@ static int pair_line(reader *r, calibration *c, char **t, int n) {
                : 0;
 }
 
-static int check_complete(reader *r) {
+static int check_complete(reader *r, const calibration *c) {
     const char *missing = !r->seen_format      ? "format"
                           : !r->seen_preset    ? "preset"
                           : !r->seen_backend   ? "backend"
                           : !r->seen_latency   ? "link_latency_ns"
                           : !r->seen_bandwidth ? "link_gbytes_per_s"
+                          : !r->seen_points    ? "points"
                                                : NULL;
     for (int i = 0; i < GEMM_FEATURES && !missing; i++)
         if (!r->seen_theta[i])
             missing = gemm_feature_names[i];
+    if (!missing && (c->n_gemm != r->gemm_points || c->n_xfer != r->xfer_points)) {
+        snprintf(r->err, r->errlen,
+                 "%s:%d: field 'points': %d gemm and %d xfer lines, not the %lld and %lld the file "
+                 "declares: it is truncated or edited",
+                 r->tf.path, text_file_end_line(&r->tf), c->n_gemm, c->n_xfer,
+                 (long long)r->gemm_points, (long long)r->xfer_points);
+        return -1;
+    }
     if (!missing)
         return 0;
     snprintf(r->err, r->errlen, "%s:%d: field '%s': missing (%s without it)", r->tf.path,
@@ -235,7 +254,7 @@ int calibration_load(const char *path, calibration *out, char *err, size_t errle
     if (rc == 0 && n < 0)
         rc = -1;
     if (rc == 0)
-        rc = check_complete(&r);
+        rc = check_complete(&r, out);
     if (rc == 0)
         calibration_score(out);
     text_file_close(&r.tf);
@@ -266,8 +285,8 @@ static int write_body(FILE *f, void *ctx) {
     for (int i = 0; i < GEMM_FEATURES; i++)
         fprintf(f, "theta %-8s %.12g %s\n", gemm_feature_names[i], c->theta[i],
                 c->nominal[i] ? "nominal" : "fitted");
-    fprintf(f, "link_latency_ns %.12g\nlink_gbytes_per_s %.12g\n", c->link_latency_ns,
-            c->link_gbytes_per_s);
+    fprintf(f, "link_latency_ns %.12g\nlink_gbytes_per_s %.12g\npoints %d %d\n", c->link_latency_ns,
+            c->link_gbytes_per_s, c->n_gemm, c->n_xfer);
     fprintf(f, "# gemm ROLE M K N ACCUMULATE MEASURED_CYCLES PREDICTED_CYCLES RESIDUAL\n");
     for (int q = 0; q < c->n_gemm; q++) {
         const cal_gemm *g = &c->gemm[q];
@@ -287,5 +306,5 @@ static int write_body(FILE *f, void *ctx) {
 int calibration_write(const char *path, const calibration *c, const char *header, char *err,
                       size_t errlen) {
     writer w = {c, header};
-    return atomic_write(path, write_body, &w, err, errlen);
+    return output_write(path, write_body, &w, err, errlen);
 }

@@ -28,8 +28,8 @@ int node_state_parse(node_kind kind, const char *name, int *state) {
 
 node_layouts cost_layouts(node_kind kind, int state) {
     static const node_layouts layer[NODE_STATES] = {
-        [TYPE_I] = {LAYOUT_B, LAYOUT_B, LAYOUT_B, LAYOUT_B},       /* everything batch-split */
-        [TYPE_II] = {LAYOUT_REP, LAYOUT_C, LAYOUT_C, LAYOUT_REP},  /* F(l+1) reduced, E(l+1) whole */
+        [TYPE_I] = {LAYOUT_B, LAYOUT_B, LAYOUT_B, LAYOUT_B},      /* everything batch-split */
+        [TYPE_II] = {LAYOUT_REP, LAYOUT_C, LAYOUT_C, LAYOUT_REP}, /* F(l+1) reduced, E(l+1) whole */
         [TYPE_III] = {LAYOUT_C, LAYOUT_REP, LAYOUT_REP, LAYOUT_C}, /* F(l) whole, E(l) reduced */
     };
     if (kind == NODE_ADD) {

@@ -1,7 +1,7 @@
 #define _POSIX_C_SOURCE 200809L /* posix_spawn, nanosleep, waitpid */
 #include "model_build.h"
 
-#include "atomic_file.h"
+#include "output_set.h"
 #include "digest.h"
 #include "input_file.h"
 
@@ -159,7 +159,7 @@ static int verilator_facts(model_toolchain *t, const char *memo_dir) {
     if (memo[0]) {
         char facts[1024];
         int len = snprintf(facts, sizeof facts, "%s\n%s\n", t->version, t->root);
-        atomic_write_bytes(memo, facts, (size_t)len, why, sizeof why); /* a memo: may fail */
+        file_replace_bytes(memo, facts, (size_t)len, why, sizeof why); /* a memo: may fail */
     }
     return 0;
 }

@@ -2,6 +2,7 @@
 
 #include "input_file.h"
 #include "model_cache.h"
+#include "output_set.h"
 #include "vec.h"
 
 #include <pthread.h>
@@ -130,7 +131,8 @@ int replay_timings_find(replay_timings *t, const replay_shape *k, cycle_breakdow
     return e != NULL;
 }
 
-static int write_all(const replay_timings *t, FILE *f) {
+static int write_all(FILE *f, void *ctx) {
+    const replay_timings *t = ctx;
     fputs(HEADER, f);
     for (size_t i = 0; i < t->n; i++) {
         const entry *e = &t->e[i];
@@ -147,16 +149,9 @@ static int write_all(const replay_timings *t, FILE *f) {
 static void save(replay_timings *t) {
     if (t->dirty) {
         merge_file(t);
-        char tmp[1400];
-        snprintf(tmp, sizeof tmp, "%s.%ld.%p.tmp", t->path, (long)getpid(), (void *)t);
-        FILE *f = fopen(tmp, "w");
-        int rc = f ? write_all(t, f) : -1;
-        if (f && fclose(f) != 0)
-            rc = -1;
-        if (rc == 0 && rename(tmp, t->path) == 0)
+        char why[1500];
+        if (file_replace(t->path, write_all, t, why, sizeof why) == 0) /* a cache: may fail */
             t->dirty = 0;
-        else
-            unlink(tmp);
     }
 }
 

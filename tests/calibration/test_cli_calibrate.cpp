@@ -104,7 +104,7 @@ TEST(CliCalibrate, BadInputIsAOneLineErrorAndWritesNothing) {
     std::string repeated = d + "cli-repeated.shapes";
     std::ofstream(repeated) << "8 8 8\n4 4 4\n8 8 8\n";
     std::string bad_cal = d + "cli-bad.cal";
-    std::ofstream(bad_cal) << "format 1\npreset tpu-v2\nbackend rtl\ntheta rows x fitted\n";
+    std::ofstream(bad_cal) << "format 2\npreset tpu-v2\nbackend rtl\ntheta rows x fitted\n";
     expect_usage_error(cli_calibrate, {"calibrate", "--sweep", "--out", out}, "--accel", out);
     expect_usage_error(cli_calibrate, {"calibrate", "--accel", "tpu-v9", "--out", out}, "tpu-v9",
                        out);

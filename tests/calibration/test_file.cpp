@@ -55,7 +55,7 @@ TEST(CalFile, ShippedFilesMatchTheCycleContract) {
 }
 
 const char *GOOD = "# a comment\n"
-                   "format 1\n"
+                   "format 2\n"
                    "preset tpu-v2\n"
                    "backend replay\n"
                    "theta commands 1.5 fitted\n"
@@ -66,6 +66,7 @@ const char *GOOD = "# a comment\n"
                    "theta prefetch 1 nominal\n"
                    "link_latency_ns 900\n"
                    "link_gbytes_per_s 1.25\n"
+                   "points 2 2\n"
                    "gemm fit 16 32 48 0 1000 999.5 0.5\n"
                    "gemm heldout 3 4 5 1 200 202 -2\n"
                    "xfer fit 1024 2e-06 2e-06 0\n"
@@ -107,7 +108,11 @@ TEST(CalFile, WriteThenReadGivesTheSameCalibration) {
     char err[512];
     ASSERT_EQ(calibration_load(path.c_str(), &c, err, sizeof err), 0) << err;
     std::string out = test_dir() + "rewritten.cal";
-    ASSERT_EQ(calibration_write(out.c_str(), &c, "# header\n", err, sizeof err), 0) << err;
+    ASSERT_EQ(write_output(
+                  out, [&] { return calibration_write(out.c_str(), &c, "# header\n", err, sizeof err); },
+                  err, sizeof err),
+              0)
+        << err;
     ASSERT_EQ(calibration_load(out.c_str(), &d, err, sizeof err), 0) << err;
     for (int i = 0; i < GEMM_FEATURES; i++) {
         EXPECT_EQ(c.theta[i], d.theta[i]);
@@ -132,13 +137,17 @@ struct bad_case {
 
 TEST(CalFile, MalformedFilesAreOneLineErrorsNamingLineAndField) {
     const bad_case cases[] = {
-        {"format 1", "format 2", ":2: field 'format': version '2'"},
-        {"preset tpu-v2\n", "", ":15: field 'preset': missing"},
+        {"format 2", "format 1", ":2: field 'format': version '1'"},
+        {"points 2 2", "points 2 3", ":17: field 'points': 2 gemm and 2 xfer lines, not the 2 and 3"},
+        {"points 2 2", "points 2", ":13: field 'points': expected"},
+        {"points 2 2", "points 2 2\npoints 2 2", ":14: field 'points': repeated"},
+        {"points 2 2\n", "", ":16: field 'points': missing"},
+        {"preset tpu-v2\n", "", ":16: field 'preset': missing"},
         {"backend replay", "backend magic", ":4: field 'backend': 'magic' is not"},
         {"theta loads    2 fitted", "theta loads two fitted", ":6: field 'loads': 'two' is not"},
         {"theta rows     1 fitted", "theta rows 1 fitted\ntheta rows 1 fitted",
          ":9: field 'rows': repeated"},
-        {"theta fill     0.5 fitted\n", "", ":15: field 'fill': missing (the file ends"},
+        {"theta fill     0.5 fitted\n", "", ":16: field 'fill': missing (the file ends"},
         {"theta fill     0.5 fitted", "theta speed 1 fitted", ":9: field 'theta': unknown feature"},
         {"theta prefetch 1 nominal", "theta prefetch 2 nominal",
          ":10: field 'prefetch': a nominal"},
@@ -148,14 +157,14 @@ TEST(CalFile, MalformedFilesAreOneLineErrorsNamingLineAndField) {
          ":11: field 'link_latency_ns': '-1' is below"},
         {"link_gbytes_per_s 1.25", "link_gbytes_per_s 0", ":12: field 'link_gbytes_per_s'"},
         {"link_gbytes_per_s 1.25", "link_gbytes_per_s inf", ":12: field 'link_gbytes_per_s'"},
-        {"gemm fit 16 32 48", "gemm fit 0 32 48", ":13: field 'm':"},
-        {"gemm fit 16 32 48 0", "gemm fit 16 32 48 2", ":13: field 'accumulate':"},
-        {"gemm fit 16", "gemm test 16", ":13: field 'role': 'test'"},
-        {"1000 999.5 0.5", "1000 999.5 7", ":13: field 'residual': '7' is not measured - pred"},
+        {"gemm fit 16 32 48", "gemm fit 0 32 48", ":14: field 'm':"},
+        {"gemm fit 16 32 48 0", "gemm fit 16 32 48 2", ":14: field 'accumulate':"},
+        {"gemm fit 16", "gemm test 16", ":14: field 'role': 'test'"},
+        {"1000 999.5 0.5", "1000 999.5 7", ":14: field 'residual': '7' is not measured - pred"},
         {"gemm heldout 3 4 5 1 200 202 -2", "gemm heldout 3 4 5 1 200 202",
-         ":14: field 'gemm': expected"},
-        {"xfer fit 1024", "xfer fit -5", ":15: field 'bytes':"},
-        {"xfer heldout 10 1.1e-06", "xfer heldout 10 x", ":16: field 'measured':"},
+         ":15: field 'gemm': expected"},
+        {"xfer fit 1024", "xfer fit -5", ":16: field 'bytes':"},
+        {"xfer heldout 10 1.1e-06", "xfer heldout 10 x", ":17: field 'measured':"},
         {"# a comment", "speed 3", ":1: field 'speed': unknown field"},
         {"# a comment", "garbage", ":1: field 'garbage': unknown field"},
         {"theta loads    2 fitted", "theta loads nan fitted", ":6: field 'loads': 'nan' is not a"},
@@ -174,7 +183,7 @@ TEST(CalFile, MalformedFilesAreOneLineErrorsNamingLineAndField) {
         {"link_gbytes_per_s 1.25", "link_gbytes_per_s 2e6",
          ":12: field 'link_gbytes_per_s': '2e6' is above 1e+06"},
         {"link_gbytes_per_s 1.25", "link_gbytes_per_s", ":12: field 'link_gbytes_per_s': expected"},
-        {"xfer heldout 10 1.1e-06", "xfer heldout 10 nan", ":16: field 'measured': 'nan' is not"},
+        {"xfer heldout 10 1.1e-06", "xfer heldout 10 nan", ":17: field 'measured': 'nan' is not"},
     };
     int n = 0;
     for (const bad_case &k : cases) {
@@ -197,15 +206,14 @@ TEST(CalFile, MalformedFilesAreOneLineErrorsNamingLineAndField) {
     EXPECT_NE(std::string(err).find("/no/such.cal"), std::string::npos) << err;
 }
 
-// A file cut anywhere inside a line is an error: its last line lacks the newline every written
-// line ends with. The cut inside "1.25" would otherwise read a bandwidth of 1.2. (A cut at a line
-// end leaves a well-formed file: an error while fields are missing, else fewer points.)
-TEST(CalFile, TruncatedMidLineIsAnError) {
+// A file cut anywhere is an error: inside a line, its last line lacks the newline every written
+// line ends with (the cut inside "1.25" would otherwise read a bandwidth of 1.2); at a line end,
+// a field is missing or the points line counts more points than are left.
+TEST(CalFile, TruncatedAnywhereIsAnError) {
     const std::string good = GOOD;
-    int cuts = 0;
+    int cuts = 0, at_line_end = 0;
     for (size_t len = 1; len < good.size(); len++) {
-        if (good[len - 1] == '\n')
-            continue;
+        at_line_end += good[len - 1] == '\n';
         std::string path = write("cut.cal", good.substr(0, len));
         calibration c;
         char err[512];
@@ -214,6 +222,14 @@ TEST(CalFile, TruncatedMidLineIsAnError) {
         cuts++;
     }
     EXPECT_GT(cuts, 300);
+    EXPECT_EQ(at_line_end, 16);
+    std::string cut_point = write("cut-point.cal", good.substr(0, good.rfind("xfer heldout")));
+    calibration d;
+    char why[512];
+    EXPECT_NE(calibration_load(cut_point.c_str(), &d, why, sizeof why), 0);
+    EXPECT_NE(std::string(why).find(":16: field 'points': 2 gemm and 1 xfer lines, not the 2 and 2"),
+              std::string::npos)
+        << why;
     size_t at = good.find("link_gbytes_per_s 1.2") + std::string("link_gbytes_per_s 1.2").size();
     std::string path = write("cut-bandwidth.cal", good.substr(0, at));
     calibration c;

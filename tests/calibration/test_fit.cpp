@@ -98,7 +98,12 @@ TEST(Fit, RecoversKnownParametersFromSyntheticData) {
         EXPECT_GT(worst, 0.2);
         // what the fit produces, the loader reads back
         std::string path = test_dir() + name + "-synthetic.cal";
-        ASSERT_EQ(calibration_write(path.c_str(), &c, nullptr, err, sizeof err), 0) << err;
+        ASSERT_EQ(write_output(
+                      path,
+                      [&] { return calibration_write(path.c_str(), &c, nullptr, err, sizeof err); },
+                      err, sizeof err),
+                  0)
+            << err;
         calibration d;
         ASSERT_EQ(calibration_load(path.c_str(), &d, err, sizeof err), 0) << err;
         for (int i = 0; i < GEMM_FEATURES; i++)

@@ -34,7 +34,11 @@ std::string calibrate(const char *name) {
     EXPECT_EQ(cal_measure_transfers(&p, &c, err, sizeof err), 0) << err;
     EXPECT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
     std::string path = test_dir() + name + "-test.cal";
-    EXPECT_EQ(calibration_write(path.c_str(), &c, nullptr, err, sizeof err), 0) << err;
+    EXPECT_EQ(write_output(
+                  path, [&] { return calibration_write(path.c_str(), &c, nullptr, err, sizeof err); },
+                  err, sizeof err),
+              0)
+        << err;
     calibration_free(&c);
     return path;
 }
@@ -126,7 +130,7 @@ TEST(Models, GivenFileReplacesACorruptDefault) {
     std::filesystem::copy_file(preset_file, dir + "/accelerators/tpu-v2.acc",
                                std::filesystem::copy_options::overwrite_existing);
     std::string corrupt = dir + "/calibration/tpu-v2.cal";
-    std::ofstream(corrupt) << "format 1\npreset tpu-v2\ngarbage\n";
+    std::ofstream(corrupt) << "format 2\npreset tpu-v2\ngarbage\n";
     ASSERT_EQ(setenv("ACCPAR_MODELS_DIR", dir.c_str(), 1), 0);
     static accel_array a;
     char err[1024], label[2048];

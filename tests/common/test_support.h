@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+extern "C" {
+#include "output_set.h"
+}
+
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +52,29 @@ inline void write_text(const std::string &path, const std::string &text) {
 inline bool exists(const std::string &path) {
     struct stat st;
     return stat(path.c_str(), &st) == 0;
+}
+
+// Writes path as a command does (output_set.h): declared, filled by write() (a library writer
+// such as calibration_write, returning 0), committed. Returns 0, or -1 with the reason in err.
+template <class Write>
+int write_output(const std::string &path, Write write, char *err, size_t errlen) {
+    if (output_declare(path.c_str(), err, errlen) != 0)
+        return -1;
+    if (write() != 0) {
+        output_discard();
+        return -1;
+    }
+    return output_commit(err, errlen);
+}
+
+// The temporaries an output set left in folder (output_set.h names them ".partial-*").
+inline std::vector<std::string> partials_in(const std::string &folder) {
+    std::vector<std::string> found;
+    std::error_code ignored;
+    for (const auto &e : std::filesystem::directory_iterator(folder, ignored))
+        if (e.path().filename().string().rfind(".partial-", 0) == 0)
+            found.push_back(e.path().string());
+    return found;
 }
 
 struct cli_output {

@@ -204,7 +204,7 @@ TEST(Cli, JsonIsWrittenAtomicallyWithTheRequiredFields) {
          {"\"strategy\"", "\"levels\"", "\"alpha\"", "\"types\"", "\"predicted_step_s\"",
           "\"compute_s\"", "\"comm_s\"", "\"comm_bytes\"", "\"speedup_vs_dp\""})
         EXPECT_NE(j.find(key), std::string::npos) << key;
-    EXPECT_FALSE(exists(path + ".tmp"));
+    EXPECT_TRUE(partials_in(test_dir()).empty());
     std::string bad = test_dir() + "no/such/dir/x.json";
     testing::internal::CaptureStdout();
     testing::internal::CaptureStderr();

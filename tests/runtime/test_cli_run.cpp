@@ -78,7 +78,7 @@ TEST(CliRun, BadSpecsAreOneLineErrors) {
     expect_usage_error({"--batch", "0"}, "--batch");
     expect_usage_error({"--trace", "/no/such/folder"}, "--trace");
     expect_usage_error({"--net", "Alexnet.txt", "--batch", "4"}, "reference format");
-    expect_usage_error({"--trace", "/proc"}, "--trace: /proc/timeline.csv.tmp: cannot create");
+    expect_usage_error({"--trace", "/proc"}, "--trace: /proc/timeline.csv: cannot create a file in '/proc'");
 }
 
 // A preset like tpu-v2 with 1 MiB of device memory: mlp at batch 256 runs out of it.
@@ -99,8 +99,8 @@ TEST(CliRun, UnwritableJsonFailsBeforeTheRun) {
                                       "1x" + small_memory_preset() + ",1xtpu-v3", "--batch", "256",
                                       "--fidelity", "golden", "--json", "/no/such/folder/r.json"});
     EXPECT_EQ(o.rc, 2);
-    EXPECT_EQ(o.err, "accpar run: --json: /no/such/folder/r.json.tmp: cannot create: No such file "
-                     "or directory\n");
+    EXPECT_EQ(o.err, "accpar run: --json: /no/such/folder/r.json: cannot create a file in "
+                     "'/no/such/folder': No such file or directory\n");
     EXPECT_EQ(o.out, "");
 }
 

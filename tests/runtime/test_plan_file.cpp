@@ -71,7 +71,11 @@ TEST(PlanFile, RoundTripRebuildsTheSamePlan) {
     plan_file_write(&j, &meta, &s.g, &s.a, &s.p);
     std::string path = test_dir() + "p.json";
     char err[1024];
-    ASSERT_EQ(json_write_file(&j, path.c_str(), err, sizeof err), 0) << err;
+    ASSERT_EQ(write_output(
+                  path, [&] { return json_write_file(&j, path.c_str(), err, sizeof err); }, err,
+                  sizeof err),
+              0)
+        << err;
     json_free(&j);
     plan_file f;
     ASSERT_EQ(plan_file_read(path.c_str(), &f, err, sizeof err), 0) << err;
