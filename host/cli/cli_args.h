@@ -62,6 +62,13 @@ typedef struct cli_opt {
             "every device's memory in MiB instead of its preset's mem_mib\n"                       \
             "(e.g. 16384: a full chip's HBM for the scaled presets)",                              \
             1, 1 << 30)
+/* The option of the commands that write waveforms: the estimated size they may reach. */
+#define CLI_TRACE_LIMIT_DEFAULT_MIB 1024
+#define CLI_TRACE_LIMIT(mib)                                                                       \
+    CLI_INT("--trace-limit-mib", (mib), "MIB",                                                     \
+            "refuse --trace before the run if the waveforms are estimated\n"                       \
+            "larger (docs/runtime.md, \"Waveforms\") [1024]; 0: no limit",                           \
+            0, INT64_MAX >> 20)
 #define CLI_END                                                                                    \
     { .name = NULL }
 

@@ -21,7 +21,7 @@ static const char *const CMD = "gemm";
 typedef struct gemm_opts {
     const char *accel, *trace, *dump, *json, *model_cache;
     int no_build;
-    int64_t m, k, n, seed;
+    int64_t m, k, n, seed, trace_limit_mib;
     int trans_a, trans_b, accumulate;
     int backend; /* accel_backend */
 } gemm_opts;
@@ -37,7 +37,13 @@ typedef struct gemm_outcome {
 /* Returns CLI_RUN, CLI_DONE after --help, CLI_BAD on a usage error (already reported). */
 static int parse(int argc, char **argv, gemm_opts *o) {
     *o = (gemm_opts){
-        .accel = "tpu-v2", .m = 128, .k = 128, .n = 128, .seed = 1, .backend = ACCEL_BACKEND_RTL};
+        .accel = "tpu-v2",
+        .m = 128,
+        .k = 128,
+        .n = 128,
+        .seed = 1,
+        .backend = ACCEL_BACKEND_RTL,
+        .trace_limit_mib = CLI_TRACE_LIMIT_DEFAULT_MIB};
     const cli_opt opts[] = {
         CLI_STRING("--accel", &o->accel, "PRESET",
                    "preset name (models/accelerators/NAME.acc) or path [tpu-v2]"),
@@ -54,6 +60,7 @@ static int parse(int argc, char **argv, gemm_opts *o) {
         CLI_INT("--seed", &o->seed, "S", "input seed [1]", 0, INT64_MAX),
         CLI_STRING("--trace", &o->trace, "FILE",
                    "waveform of the run (rtl; .vcd, or .fst in an FST build)"),
+        CLI_TRACE_LIMIT(&o->trace_limit_mib),
         CLI_STRING("--dump", &o->dump, "DIR",
                    "write a.npy, b.npy (inputs as stored) and c.npy (result)"),
         CLI_STRING("--json", &o->json, "PATH", "machine-readable report"),
@@ -265,6 +272,26 @@ static int check_all(const gemm_opts *o, gemm_outcome *r, const gemm_args *g, co
 /* Refuses a GEMM whose operands do not fit the device memory or whose buffers (the fp32 operands,
  * the golden copy, the check's fp64 magnitudes and reference, the packed operands and the device
  * memory they touch) do not fit this machine, before allocating any of them. */
+/* --trace's waveform, estimated from the closed-form cycles, against --trace-limit-mib. */
+static int check_trace_size(const gemm_opts *o, const accel_preset *p) {
+    gemm_schedule s;
+    cycle_breakdown cb;
+    char err[512];
+    if (!o->trace || !o->trace_limit_mib ||
+        gemm_schedule_make(p, o->m, o->k, o->n, o->accumulate, &s, err, sizeof err) != 0)
+        return 0; /* a shape the device refuses is reported by check_sizes */
+    gemm_cycles_closed_form(&s, &cb);
+    uint64_t bytes = accel_trace_bytes_estimate(p, cb.total);
+    if (bytes <= ((uint64_t)o->trace_limit_mib << 20))
+        return 0;
+    cli_error(CMD,
+              "--trace: the waveform would take about %.0f MiB (%llu cycles), above the limit of "
+              "%lld MiB (--trace-limit-mib)",
+              (double)bytes / (1 << 20), (unsigned long long)cb.total,
+              (long long)o->trace_limit_mib);
+    return -1;
+}
+
 static int check_sizes(const gemm_opts *o, const accel_preset *p, char *err, size_t errlen) {
     gemm_schedule s;
     if (gemm_schedule_make(p, o->m, o->k, o->n, o->accumulate, &s, err, errlen) != 0 ||
@@ -296,6 +323,8 @@ int cli_gemm(int argc, char **argv) {
         cli_error(CMD, "--accel: %s", err);
         return EXIT_USAGE;
     }
+    if (check_trace_size(&o, &r.preset) != 0)
+        return EXIT_USAGE;
     if (check_sizes(&o, &r.preset, err, sizeof err) != 0) {
         cli_error(CMD, "%s", err);
         return EXIT_FAILURE;

@@ -20,7 +20,7 @@ static const char *const CMD = "run";
 typedef struct run_args {
     const char *net, *accels, *json, *trace, *calibration, *plan, *model_cache;
     int no_build;
-    int64_t batch, seed, jobs, device_mib;
+    int64_t batch, seed, jobs, device_mib, trace_limit_mib;
     double scale, image_scale;
     int strat, fidelity, model;
     int given[32];
@@ -42,6 +42,7 @@ enum {
     OPT_SEED,
     OPT_JSON,
     OPT_TRACE,
+    OPT_TRACE_LIMIT,
     OPT_DEVICE_MIB,
     OPT_JOBS,
     OPT_MODEL_CACHE,
@@ -54,6 +55,7 @@ static int parse(int argc, char **argv, run_args *a) {
                     .batch = 32,
                     .seed = 1,
                     .jobs = parallel_cores(),
+                    .trace_limit_mib = CLI_TRACE_LIMIT_DEFAULT_MIB,
                     .scale = 1.0,
                     .strat = STRATEGY_ACCPAR,
                     .fidelity = ACCEL_BACKEND_RTL};
@@ -91,7 +93,9 @@ static int parse(int argc, char **argv, run_args *a) {
         [OPT_JSON] =
             CLI_STRING("--json", &a->json, "PATH", "machine-readable report (written atomically)"),
         [OPT_TRACE] = CLI_STRING("--trace", &a->trace, "DIR",
-                                 "timeline.csv of the platform (and waveforms under rtl)"),
+                                 "timeline.csv of the platform (and waveforms under rtl),\n"
+                                 "creating the folder"),
+        [OPT_TRACE_LIMIT] = CLI_TRACE_LIMIT(&a->trace_limit_mib),
         [OPT_DEVICE_MIB] = CLI_DEVICE_MIB(&a->device_mib),
         [OPT_JOBS] = CLI_JOBS(&a->jobs),
         [OPT_MODEL_CACHE] = CLI_MODEL_OPTS(&a->model_cache, &a->no_build),
@@ -131,6 +135,7 @@ static int parse(int argc, char **argv, run_args *a) {
     a->o.fidelity = (run_fidelity)a->fidelity;
     a->o.seed = (uint64_t)a->seed;
     a->o.trace_dir = a->trace;
+    a->o.trace_limit_bytes = (uint64_t)a->trace_limit_mib << 20;
     a->o.jobs = (int)a->jobs;
     return CLI_RUN;
 }
@@ -213,6 +218,12 @@ static void print_report(const run_args *a, const net *g, const accel_array *arr
            (unsigned long long)r->bytes_moved, (unsigned long long)r->transfers,
            (unsigned long long)r->link_bytes, (unsigned long long)r->predicted_bytes,
            (unsigned long long)r->host_bytes);
+    if (a->trace && r->trace_estimate_bytes)
+        printf("trace: %s/timeline.csv and a waveform per device (estimated at %.1f MiB before "
+               "the run)\n",
+               a->trace, (double)r->trace_estimate_bytes / (1 << 20));
+    else if (a->trace)
+        printf("trace: %s/timeline.csv\n", a->trace);
     if (r->verified)
         printf("verification: passed (OpenBLAS bound on F, E, dW; converted pieces element by "
                "element; reductions bit-identical in both groups; bytes per layer, level and "
@@ -246,6 +257,7 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     json_int(&j, "link_bytes", (int64_t)r->link_bytes);
     json_int(&j, "predicted_bytes", (int64_t)r->predicted_bytes);
     json_int(&j, "host_bytes", (int64_t)r->host_bytes);
+    json_uint(&j, "trace_estimate_bytes", r->trace_estimate_bytes);
     json_int(&j, "transfers", (int64_t)r->transfers);
     json_uint(&j, "macs", r->macs);
     json_begin_array(&j, "devices");

@@ -304,6 +304,11 @@ accel_status accel_reset_counters(accel_dev *dev) {
     return ACCEL_OK;
 }
 
+uint64_t accel_trace_bytes_estimate(const accel_preset *p, uint64_t cycles) {
+    uint64_t per_cycle = 1024 + 16 * (uint64_t)p->mem_bytes_per_cycle;
+    return cycles > UINT64_MAX / per_cycle ? UINT64_MAX : cycles * per_cycle;
+}
+
 accel_status accel_trace(accel_dev *dev, const char *path) {
     if (!dev->ops->trace)
         return fail(dev, ACCEL_EBACKEND, "trace: the %s backend has no waveforms (use rtl)",

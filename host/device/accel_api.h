@@ -100,6 +100,11 @@ accel_status accel_reset_counters(accel_dev *dev);
 /* RTL backend only: write a waveform, VCD or FST by the path's suffix (.vcd, .fst). */
 accel_status accel_trace(accel_dev *dev, const char *path);
 
+/* The size of a VCD waveform of `cycles` cycles on preset p, an estimate made before the run:
+ * 1 KiB + 16 bytes per memory-port byte for each cycle. Measured on GEMMs of the shipped presets
+ * it is 1.1x (tiny) to 2.2x (tpu-v2, tpu-v3) the real size (docs/runtime.md, "Waveforms"). */
+uint64_t accel_trace_bytes_estimate(const accel_preset *p, uint64_t cycles);
+
 #ifdef __cplusplus
 }
 #endif

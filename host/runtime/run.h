@@ -41,6 +41,7 @@ typedef struct run_options {
     void (*progress)(void *ctx, int64_t done, int64_t total); /* may be NULL */
     void *progress_ctx;
     int jobs; /* devices emulated at once (threads); results do not depend on it */
+    uint64_t trace_limit_bytes; /* waveforms estimated larger are refused at once; 0: no limit */
 } run_options;
 
 typedef struct run_layer {
@@ -67,6 +68,7 @@ typedef struct run_result {
     uint64_t link_bytes;      /* carried by the platform's links */
     uint64_t predicted_bytes; /* the planner's */
     uint64_t host_bytes, transfers;
+    uint64_t trace_estimate_bytes; /* the waveforms' estimated size (rtl with trace_dir), else 0 */
     uint64_t macs; /* multiply-adds of the devices' GEMMs (M*K*N each), the step's arithmetic */
     int verified;
     char failure[512]; /* the first failed check, named */

@@ -48,6 +48,13 @@ static void install_cleanup(void) {
     }
 }
 
+/* The permissions fopen would give the file, not mkstemp's 0600. */
+static void plain_permissions(int fd) {
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+}
+
 static char *joined(const char *a, const char *b, const char *c) {
     size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
     char *s = malloc(n);
@@ -145,6 +152,7 @@ int output_declare(const char *path, char *err, size_t errlen) {
         free(o.path), free(o.resolved), free(o.temp);
         return -1;
     }
+    plain_permissions(fd);
     close(fd);
     outputs[n_outputs] = o;
     temps[n_outputs] = o.temp;
@@ -188,6 +196,8 @@ int file_replace(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, 
                  size_t errlen) {
     char *temp = joined(path, ".XXXXXX", ".partial");
     int fd = temp ? mkstemps(temp, (int)strlen(".partial")) : -1;
+    if (fd >= 0)
+        plain_permissions(fd);
     FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         snprintf(err, errlen, "%s: cannot create a temporary beside it: %s", path, strerror(errno));
