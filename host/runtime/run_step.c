@@ -65,6 +65,40 @@ static int alloc_result(run_result *r) {
     return 0;
 }
 
+/* The waveforms' size, estimated from each device's GEMMs in closed form before anything runs,
+ * against the caller's limit. */
+static int check_trace_size(run_ctx *c) {
+    const plan *p = c->p;
+    uint64_t total = 0;
+    for (int d = 0; d < p->n_devices; d++) {
+        const accel_preset *preset = &c->a->kinds[c->a->kind_of[d]];
+        uint64_t cycles = 0;
+        for (int v = 0; v < p->n_nodes; v++)
+            for (int ph = 0; ph < PHASES; ph++) {
+                const gemm_dims *g = plan_gemm(p, d, v, (gemm_phase)ph);
+                gemm_schedule s;
+                cycle_breakdown cb;
+                char why[256];
+                if (g->m < 1 || g->k < 1 || g->n < 1 ||
+                    (ph == PHASE_BACKWARD && !c->needs_backward[v]) ||
+                    gemm_schedule_make(preset, g->m, g->k, g->n, 0, &s, why, sizeof why) != 0)
+                    continue; /* no GEMM, or one the run itself reports */
+                gemm_cycles_closed_form(&s, &cb);
+                cycles += cb.total;
+            }
+        uint64_t bytes = accel_trace_bytes_estimate(preset, cycles);
+        total = total > UINT64_MAX - bytes ? UINT64_MAX : total + bytes;
+    }
+    c->r->trace_estimate_bytes = total;
+    if (c->o->trace_limit_bytes == 0 || total <= c->o->trace_limit_bytes)
+        return 0;
+    snprintf(c->err, c->errlen,
+             "--trace: the waveforms would take about %.0f MiB (estimated from the GEMMs' cycles), "
+             "above the limit of %.0f MiB (--trace-limit-mib)",
+             (double)total / (1 << 20), (double)c->o->trace_limit_bytes / (1 << 20));
+    return -1;
+}
+
 static int declare_trace(run_ctx *c, const char *path) {
     char why[1400];
     if (output_declare(path, why, sizeof why) == 0)
@@ -85,7 +119,7 @@ static int open_devices(run_ctx *c) {
     char path[1024];
     if (c->o->trace_dir) {
         timeline_path(c, path, sizeof path);
-        if (declare_trace(c, path) != 0)
+        if (declare_trace(c, path) != 0 || (be == ACCEL_BACKEND_RTL && check_trace_size(c) != 0))
             return -1;
     }
     double *mhz = malloc(sizeof(double) * (size_t)a->n);
@@ -214,40 +248,6 @@ static uint64_t host_bytes_estimate(const net *g, const plan *p) {
     return sat_add(devices, layer);
 }
 
-/* The waveforms' size, estimated from each device's GEMMs in closed form before anything runs,
- * against the caller's limit. */
-static int check_trace_size(run_ctx *c) {
-    const plan *p = c->p;
-    uint64_t total = 0;
-    for (int d = 0; d < p->n_devices; d++) {
-        const accel_preset *preset = &c->a->kinds[c->a->kind_of[d]];
-        uint64_t cycles = 0;
-        for (int v = 0; v < p->n_nodes; v++)
-            for (int ph = 0; ph < PHASES; ph++) {
-                const gemm_dims *g = plan_gemm(p, d, v, (gemm_phase)ph);
-                gemm_schedule s;
-                cycle_breakdown cb;
-                char why[256];
-                if (g->m < 1 || g->k < 1 || g->n < 1 ||
-                    (ph == PHASE_BACKWARD && !c->needs_backward[v]) ||
-                    gemm_schedule_make(preset, g->m, g->k, g->n, 0, &s, why, sizeof why) != 0)
-                    continue; /* no GEMM, or one the run itself reports */
-                gemm_cycles_closed_form(&s, &cb);
-                cycles += cb.total;
-            }
-        uint64_t bytes = accel_trace_bytes_estimate(preset, cycles);
-        total = total > UINT64_MAX - bytes ? UINT64_MAX : total + bytes;
-    }
-    c->r->trace_estimate_bytes = total;
-    if (c->o->trace_limit_bytes == 0 || total <= c->o->trace_limit_bytes)
-        return 0;
-    snprintf(c->err, c->errlen,
-             "--trace: the waveforms would take about %.0f MiB (estimated from the GEMMs' cycles), "
-             "above the limit of %.0f MiB (--trace-limit-mib)",
-             (double)total / (1 << 20), (double)c->o->trace_limit_bytes / (1 << 20));
-    return -1;
-}
-
 static int setup(run_ctx *c) {
     run_result *r = c->r;
     const net *g = c->g;
@@ -281,8 +281,6 @@ static int setup(run_ctx *c) {
         if (net_is_weighted(nd))
             c->gemms_total += (int64_t)r->n_devices * (2 + c->needs_backward[v]);
     }
-    if (c->o->trace_dir && c->o->fidelity == ACCEL_BACKEND_RTL && check_trace_size(c) != 0)
-        return -1;
     return open_devices(c) != 0 || reserve_resident(c) != 0 || add_links(c) != 0 ? -1 : 0;
 }
 

@@ -84,18 +84,18 @@ static int check_path(const char *path, char *folder, size_t cap, const char **n
     struct stat st;
     const char *slash = strrchr(path, '/');
     *name = slash ? slash + 1 : path;
+    if (*path && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s", path,
+                 S_ISDIR(st.st_mode) ? "is a folder, not a file"
+                                     : "exists and is not a regular file");
+        return -1;
+    }
     if (!*path || !**name) {
         snprintf(err, errlen, "'%s': not a file name", path);
         return -1;
     }
     if (strlen(path) >= cap) {
         snprintf(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: %s", path,
-                 S_ISDIR(st.st_mode) ? "is a folder, not a file"
-                                     : "exists and is not a regular file");
         return -1;
     }
     const char *input = input_file_read_as(path);

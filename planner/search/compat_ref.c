@@ -1,6 +1,5 @@
 #include "compat_ref.h"
 
-
 #include <stdlib.h>
 
 /* A layer's matrices as the reference keeps them (rows x cols, halved level by level). The

@@ -143,10 +143,9 @@ double level_node_cost(const level_ctx *c, const split_pair *p, int node, int st
     double ti = level_group_compute(c, p->i, node, di);
     double tj = level_group_compute(c, p->j, node, dj);
     /* Type III reduces E(l), which a layer reading a network input never computes */
-    int64_t elems =
-        state == TYPE_III && !c->needs_backward[node]
-            ? 0
-            : cost_intra_elems(nd, (layer_type)state, d.b, d.ci, d.co);
+    int64_t elems = state == TYPE_III && !c->needs_backward[node]
+                        ? 0
+                        : cost_intra_elems(nd, (layer_type)state, d.b, d.ci, d.co);
     *intra_bytes = (uint64_t)elems * COST_PSUM_BYTES;
     *intra_s = cost_transfer_s(*intra_bytes, p->bytes_per_s, p->latency_s);
     return (ti > tj ? ti : tj) + *intra_s;

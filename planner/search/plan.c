@@ -1,8 +1,10 @@
 #include "plan.h"
 
 #include "array_model.h"
+#include "digest.h"
 #include "level_cost.h"
 #include "plan_memory.h"
+#include "vec.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,11 +13,21 @@
 
 typedef struct group {
     device_group dev;
-    node_dims *dims; /* [net node] */
+    node_dims *dims; /* [net node]: the group's sub-problem, owned by the search's pool */
 } group;
+
+/* The distinct sub-problems: groups whose dims are equal share one array. Splits of alike groups
+ * give alike children, so the pool stays a few arrays per level however many devices there are,
+ * and plan time and memory grow with levels x layers, not devices x layers. */
+typedef struct dims_pool {
+    node_dims **arr;
+    uint64_t *hash;
+    size_t n, cap, hash_cap;
+} dims_pool;
 
 typedef struct search {
     level_ctx c;
+    dims_pool pool;
     const plan_options *o;
     const plan_choice *choice; /* NULL: search; else the levels' given choices */
     int *states;               /* [m] DP scratch */
@@ -120,16 +132,45 @@ static int choose_alpha(search *sr, const split_pair *pairs, int n, double *alph
     return 0;
 }
 
-/* Splits whose groups and sub-problems equal an earlier one's cost the same: keep one. */
-static int unique_pairs(const accel_array *a, const split_pair *all, int n, int n_nodes,
-                        split_pair *out) {
+/* The pool's array equal to d (freed), or d, added. NULL when out of memory (d freed). */
+static node_dims *pool_intern(dims_pool *pool, node_dims *d, int n_nodes) {
+    size_t bytes = sizeof *d * (size_t)n_nodes;
+    uint64_t h = digest_bytes(DIGEST_INIT, d, bytes);
+    for (size_t k = 0; k < pool->n; k++)
+        if (pool->hash[k] == h && memcmp(pool->arr[k], d, bytes) == 0) {
+            free(d);
+            return pool->arr[k];
+        }
+    node_dims **arr = vec_grow(pool->arr, &pool->cap, pool->n + 1, sizeof *arr);
+    if (arr)
+        pool->arr = arr;
+    uint64_t *hash = arr ? vec_grow(pool->hash, &pool->hash_cap, pool->n + 1, sizeof *hash) : NULL;
+    if (!hash) {
+        free(d);
+        return NULL;
+    }
+    pool->hash = hash;
+    pool->arr[pool->n] = d;
+    pool->hash[pool->n++] = h;
+    return d;
+}
+
+static void pool_free(dims_pool *pool) {
+    for (size_t k = 0; k < pool->n; k++)
+        free(pool->arr[k]);
+    free(pool->arr);
+    free(pool->hash);
+}
+
+/* Splits whose groups and sub-problems equal an earlier one's cost the same: keep one (equal
+ * sub-problems share their pooled array). */
+static int unique_pairs(const accel_array *a, const split_pair *all, int n, split_pair *out) {
     int k = 0;
     for (int q = 0; q < n; q++) {
         int dup = 0;
         for (int r = 0; r < k && !dup; r++)
-            dup = accel_groups_alike(a, all[q].i, out[r].i) &&
-                  accel_groups_alike(a, all[q].j, out[r].j) &&
-                  memcmp(all[q].dims, out[r].dims, sizeof(node_dims) * (size_t)n_nodes) == 0;
+            dup = all[q].dims == out[r].dims && accel_groups_alike(a, all[q].i, out[r].i) &&
+                  accel_groups_alike(a, all[q].j, out[r].j);
         if (!dup)
             out[k++] = all[q];
     }
@@ -138,39 +179,69 @@ static int unique_pairs(const accel_array *a, const split_pair *all, int n, int 
 
 /* Bytes and times of the chosen states, per split. -1 when out of memory or when the level's
  * bytes exceed 2^64 - 1 (with a message). */
+/* The bytes of a split of sub-problem q->dims (they depend on nothing else): pp's arrays, new
+ * ones owned by lv; *total the bytes all its groups receive. -1 when out of memory. */
+static int pair_bytes(const level_ctx *c, const split_pair *q, plan_level *lv, plan_pair *pp,
+                      uint64_t *total, int *overflow) {
+    int nn = c->g->n;
+    uint64_t *intra = calloc((size_t)nn * 3, sizeof *intra), *inter = intra ? intra + nn : NULL;
+    uint64_t **owned = intra ? realloc(lv->owned, sizeof *owned * (size_t)(lv->n_owned + 1)) : NULL;
+    if (!owned) {
+        free(intra);
+        return -1;
+    }
+    lv->owned = owned;
+    lv->owned[lv->n_owned++] = intra;
+    *total = 0;
+    /* one transfer is at most 2^58 bytes (NET_MAX_ELEMS), so only the sums can overflow */
+    for (int x = 0; x < c->m; x++) {
+        int v = c->node_of[x];
+        double intra_s;
+        level_node_cost(c, q, v, lv->state[v], lv->alpha, &intra_s, &intra[v]);
+        *overflow |= add_bytes(total, 2 * intra[v]);
+        for (int e = c->pred_start[x]; e < c->pred_start[x + 1]; e++) {
+            int u = c->node_of[c->pred[e]];
+            uint64_t b[2];
+            level_edge_cost(c, q, u, v, lv->state[u], lv->state[v], lv->alpha, b);
+            inter[2 * v] += b[0];
+            inter[2 * v + 1] += b[1];
+            *overflow |= add_bytes(total, b[0] + b[1]);
+        }
+    }
+    pp->intra_bytes = intra;
+    pp->inter_bytes = inter;
+    return 0;
+}
+
 static int record_level(search *sr, const split_pair *all, int n_all, const split_pair *uniq,
                         int n_uniq, plan_level *lv) {
     const level_ctx *c = &sr->c;
-    int nn = c->g->n;
     lv->pairs = calloc((size_t)n_all, sizeof *lv->pairs);
-    if (!lv->pairs)
+    uint64_t *totals = calloc((size_t)n_all, sizeof *totals);
+    if (!lv->pairs || !totals) {
+        free(totals);
         return -1;
+    }
     lv->n_pairs = n_all;
     int overflow = 0;
     for (int q = 0; q < n_all; q++) {
         plan_pair *pp = &lv->pairs[q];
         pp->i = all[q].i;
         pp->j = all[q].j;
-        pp->intra_bytes = calloc((size_t)nn, sizeof *pp->intra_bytes);
-        pp->inter_bytes = calloc((size_t)nn * 2, sizeof *pp->inter_bytes);
-        if (!pp->intra_bytes || !pp->inter_bytes)
+        int same = 0; /* an earlier split of the same sub-problem: its bytes */
+        while (same < q && all[same].dims != all[q].dims)
+            same++;
+        if (same < q) {
+            pp->intra_bytes = lv->pairs[same].intra_bytes;
+            pp->inter_bytes = lv->pairs[same].inter_bytes;
+            totals[q] = totals[same];
+        } else if (pair_bytes(c, &all[q], lv, pp, &totals[q], &overflow) != 0) {
+            free(totals);
             return -1;
-        /* one transfer is at most 2^58 bytes (NET_MAX_ELEMS), so only the sums can overflow */
-        for (int x = 0; x < c->m; x++) {
-            int v = c->node_of[x];
-            double intra;
-            level_node_cost(c, &all[q], v, lv->state[v], lv->alpha, &intra, &pp->intra_bytes[v]);
-            overflow |= add_bytes(&lv->comm_bytes, 2 * pp->intra_bytes[v]);
-            for (int e = c->pred_start[x]; e < c->pred_start[x + 1]; e++) {
-                int u = c->node_of[c->pred[e]];
-                uint64_t b[2];
-                level_edge_cost(c, &all[q], u, v, lv->state[u], lv->state[v], lv->alpha, b);
-                pp->inter_bytes[2 * v] += b[0];
-                pp->inter_bytes[2 * v + 1] += b[1];
-                overflow |= add_bytes(&lv->comm_bytes, b[0] + b[1]);
-            }
         }
+        overflow |= add_bytes(&lv->comm_bytes, totals[q]);
     }
+    free(totals);
     if (overflow) {
         snprintf(sr->err, sr->errlen,
                  "%s: field 'batch': the bytes moved at one level exceed 2^64 - 1",
@@ -198,30 +269,50 @@ static int record_level(search *sr, const split_pair *all, int n_all, const spli
     return 0;
 }
 
-/* The groups after a level: each split parent becomes i and j with divided sub-problems. */
-static int split_groups(search *sr, const plan_level *lv, group *groups, int *n_groups) {
+/* The sub-problems of groups i and j after splitting `parent` at level lv, pooled. */
+static int split_dims(search *sr, const plan_level *lv, const node_dims *parent, node_dims **di,
+                      node_dims **dj) {
     const net *g = sr->c.g;
-    int n = *n_groups, out = n;
-    for (int k = 0; k < n; k++) {
+    node_dims *i = malloc(sizeof *i * (size_t)g->n), *j = malloc(sizeof *j * (size_t)g->n);
+    if (!i || !j) {
+        free(i);
+        free(j);
+        return -1;
+    }
+    for (int v = 0; v < g->n; v++) {
+        i[v] = j[v] = parent[v];
+        if (lv->state[v] >= 0)
+            level_split_dims(&g->nodes[v], lv->state[v], lv->alpha, parent[v], &i[v], &j[v]);
+    }
+    *di = pool_intern(&sr->pool, i, g->n);
+    *dj = *di ? pool_intern(&sr->pool, j, g->n) : (free(j), NULL);
+    return *dj ? 0 : -1;
+}
+
+/* The groups after a level: each split parent becomes i and j with divided sub-problems, made
+ * once per distinct parent sub-problem. */
+static int split_groups(search *sr, const plan_level *lv, group *groups, int *n_groups) {
+    int n = *n_groups, out = n, n_parents = 0, rc = 0;
+    node_dims **made = malloc(sizeof *made * (size_t)n * 3); /* parent, its i child, j child */
+    for (int k = 0; made && rc == 0 && k < n; k++) {
         device_group i, j;
         if (!accel_array_split(sr->c.a, groups[k].dev, &i, &j))
             continue;
-        node_dims *dj = malloc(sizeof *dj * (size_t)g->n);
-        if (!dj)
-            return -1;
-        node_dims *di = groups[k].dims;
-        for (int v = 0; v < g->n; v++) {
-            node_dims parent = di[v];
-            if (lv->state[v] >= 0)
-                level_split_dims(&g->nodes[v], lv->state[v], lv->alpha, parent, &di[v], &dj[v]);
-            else
-                dj[v] = parent;
+        int p = 0;
+        while (p < n_parents && made[3 * p] != groups[k].dims)
+            p++;
+        if (p == n_parents) {
+            made[3 * p] = groups[k].dims;
+            rc = split_dims(sr, lv, groups[k].dims, &made[3 * p + 1], &made[3 * p + 2]);
+            n_parents++;
         }
-        groups[k].dev = i;
-        groups[out++] = (group){j, dj};
+        groups[k] = (group){i, made[3 * p + 1]};
+        groups[out++] = (group){j, made[3 * p + 2]};
     }
+    rc = made ? rc : -1;
+    free(made);
     *n_groups = out;
-    return 0;
+    return rc;
 }
 
 /* The given choice of level h into lv->alpha and sr->states, checked against the strategy and
@@ -277,7 +368,7 @@ static int run_level(search *sr, group *groups, int *n_groups, plan *p) {
     }
     int h = p->n_levels, rc = 0;
     plan_level *lv = &p->levels[h];
-    int n_uniq = unique_pairs(a, all, n_all, sr->c.g->n, uniq);
+    int n_uniq = unique_pairs(a, all, n_all, uniq);
     set_allowed(&sr->c, sr->o->strat, sr->o->search_levels == 0 || h < sr->o->search_levels);
     double cost;
     if (sr->choice) {
@@ -311,25 +402,53 @@ static int run_level(search *sr, group *groups, int *n_groups, plan *p) {
     return rc;
 }
 
-/* Exact leaf times and the per-device GEMM shapes. */
+/* Exact leaf times and the GEMM shapes of each class of devices (the leaves' distinct
+ * sub-problems); each is computed once for the leaves alike in sub-problem and devices. */
 static int finish(search *sr, const group *groups, int n_groups, plan *p) {
     const net *g = sr->c.g;
-    p->gemms = calloc((size_t)p->n_devices * (size_t)g->n * 3, sizeof *p->gemms);
-    if (!p->gemms)
+    const accel_array *a = sr->c.a;
+    int *reps = malloc(sizeof *reps * (size_t)n_groups * 2), n_reps = 0;
+    int *first_of_class = reps ? reps + n_groups : NULL; /* a group of each class */
+    p->class_of = malloc(sizeof *p->class_of * (size_t)p->n_devices);
+    if (!reps || !p->class_of) {
+        free(reps);
         return -1;
+    }
+    for (int k = 0; k < n_groups; k++) {
+        int cls = 0;
+        while (cls < p->n_classes && groups[first_of_class[cls]].dims != groups[k].dims)
+            cls++;
+        if (cls == p->n_classes)
+            first_of_class[p->n_classes++] = k;
+        for (int d = 0; d < groups[k].dev.count; d++)
+            p->class_of[groups[k].dev.first + d] = cls;
+        int r = 0; /* a group alike in sub-problem and devices times the same */
+        while (r < n_reps && !(groups[reps[r]].dims == groups[k].dims &&
+                               accel_groups_alike(a, groups[reps[r]].dev, groups[k].dev)))
+            r++;
+        if (r == n_reps)
+            reps[n_reps++] = k;
+    }
+    p->gemms = calloc((size_t)p->n_classes * (size_t)g->n * PHASES, sizeof *p->gemms);
+    if (!p->gemms) {
+        free(reps);
+        return -1;
+    }
     for (int v = 0; v < g->n; v++) {
         if (!net_is_weighted(&g->nodes[v]))
             continue;
         double worst = 0;
-        for (int k = 0; k < n_groups; k++) {
-            node_dims d = groups[k].dims[v];
-            int dev = groups[k].dev.first;
+        for (int r = 0; r < n_reps; r++) {
+            const group *gr = &groups[reps[r]];
+            node_dims d = gr->dims[v];
+            int cls = p->class_of[gr->dev.first];
             cost_layer_gemms(&g->nodes[v], sr->c.needs_backward[v], d.b, d.ci, d.co,
-                             &p->gemms[((size_t)dev * (size_t)g->n + (size_t)v) * PHASES]);
-            worst = fmax(worst, level_group_compute(&sr->c, groups[k].dev, v, d));
+                             &p->gemms[((size_t)cls * (size_t)g->n + (size_t)v) * PHASES]);
+            worst = fmax(worst, level_group_compute(&sr->c, gr->dev, v, d));
         }
         p->compute_s += worst;
     }
+    free(reps);
     for (int h = 0; h < p->n_levels; h++) {
         p->comm_s += p->levels[h].comm_s;
         if (add_bytes(&p->comm_bytes, p->levels[h].comm_bytes) != 0) {
@@ -402,13 +521,16 @@ static int make(const net *g, const accel_array *a, const plan_options *o,
     sr.states = malloc(sizeof(int) * (size_t)g->n);
     out->levels = calloc(PLAN_MAX_LEVELS, sizeof *out->levels);
     int n_groups = 1;
-    if (rc == 0 && (!groups || !sr.states || !out->levels ||
-                    !(groups[0].dims = malloc(sizeof(node_dims) * (size_t)g->n))))
+    node_dims *root = malloc(sizeof *root * (size_t)g->n);
+    if (root)
+        init_dims(g, o->batch, root);
+    if (rc == 0 && (!groups || !sr.states || !out->levels || !root ||
+                    !(groups[0].dims = pool_intern(&sr.pool, root, g->n))))
         rc = -1;
-    if (rc == 0) {
+    else if (rc != 0)
+        free(root);
+    if (rc == 0)
         groups[0].dev = (device_group){0, a->n};
-        init_dims(g, o->batch, groups[0].dims);
-    }
     while (rc == 0 && n_groups < a->n && out->n_levels < PLAN_MAX_LEVELS)
         rc = run_level(&sr, groups, &n_groups, out);
     if (rc == 0 && choice && choice->n_levels != out->n_levels) {
@@ -425,8 +547,7 @@ static int make(const net *g, const accel_array *a, const plan_options *o,
         if (!o->memory_unchecked)
             rc = plan_memory_check(g, a, out->memory, err, errlen) == 0 ? 0 : PLAN_NO_FIT;
     }
-    for (int k = 0; groups && k < n_groups; k++)
-        free(groups[k].dims);
+    pool_free(&sr.pool);
     free(groups);
     free(sr.states);
     level_ctx_free(&sr.c);
@@ -451,15 +572,15 @@ int plan_make_chosen(const net *g, const accel_array *a, const plan_options *o,
 void plan_free(plan *p) {
     for (int h = 0; p->levels && h < PLAN_MAX_LEVELS; h++) {
         plan_level *lv = &p->levels[h];
-        for (int q = 0; q < lv->n_pairs; q++) {
-            free(lv->pairs[q].intra_bytes);
-            free(lv->pairs[q].inter_bytes);
-        }
+        for (int k = 0; k < lv->n_owned; k++)
+            free(lv->owned[k]);
+        free(lv->owned);
         free(lv->pairs);
         free(lv->state);
     }
     free(p->levels);
     free(p->gemms);
+    free(p->class_of);
     free(p->memory);
     memset(p, 0, sizeof *p);
 }

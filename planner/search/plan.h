@@ -39,6 +39,8 @@ typedef struct plan_level {
                    (partition.h) */
     int n_pairs;
     plan_pair *pairs;
+    int n_owned;         /* the pairs' byte arrays: splits of equal sub-problems share theirs */
+    uint64_t **owned;    /* [n_owned], each intra_bytes then inter_bytes */
     double comm_s;       /* the level's communication time */
     uint64_t comm_bytes; /* bytes received by all groups at this level */
 } plan_level;
@@ -49,7 +51,9 @@ typedef struct plan {
     int search_levels; /* plan_options' */
     int n_nodes, n_devices, n_levels;
     plan_level *levels;
-    gemm_dims *gemms; /* [(device * n_nodes + node) * PHASES + phase] (plan_gemm); zeros for
+    int n_classes;    /* devices alike in their GEMMs form a class (plan_gemm) */
+    int *class_of;    /* [device] */
+    gemm_dims *gemms; /* [(class * n_nodes + node) * PHASES + phase] (plan_gemm); zeros for
                          non-weighted nodes and skipped GEMMs */
     double compute_s, comm_s, step_s;
     uint64_t comm_bytes;
@@ -87,7 +91,8 @@ void plan_free(plan *p);
 
 /* The GEMM of phase ph that `device` runs for `node`. */
 static inline const gemm_dims *plan_gemm(const plan *p, int device, int node, gemm_phase ph) {
-    return &p->gemms[((size_t)device * (size_t)p->n_nodes + (size_t)node) * PHASES + (size_t)ph];
+    size_t cls = (size_t)p->class_of[device];
+    return &p->gemms[(cls * (size_t)p->n_nodes + (size_t)node) * PHASES + (size_t)ph];
 }
 
 /* The objective the search minimises at the root split (level 0) for the given node states at

@@ -33,29 +33,58 @@ static uint64_t gemm_bytes(const accel_preset *pr, const gemm_dims *d) {
     return gemm_operand_bytes(&o);
 }
 
+/* The largest bytes both groups of a split receive for one layer, and that layer (-1: none). */
+static uint64_t largest_receipt(const plan *p, const plan_pair *pp, int *node) {
+    uint64_t most = 0;
+    *node = -1;
+    for (int v = 0; v < p->n_nodes; v++) {
+        uint64_t both = 0;
+        for (int g = 0; g < 2; g++)
+            both = sat_add(both, sat_add(pp->intra_bytes[v], pp->inter_bytes[2 * v + g]));
+        if (both > most) {
+            most = both;
+            *node = v;
+        }
+    }
+    return most;
+}
+
 /* Per split and layer, the leaders of both groups stage what each group receives (sent by one,
- * received by the other): the transfers of one communication phase are a part of that. */
+ * received by the other): the transfers of one communication phase are a part of that. Splits
+ * sharing their byte arrays (plan.h) are scanned once. */
 static void add_staging(const plan *p, const accel_array *a, plan_memory *out) {
-    for (int h = 0; h < p->n_levels; h++)
-        for (int q = 0; q < p->levels[h].n_pairs; q++) {
-            const plan_pair *pp = &p->levels[h].pairs[q];
-            for (int v = 0; v < p->n_nodes; v++) {
-                uint64_t both = 0;
-                for (int g = 0; g < 2; g++)
-                    both = sat_add(both, sat_add(pp->intra_bytes[v], pp->inter_bytes[2 * v + g]));
-                if (both == 0)
-                    continue;
-                for (int side = 0; side < 2; side++) {
-                    int d = side ? pp->j.first : pp->i.first;
-                    uint64_t bw = (uint64_t)a->kinds[a->kind_of[d]].mem_bytes_per_cycle;
-                    uint64_t need = sat_add(both, 2 * bw);
-                    if (need > out[d].staging) {
-                        out[d].staging = need;
-                        out[d].staging_node = v;
-                    }
+    for (int h = 0; h < p->n_levels; h++) {
+        const plan_level *lv = &p->levels[h];
+        enum { SEEN = 8 };
+        struct {
+            const uint64_t *bytes;
+            uint64_t most;
+            int node;
+        } seen[SEEN] = {{0}};
+        for (int q = 0; q < lv->n_pairs; q++) {
+            const plan_pair *pp = &lv->pairs[q];
+            int s = 0;
+            while (s < SEEN && seen[s].bytes && seen[s].bytes != pp->intra_bytes)
+                s++;
+            if (s == SEEN)
+                s = q % SEEN;
+            if (seen[s].bytes != pp->intra_bytes) {
+                seen[s].bytes = pp->intra_bytes;
+                seen[s].most = largest_receipt(p, pp, &seen[s].node);
+            }
+            uint64_t most = seen[s].most;
+            int node = seen[s].node;
+            for (int side = 0; node >= 0 && side < 2; side++) {
+                int d = side ? pp->j.first : pp->i.first;
+                uint64_t bw = (uint64_t)a->kinds[a->kind_of[d]].mem_bytes_per_cycle;
+                uint64_t need = sat_add(most, 2 * bw);
+                if (need > out[d].staging) {
+                    out[d].staging = need;
+                    out[d].staging_node = node;
                 }
             }
         }
+    }
 }
 
 void plan_memory_of(const net *g, const accel_array *a, const plan *p, plan_memory *out) {
@@ -65,6 +94,14 @@ void plan_memory_of(const net *g, const accel_array *a, const plan *p, plan_memo
         plan_memory *m = &out[d];
         *m = (plan_memory){
             .gemm_node = -1, .staging_node = -1, .capacity = (uint64_t)pr->mem_mib << 20};
+        int alike = 0; /* an earlier device of the same kind and GEMMs needs the same */
+        while (alike < d &&
+               (a->kind_of[alike] != a->kind_of[d] || p->class_of[alike] != p->class_of[d]))
+            alike++;
+        if (alike < d) {
+            *m = out[alike];
+            continue;
+        }
         for (int v = 0; v < g->n; v++) {
             if (!net_is_weighted(&g->nodes[v]))
                 continue;

@@ -50,6 +50,32 @@ TEST(Plan, DeviceSubGemmsAddUpToTheWholeLayer) {
     }
 }
 
+// On a large array, devices alike in their sub-problem share one class of GEMM shapes (plan
+// time and memory grow with levels x layers, not devices x layers), and the shapes still add up
+// to every whole layer.
+TEST(Plan, ManyDevicesShareAFewGemmClasses) {
+    static Fixture f("512xtpu-v2,512xtpu-v3", "mlp");
+    for (strategy s : {STRATEGY_DP, STRATEGY_ACCPAR}) {
+        plan_options o{s, 4096, 0, 0};
+        plan p;
+        ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
+        EXPECT_EQ(p.n_levels, 10);
+        EXPECT_LE(p.n_classes, 2 * p.n_levels) << strategy_name(s);
+        for (int v = 0; v < f.g.n; v++) {
+            const net_node &nd = f.g.nodes[v];
+            if (!net_is_weighted(&nd))
+                continue;
+            int64_t sum = 0;
+            for (int d = 0; d < p.n_devices; d++) {
+                const gemm_dims &fw = *plan_gemm(&p, d, v, PHASE_FORWARD);
+                sum += fw.m * fw.k * fw.n;
+            }
+            EXPECT_EQ(sum, net_rows(&nd, 4096) * net_di(&nd) * nd.cout) << nd.name;
+        }
+        plan_free(&p);
+    }
+}
+
 // Every level's states lie in the strategy's set (layers: DP {I}; OWT {I} for CONV, {II} for FC;
 // HyPar {I, II}; AccPar {I, II, III}; adds any layout), and the searches use their freedom.
 TEST(Plan, StrategiesKeepTheirTypeSets) {
