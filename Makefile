@@ -7,7 +7,7 @@ DEBIAN_PACKAGES := cmake make g++ pkg-config ccache python3 verilator libsystemc
                    libgtest-dev googletest
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build run test test-sanitize bench clean
+.PHONY: all deps configure build run test test-sanitize fuzz bench clean
 
 all: build
 
@@ -37,6 +37,11 @@ test: build
 test-sanitize:
 	$(MAKE) test BUILD=build-sanitize CMAKE_FLAGS="-DACCPAR_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo"
 
+# libFuzzer on every parser (clang; scripts/fuzz --help). FUZZ_SECONDS per parser.
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz --seconds $(FUZZ_SECONDS)
+
 bench: build
 	scripts/bench-rtl
 	scripts/bench-models
@@ -44,4 +49,4 @@ bench: build
 	scripts/bench-run
 
 clean:
-	rm -rf $(BUILD) build-sanitize
+	rm -rf $(BUILD) build-sanitize build-fuzz
