@@ -59,8 +59,9 @@ void calibration_score(calibration *c) {
     c->comm = finish(comm);
 }
 
-/* theta: features zero in every fit point keep the contract's 1; the others by least squares on
- * the measured cycles minus those fixed terms. */
+/* theta: features zero in every fit point keep the contract's 1; the others by least squares with
+ * non-negative weights on the measured cycles minus those fixed terms (a feature the hardware
+ * made free fits at 0). */
 static int fit_compute(calibration *c, const accel_preset *p, char *err, size_t errlen) {
     int nf = 0, cols = 0, col_of[GEMM_FEATURES];
     gemm_features *f = malloc(sizeof *f * (size_t)(c->n_gemm ? c->n_gemm : 1));
@@ -104,7 +105,10 @@ static int fit_compute(calibration *c, const accel_preset *p, char *err, size_t 
         }
         r++;
     }
-    if (rc == 0 && lsq_solve(a, b, nf, cols, names, x, err, errlen) != 0) {
+    /* the unconstrained fit first: it names a rank deficiency (data that cannot tell the
+     * features apart), which the non-negative one would hide behind a sparse answer */
+    if (rc == 0 && (lsq_solve(a, b, nf, cols, names, x, err, errlen) != 0 ||
+                    lsq_solve_nonneg(a, b, nf, cols, names, x, err, errlen) != 0)) {
         char why[512];
         snprintf(why, sizeof why, "%s", err);
         snprintf(err, errlen, "compute fit for %s: %s", p->name, why);
@@ -113,10 +117,10 @@ static int fit_compute(calibration *c, const accel_preset *p, char *err, size_t 
     for (int i = 0; i < GEMM_FEATURES && rc == 0; i++)
         if (col_of[i] >= 0) {
             c->theta[i] = x[col_of[i]];
-            if (!(c->theta[i] >= 0 && c->theta[i] <= CAL_THETA_MAX)) {
+            if (!(c->theta[i] <= CAL_THETA_MAX)) {
                 snprintf(err, errlen,
-                         "compute fit for %s: feature '%s' fitted at %g cycles per unit, outside "
-                         "[0, %g]: the measurements do not follow the model's features",
+                         "compute fit for %s: feature '%s' fitted at %g cycles per unit, above "
+                         "%g: the measurements do not follow the model's features",
                          p->name, gemm_feature_names[i], c->theta[i], CAL_THETA_MAX);
                 rc = -1;
             }
@@ -167,7 +171,7 @@ static int fit_comm(calibration *c, const accel_preset *p, char *err, size_t err
             a[r * 2 + 1] = (double)c->xfer[q].bytes;
             b[r++] = c->xfer[q].measured_s;
         }
-    if (rc == 0 && lsq_solve(a, b, nf, 2, names, x, err, errlen) != 0) {
+    if (rc == 0 && lsq_solve_nonneg(a, b, nf, 2, names, x, err, errlen) != 0) {
         char why[512];
         snprintf(why, sizeof why, "%s", err);
         snprintf(err, errlen, "communication fit for %s: %s", p->name, why);
@@ -178,12 +182,6 @@ static int fit_comm(calibration *c, const accel_preset *p, char *err, size_t err
                  p->name);
         rc = -1;
     }
-    double shortest = INFINITY;
-    for (int q = 0; q < c->n_xfer; q++)
-        if (c->xfer[q].role == CAL_FIT)
-            shortest = fmin(shortest, c->xfer[q].measured_s);
-    if (rc == 0 && x[0] < 0 && -x[0] <= 1e-9 * shortest)
-        x[0] = 0; /* rounding of a link without latency */
     if (rc == 0) {
         c->link_latency_ns = x[0] * 1e9;
         c->link_gbytes_per_s = 1.0 / (x[1] * p->links) / 1e9;

@@ -108,3 +108,99 @@ int lsq_solve(const double *a, const double *b, int m, int n, const char *const 
     free(q), free(c), free(scale);
     return rc;
 }
+
+int lsq_solve_nonneg(const double *a, const double *b, int m, int n, const char *const *names,
+                     double *x, char *err, size_t errlen) {
+    if (n < 1 || m < n)
+        return lsq_solve(a, b, m, n, names, x, err, errlen); /* its message */
+    double *as = malloc(sizeof *as * (size_t)m * (size_t)n);
+    double *sub = malloc(sizeof *sub * (size_t)m * (size_t)n);
+    double *scale = malloc(sizeof *scale * (size_t)n), *xs = calloc((size_t)n, sizeof *xs);
+    double *z = malloc(sizeof *z * (size_t)n), *r = malloc(sizeof *r * (size_t)m);
+    int *passive = calloc((size_t)n, sizeof *passive), *col = malloc(sizeof *col * (size_t)n);
+    const char **sub_names = malloc(sizeof *sub_names * (size_t)n);
+    int rc = as && sub && scale && xs && z && r && passive && col && sub_names ? 0 : -1;
+    if (rc != 0)
+        snprintf(err, errlen, "least squares: out of memory");
+    double bnorm = 0;
+    for (int i = 0; i < m && rc == 0; i++)
+        bnorm = hypot(bnorm, b[i]);
+    /* unit columns, so that one tolerance serves every column (lsq_solve rejects a zero one) */
+    for (int j = 0; j < n && rc == 0; j++) {
+        double s = 0;
+        for (int i = 0; i < m; i++)
+            s = hypot(s, a[i * n + j]);
+        scale[j] = s > 0 && isfinite(s) ? s : 1;
+        for (int i = 0; i < m; i++)
+            as[i * n + j] = a[i * n + j] / scale[j];
+    }
+    const double tol = 1e-10 * (bnorm > 0 ? bnorm : 1);
+    int converged = 0;
+    /* Lawson and Hanson's active set: move the column with the largest positive gradient into
+     * the passive set, solve least squares on the passive columns, and step back to the feasible
+     * boundary while a passive weight would turn negative. */
+    for (int outer = 0; outer <= 3 * n && rc == 0 && !converged; outer++) {
+        for (int i = 0; i < m; i++) {
+            r[i] = b[i];
+            for (int j = 0; j < n; j++)
+                r[i] -= as[i * n + j] * xs[j];
+        }
+        int best = -1;
+        double most = tol;
+        for (int j = 0; j < n; j++) {
+            double w = 0;
+            for (int i = 0; i < m; i++)
+                w += as[i * n + j] * r[i];
+            if (!passive[j] && w > most) {
+                most = w;
+                best = j;
+            }
+        }
+        if (best < 0) {
+            converged = 1;
+            break;
+        }
+        passive[best] = 1;
+        for (int inner = 0; inner <= 3 * n && rc == 0; inner++) {
+            int k = 0;
+            for (int j = 0; j < n; j++)
+                if (passive[j]) {
+                    sub_names[k] = names ? names[j] : NULL;
+                    col[k++] = j;
+                }
+            for (int i = 0; i < m; i++)
+                for (int c = 0; c < k; c++)
+                    sub[i * k + c] = as[i * n + col[c]];
+            rc = lsq_solve(sub, b, m, k, names ? sub_names : NULL, z, err, errlen);
+            int feasible = 1;
+            for (int c = 0; c < k && rc == 0; c++)
+                feasible &= z[c] > 0;
+            if (rc != 0 || feasible) {
+                for (int c = 0; c < k && rc == 0; c++)
+                    xs[col[c]] = z[c];
+                break;
+            }
+            double step = 1;
+            for (int c = 0; c < k; c++)
+                if (z[c] <= 0)
+                    step = fmin(step, xs[col[c]] / (xs[col[c]] - z[c]));
+            for (int c = 0; c < k; c++) {
+                int j = col[c];
+                xs[j] += step * (z[c] - xs[j]);
+                if (xs[j] <= 0 || (z[c] <= 0 && xs[j] <= tol)) {
+                    xs[j] = 0;
+                    passive[j] = 0;
+                }
+            }
+        }
+    }
+    if (rc == 0 && !converged) {
+        snprintf(err, errlen, "least squares with non-negative weights: no convergence");
+        rc = -1;
+    }
+    for (int j = 0; j < n && rc == 0; j++)
+        x[j] = xs[j] / scale[j];
+    free(as), free(sub), free(scale), free(xs), free(z), free(r), free(passive), free(col);
+    free(sub_names);
+    return rc;
+}

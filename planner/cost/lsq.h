@@ -22,6 +22,13 @@ extern "C" {
 int lsq_solve(const double *a, const double *b, int m, int n, const char *const *names, double *x,
               char *err, size_t errlen);
 
+/* The same problem with every x_j >= 0 (Lawson and Hanson's active-set method, each step an
+ * lsq_solve on the columns whose weight is positive): a weight the data want at zero is zero,
+ * never a tiny negative number from rounding. Errors as lsq_solve's, and no convergence (after
+ * 3n + 1 outer steps). */
+int lsq_solve_nonneg(const double *a, const double *b, int m, int n, const char *const *names,
+                     double *x, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -97,8 +97,82 @@ static int refine(search *sr, const split_pair *pairs, int n, double lo, double 
     return 0;
 }
 
-/* Alpha for a level: throughput-balanced for data parallelism, 1/2 when every split is between
- * alike groups, else a grid over (0, 1) plus the balanced ratio, refined by golden section. */
+/* Data parallelism's alpha at a level between unlike groups: every layer splits the batch B by
+ * the same alpha, so the split is a number of samples k, and the level's objective (the groups'
+ * compute, under the model in use; the gradient reductions do not depend on k) is minimised
+ * over k: a ternary search over the integers, then single steps until neither neighbour is
+ * better, so the two groups' compute is balanced to one sample. Where the objective is flat
+ * (a group of many devices computes whole samples per device), the split nearest the
+ * peak-throughput estimate among the equally good ones: the levels below split it further. */
+/* The level objective when group i takes k of the batch's samples. */
+static int split_cost(search *sr, const split_pair *pairs, int n, int64_t k, int64_t batch,
+                      double *cost) {
+    return solve(sr, pairs, n, (double)k / (double)batch, cost);
+}
+
+static int balance_dp(search *sr, const split_pair *pairs, int n, double estimate, double *alpha) {
+    int64_t batch = 0; /* every layer's, split alike (an input's dims stay the root's) */
+    for (int x = 0; x < sr->c.m && batch == 0; x++)
+        if (net_is_weighted(&sr->c.g->nodes[sr->c.node_of[x]]))
+            batch = pairs[0].dims[sr->c.node_of[x]].b;
+    if (batch < 2) { /* no split: the level reports the batch too small */
+        *alpha = 0.5;
+        return 0;
+    }
+    double cost_lo, cost_hi;
+    int64_t lo = 1, hi = batch - 1;
+    while (hi - lo > 2) { /* ternary search on the (nearly) unimodal objective */
+        int64_t a = lo + (hi - lo) / 3, b = hi - (hi - lo) / 3;
+        if (split_cost(sr, pairs, n, a, batch, &cost_lo) != 0 ||
+            split_cost(sr, pairs, n, b, batch, &cost_hi) != 0)
+            return -1;
+        if (cost_lo <= cost_hi)
+            hi = b;
+        else
+            lo = a;
+    }
+    int64_t best = lo;
+    double best_cost = INFINITY;
+    for (int64_t k = lo; k <= hi; k++) {
+        double c;
+        if (split_cost(sr, pairs, n, k, batch, &c) != 0)
+            return -1;
+        if (c < best_cost)
+            best = k, best_cost = c;
+    }
+    for (int moved = 1; moved;) { /* plateaus can mislead the search: walk to a local minimum */
+        moved = 0;
+        for (int step = -1; step <= 1; step += 2) {
+            double c;
+            int64_t k = best + step;
+            if (k < 1 || k > batch - 1 || split_cost(sr, pairs, n, k, batch, &c) != 0)
+                continue;
+            if (c < best_cost) {
+                best = k, best_cost = c, moved = 1;
+                break;
+            }
+        }
+    }
+    int64_t k0 = llround(estimate * (double)batch), in = best, out;
+    k0 = k0 < 1 ? 1 : k0 > batch - 1 ? batch - 1 : k0;
+    double c0;
+    if (split_cost(sr, pairs, n, k0, batch, &c0) != 0)
+        return -1;
+    /* the edge of best's plateau towards k0, by bisection (in: as good as best; out: worse) */
+    for (out = k0; c0 > best_cost && (out > in ? out - in : in - out) > 1;) {
+        int64_t mid = in + (out - in) / 2;
+        double c;
+        if (split_cost(sr, pairs, n, mid, batch, &c) != 0)
+            return -1;
+        *(c <= best_cost ? &in : &out) = mid;
+    }
+    *alpha = (double)(c0 <= best_cost ? k0 : in) / (double)batch;
+    return 0;
+}
+
+/* Alpha for a level: 1/2 when every split is between alike groups; for data parallelism the
+ * balanced split (balance_dp); else a grid over (0, 1) plus the peak-throughput ratio, refined by
+ * golden section. */
 static int choose_alpha(search *sr, const split_pair *pairs, int n, double *alpha) {
     double wi = 0, wj = 0;
     int alike = 1;
@@ -108,10 +182,12 @@ static int choose_alpha(search *sr, const split_pair *pairs, int n, double *alph
         alike &= accel_groups_alike(sr->c.a, pairs[q].i, pairs[q].j);
     }
     double balanced = wi / (wi + wj);
-    if (sr->o->strat == STRATEGY_DP || alike) {
-        *alpha = alike ? 0.5 : balanced;
+    if (alike) {
+        *alpha = 0.5;
         return 0;
     }
+    if (sr->o->strat == STRATEGY_DP)
+        return balance_dp(sr, pairs, n, balanced, alpha);
     enum { GRID = 16 };
     double best = balanced, best_cost;
     if (solve(sr, pairs, n, balanced, &best_cost) != 0)

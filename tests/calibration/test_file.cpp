@@ -109,7 +109,8 @@ TEST(CalFile, WriteThenReadGivesTheSameCalibration) {
     ASSERT_EQ(calibration_load(path.c_str(), &c, err, sizeof err), 0) << err;
     std::string out = test_dir() + "rewritten.cal";
     ASSERT_EQ(write_output(
-                  out, [&] { return calibration_write(out.c_str(), &c, "# header\n", err, sizeof err); },
+                  out,
+                  [&] { return calibration_write(out.c_str(), &c, "# header\n", err, sizeof err); },
                   err, sizeof err),
               0)
         << err;
@@ -138,7 +139,8 @@ struct bad_case {
 TEST(CalFile, MalformedFilesAreOneLineErrorsNamingLineAndField) {
     const bad_case cases[] = {
         {"format 2", "format 1", ":2: field 'format': version '1'"},
-        {"points 2 2", "points 2 3", ":17: field 'points': 2 gemm and 2 xfer lines, not the 2 and 3"},
+        {"points 2 2", "points 2 3",
+         ":17: field 'points': 2 gemm and 2 xfer lines, not the 2 and 3"},
         {"points 2 2", "points 2", ":13: field 'points': expected"},
         {"points 2 2", "points 2 2\npoints 2 2", ":14: field 'points': repeated"},
         {"points 2 2\n", "", ":16: field 'points': missing"},
@@ -227,8 +229,9 @@ TEST(CalFile, TruncatedAnywhereIsAnError) {
     calibration d;
     char why[512];
     EXPECT_NE(calibration_load(cut_point.c_str(), &d, why, sizeof why), 0);
-    EXPECT_NE(std::string(why).find(":16: field 'points': 2 gemm and 1 xfer lines, not the 2 and 2"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(why).find(":16: field 'points': 2 gemm and 1 xfer lines, not the 2 and 2"),
+        std::string::npos)
         << why;
     size_t at = good.find("link_gbytes_per_s 1.2") + std::string("link_gbytes_per_s 1.2").size();
     std::string path = write("cut-bandwidth.cal", good.substr(0, at));

@@ -22,6 +22,89 @@ std::vector<double> random_matrix(int m, int n, uint64_t seed, const std::vector
     return a;
 }
 
+// Non-negative least squares against brute force: every subset of columns solved unconstrained,
+// the feasible solution (all weights >= 0) with the smallest residual is the optimum. Exact data
+// with zero and positive weights, and noisy data whose unconstrained fit has negative weights.
+double residual(const std::vector<double> &a, const std::vector<double> &b,
+                const std::vector<double> &x, int m, int n) {
+    double s = 0;
+    for (int i = 0; i < m; i++) {
+        double r = b[(size_t)i];
+        for (int j = 0; j < n; j++)
+            r -= a[(size_t)(i * n + j)] * x[(size_t)j];
+        s += r * r;
+    }
+    return std::sqrt(s);
+}
+
+std::vector<double> brute_force_nonneg(const std::vector<double> &a, const std::vector<double> &b,
+                                       int m, int n) {
+    std::vector<double> best((size_t)n, 0.0);
+    double best_r = residual(a, b, best, m, n);
+    for (int set = 1; set < (1 << n); set++) {
+        std::vector<int> cols;
+        for (int j = 0; j < n; j++)
+            if (set >> j & 1)
+                cols.push_back(j);
+        int k = (int)cols.size();
+        std::vector<double> sub((size_t)(m * k)), z((size_t)k);
+        for (int i = 0; i < m; i++)
+            for (int c = 0; c < k; c++)
+                sub[(size_t)(i * k + c)] = a[(size_t)(i * n + cols[(size_t)c])];
+        char err[256];
+        if (lsq_solve(sub.data(), b.data(), m, k, nullptr, z.data(), err, sizeof err) != 0)
+            continue;
+        std::vector<double> x((size_t)n, 0.0);
+        bool feasible = true;
+        for (int c = 0; c < k; c++) {
+            feasible &= z[(size_t)c] >= 0;
+            x[(size_t)cols[(size_t)c]] = z[(size_t)c];
+        }
+        double r = residual(a, b, x, m, n);
+        if (feasible && r < best_r) {
+            best_r = r;
+            best = x;
+        }
+    }
+    return best;
+}
+
+TEST(Lsq, NonNegativeMatchesBruteForce) {
+    const int m = 24, n = 5;
+    const std::vector<std::vector<double>> truths = {
+        {2, 0, 3, 0.5, 0}, {0, 0, 0, 0, 1}, {1, 2, 3, 4, 5}, {0, 0, 0, 0, 0}};
+    for (int noisy = 0; noisy < 2; noisy++)
+        for (size_t t = 0; t < truths.size(); t++) {
+            SCOPED_TRACE("truth " + std::to_string(t) + (noisy ? " noisy" : ""));
+            std::vector<double> a = random_matrix(m, n, 11 + t, {1, 1e3, 1e-2, 5, 1});
+            std::vector<double> b((size_t)m, 0.0), x((size_t)n);
+            uint64_t s = 5 + t;
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++)
+                    b[(size_t)i] += a[(size_t)(i * n + j)] * truths[t][(size_t)j];
+                s = s * 6364136223846793005ull + 1;
+                b[(size_t)i] += noisy ? ((double)(s >> 40) / 1e7 - 0.8) : 0.0;
+            }
+            char err[256];
+            ASSERT_EQ(
+                lsq_solve_nonneg(a.data(), b.data(), m, n, nullptr, x.data(), err, sizeof err), 0)
+                << err;
+            std::vector<double> want = brute_force_nonneg(a, b, m, n);
+            for (int j = 0; j < n; j++) {
+                EXPECT_GE(x[(size_t)j], 0.0) << j;
+                if (!noisy) {
+                    EXPECT_NEAR(x[(size_t)j], truths[t][(size_t)j], 1e-9) << j;
+                }
+                if (want[(size_t)j] == 0) {
+                    EXPECT_EQ(x[(size_t)j], 0.0) << j;
+                }
+            }
+            std::vector<double> zero((size_t)n, 0.0);
+            EXPECT_LE(residual(a, b, x, m, n),
+                      residual(a, b, want, m, n) * (1 + 1e-9) + 1e-12 * residual(a, b, zero, m, n));
+        }
+}
+
 TEST(Lsq, RecoversAnExactSolutionAcrossNineOrdersOfMagnitude) {
     const int m = 40, n = 5;
     std::vector<double> scale = {1, 1e9, 1e-3, 7, 1e4}, x_true = {3, -2e-9, 5e3, 0.25, 1e-4};

@@ -35,7 +35,8 @@ std::string calibrate(const char *name) {
     EXPECT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
     std::string path = test_dir() + name + "-test.cal";
     EXPECT_EQ(write_output(
-                  path, [&] { return calibration_write(path.c_str(), &c, nullptr, err, sizeof err); },
+                  path,
+                  [&] { return calibration_write(path.c_str(), &c, nullptr, err, sizeof err); },
                   err, sizeof err),
               0)
         << err;

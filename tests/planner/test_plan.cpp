@@ -1,4 +1,5 @@
 // Plans: conservation of work, strategy constraints, closed forms for data parallelism.
+#include "array_model.h"
 #include "cycle_oracle.h"
 #include "net_find.h"
 #include "plan.h"
@@ -170,15 +171,51 @@ TEST(Plan, SearchedAlphaMatchesAFineSweep) {
     }
 }
 
-// Data parallelism: alpha is the peak-throughput ratio; every split all-reduces every weight
-// gradient in fp32 between two groups, and there are n - 1 splits in a bisection tree.
-TEST(Plan, DataParallelAlphaAndBytesFollowClosedForms) {
+// Data parallelism is balanced under the model that judges it: its alpha splits the batch at the
+// number of samples k that minimises the top level's objective, checked against every k by brute
+// force, under the exact, calibrated and peak models; under the peak model that is the
+// peak-throughput ratio to one sample.
+TEST(Plan, DataParallelIsBalancedUnderTheModelInUse) {
+    const int64_t batch = 64;
+    for (const char *model : {"exact", "calibrated", "peak"}) {
+        SCOPED_TRACE(model);
+        Fixture f("1xtpu-v2,1xtpu-v3", "tiny-cnn");
+        ASSERT_EQ(array_model_select(&f.arr, model, nullptr, f.err, sizeof f.err), 0) << f.err;
+        plan_options o{STRATEGY_DP, batch, 0, 0};
+        plan p;
+        ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
+        std::vector<int> type_i(f.g.n, TYPE_I);
+        for (int v = 0; v < f.g.n; v++)
+            if (f.g.nodes[v].kind == NODE_INPUT)
+                type_i[v] = STATE_NONE;
+        auto objective = [&](double alpha) {
+            double x;
+            EXPECT_EQ(plan_root_objective(&f.g, &f.arr, &o, alpha, type_i.data(), &x, f.err,
+                                          sizeof f.err),
+                      0)
+                << f.err;
+            return x;
+        };
+        double chosen = objective(p.levels[0].alpha), best = INFINITY;
+        for (int64_t k = 1; k < batch; k++)
+            best = std::fmin(best, objective((double)k / batch));
+        EXPECT_EQ(chosen, best) << "alpha " << p.levels[0].alpha;
+        EXPECT_EQ(p.levels[0].alpha * batch, std::round(p.levels[0].alpha * batch));
+        if (std::string(model) == "peak") {
+            double v2 = 16.0 * 16 * 2 * 700, v3 = 16.0 * 16 * 4 * 940;
+            EXPECT_NEAR(p.levels[0].alpha, v2 / (v2 + v3), 1.0 / batch);
+        }
+        plan_free(&p);
+    }
+}
+
+// Data parallelism: every split all-reduces every weight gradient in fp32 between two groups, and
+// there are n - 1 splits in a bisection tree, whatever alpha.
+TEST(Plan, DataParallelBytesFollowTheClosedForm) {
     static Fixture f("1xtpu-v2-full,3xtpu-v3-full", "vgg11");
     plan_options o{STRATEGY_DP, 64, 0, 0};
     plan p;
     ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
-    double v2 = 128.0 * 128 * 2 * 700, v3 = 3 * 128.0 * 128 * 4 * 940;
-    EXPECT_NEAR(p.levels[0].alpha, v2 / (v2 + v3), 1e-12);
     uint64_t weights = 0;
     for (int v = 0; v < f.g.n; v++)
         if (net_is_weighted(&f.g.nodes[v]))
