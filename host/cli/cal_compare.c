@@ -41,7 +41,7 @@ static int run_one(const compare_args *a, const net *g, int model, outcome *out)
                        model == CALIBRATED ? a->calibration : NULL, 0, &arr) != 0)
         return -1;
     array_model_label(&arr, out->label, sizeof out->label);
-    plan_options po = {a->strat, a->batch, 0, 0};
+    plan_options po = {.strat = a->strat, .batch = a->batch};
     if (plan_make(g, &arr, &po, &out->p, err, sizeof err) != 0 ||
         run_step(g, &arr, &out->p, &a->o, &out->r, err, sizeof err) != 0) {
         cli_error(CMD, "%s", err);

@@ -284,7 +284,7 @@ static int run_plans(const plan_args *a, const strategy *list, int n, const net 
                      const accel_array *arr) {
     char err[1024];
     plan plans[STRATEGY_COUNT + 1];
-    plan_options o = {STRATEGY_DP, a->batch, (int)a->levels, 0};
+    plan_options o = {.strat = STRATEGY_DP, .batch = a->batch, .search_levels = (int)a->levels};
     int made = plan_make_set(g, arr, list, n, &o, plans, err, sizeof err);
     if (made != 0) {
         cli_error(CMD, "%s", err);

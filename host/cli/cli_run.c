@@ -349,7 +349,7 @@ static int make_plan(run_args *a, net *g, accel_array *arr, plan *p) {
     else if (rc == 0 && a->plan) {
         rc = plan_file_plan(&f, g, arr, p, err, sizeof err);
     } else if (rc == 0) {
-        plan_options po = {(strategy)a->strat, a->batch, 0, 0};
+        plan_options po = {.strat = (strategy)a->strat, .batch = a->batch};
         rc = plan_make(g, arr, &po, p, err, sizeof err);
     }
     if (a->plan)

@@ -122,6 +122,8 @@ double accel_group_latency_s(const accel_array *a, device_group g) {
     return l;
 }
 
+const char *const array_topology_names[] = {"cut", "torus", NULL};
+
 void accel_group_model_link(const accel_array *a, device_group g, double *bytes_per_s,
                             double *latency_s) {
     group_links(a, g, 1, bytes_per_s, latency_s);

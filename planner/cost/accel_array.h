@@ -11,6 +11,16 @@ extern "C" {
 
 enum { ARRAY_MAX_KINDS = 16, ARRAY_MAX_DEVICES = 4096 };
 
+/* The interconnect the planner assumes between the two groups of a split.
+ * ARRAY_CUT: every device's links reach the other side: the cut carries the smaller group's
+ *   summed link bandwidth (the default; the emulated platform's).
+ * ARRAY_TORUS: the split's devices form a 2-D torus, whose bisection crosses 2 sqrt(n) links of
+ *   the slowest kind's bandwidth (at most the cut's). */
+typedef enum array_topology { ARRAY_CUT, ARRAY_TORUS } array_topology;
+
+/* "cut", "torus", then NULL. */
+extern const char *const array_topology_names[];
+
 typedef struct accel_array {
     int n_kinds;
     accel_preset kinds[ARRAY_MAX_KINDS];
@@ -18,6 +28,7 @@ typedef struct accel_array {
     int kind_of[ARRAY_MAX_DEVICES];       /* preset index of each device */
     device_model models[ARRAY_MAX_KINDS]; /* how the planner costs each kind (array_model.h);
                                              accel_array_parse sets the exact contract */
+    array_topology topology;              /* what a split's cut carries (level_pair) */
 } accel_array;
 
 /* A contiguous range of devices. */

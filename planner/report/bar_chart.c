@@ -36,19 +36,9 @@ int bar_chart_svg(FILE *f, const bar_chart *c) {
         fprintf(f, "</text>\n");
     }
     for (int s = 0; s < c->series; s++) {
-        fprintf(f,
-                "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-                "<text x=\"%d\" y=\"%d\">",
-                LEFT + 150 * s, H - 24, svg_colour(s), LEFT + 150 * s + 14, H - 15);
-        svg_text(f, c->series_names[s]);
-        fprintf(f, "</text>\n");
-        if (c->reference) {
-            double y = TOP + plot_h * (1 - c->reference[s] / top);
-            fprintf(f,
-                    "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" "
-                    "stroke-dasharray=\"6 4\"/>\n",
-                    LEFT, y, W - 20, y, svg_colour(s));
-        }
+        svg_legend(f, s, LEFT + 150 * s, H - 24, c->series_names[s]);
+        if (c->reference)
+            svg_reference(f, s, LEFT, W - 20, TOP + plot_h * (1 - c->reference[s] / top));
     }
     svg_end(f);
     return 0;

@@ -37,3 +37,19 @@ void svg_end(FILE *f) {
 const char *svg_colour(int i) {
     return colours[i % 5];
 }
+
+void svg_legend(FILE *f, int i, int x, int y, const char *name) {
+    fprintf(
+        f,
+        "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">",
+        x, y, svg_colour(i), x + 14, y + 9);
+    svg_text(f, name);
+    fprintf(f, "</text>\n");
+}
+
+void svg_reference(FILE *f, int i, int x0, int x1, double y) {
+    fprintf(f,
+            "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" "
+            "stroke-dasharray=\"6 4\"/>\n",
+            x0, y, x1, y, svg_colour(i));
+}

@@ -80,7 +80,16 @@ split_pair level_pair(const accel_array *a, device_group i, device_group j, cons
     double bi, bj, li, lj;
     accel_group_model_link(a, i, &bi, &li);
     accel_group_model_link(a, j, &bj, &lj);
-    return (split_pair){i, j, dims, bi < bj ? bi : bj, li > lj ? li : lj};
+    double cut = bi < bj ? bi : bj;
+    if (a->topology == ARRAY_TORUS) {
+        double slowest = INFINITY; /* one link of the slowest kind among the split's devices */
+        for (int d = i.first; d < j.first + j.count; d++) {
+            int k = a->kind_of[d];
+            slowest = fmin(slowest, a->models[k].link_bytes_per_s);
+        }
+        cut = fmin(cut, 2 * sqrt((double)(i.count + j.count)) * slowest);
+    }
+    return (split_pair){i, j, dims, cut, li > lj ? li : lj};
 }
 
 int level_split_dims(const net_node *nd, int state, double alpha, node_dims parent, node_dims *di,

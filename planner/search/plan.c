@@ -450,7 +450,8 @@ static int run_level(search *sr, group *groups, int *n_groups, plan *p) {
     if (sr->choice) {
         rc = take_choice(sr, uniq, n_uniq, h, &lv->alpha, &cost);
     } else {
-        rc = choose_alpha(sr, uniq, n_uniq, &lv->alpha);
+        lv->alpha = sr->o->fixed_alpha;
+        rc = sr->o->fixed_alpha > 0 ? 0 : choose_alpha(sr, uniq, n_uniq, &lv->alpha);
         if (rc == 0)
             rc = solve(sr, uniq, n_uniq, lv->alpha, &cost);
     }

@@ -23,6 +23,8 @@ typedef struct plan_options {
     int search_levels;    /* levels the strategy searches; deeper levels are all Type-I. 0: all */
     int memory_unchecked; /* 1: a baseline that is compared with, never run, may exceed the
                              devices' memory (plan->memory still says by how much) */
+    double fixed_alpha;   /* in (0, 1): every level splits at this ratio, unsearched (a
+                             heterogeneity-unaware baseline); 0: chosen per strategy */
 } plan_options;
 
 /* One split at a level: parent group -> groups i (share alpha) and j (share 1 - alpha). */

@@ -253,7 +253,7 @@ int plan_file_plan(const plan_file *f, const net *g, const accel_array *a, plan 
         return -1;
     plan_choice choice;
     memset(&choice, 0, sizeof choice);
-    plan_options o = {f->strat, f->batch, f->search_levels, 0};
+    plan_options o = {.strat = f->strat, .batch = f->batch, .search_levels = f->search_levels};
     char why[1024];
     int rc = read_choice(f, g, &choice, err, errlen);
     if (rc == 0 && (rc = plan_make_chosen(g, a, &o, &choice, out, why, sizeof why)) != 0)

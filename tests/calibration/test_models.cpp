@@ -182,7 +182,7 @@ TEST(Models, CalibratedPredictionMatchesEmulationOnAHeldOutNetwork) {
         ASSERT_EQ(
             array_model_select(&a, model, calibrated ? files.c_str() : nullptr, err, sizeof err), 0)
             << err;
-        plan_options po{STRATEGY_ACCPAR, 8, 0, 0};
+        plan_options po{STRATEGY_ACCPAR, 8, 0, 0, 0};
         plan p{};
         ASSERT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), 0) << err;
         run_result r;

@@ -227,10 +227,12 @@ TEST(Cli, ReproduceWritesConsistentCsvSvgAndJson) {
 
     std::vector<std::string> rows = lines(slurp(csv));
     ASSERT_EQ(rows.size(), 9u);
-    EXPECT_EQ(rows[0], "network,dp_step_s,owt_speedup,hypar_speedup,accpar_speedup");
+    EXPECT_EQ(rows[0], "network,dp_step_s,owt_speedup,hypar_speedup,accpar_speedup,"
+                       "owt_compute_s,owt_comm_s,hypar_compute_s,hypar_comm_s,accpar_compute_s,"
+                       "accpar_comm_s,dp_compute_s,dp_comm_s");
     for (int k = 0; k < 8; k++) {
         EXPECT_EQ(rows[k + 1].substr(0, rows[k + 1].find(',')), nets[k]);
-        EXPECT_EQ(std::count(rows[k + 1].begin(), rows[k + 1].end(), ','), 4) << rows[k + 1];
+        EXPECT_EQ(std::count(rows[k + 1].begin(), rows[k + 1].end(), ','), 12) << rows[k + 1];
     }
 
     // SVG: one root, every element closed in order, 8 networks x 3 bars
@@ -276,6 +278,26 @@ TEST(Cli, ReproduceWritesConsistentCsvSvgAndJson) {
         EXPECT_NEAR(j["averages"][strat].num, sum / 8, 2e-6) << strat;
         EXPECT_GT(j["averages"][strat].num, 1.0) << strat;
     }
+    // the breakdown: every strategy's step is its compute plus its communication, and the
+    // speedup is data parallelism's step over the strategy's
+    for (int k = 0; k < 8; k++) {
+        const Json &row = j["rows"].items[k];
+        EXPECT_EQ(row["protocol"].str, "testbed");
+        for (const char *strat : {"dp", "owt", "hypar", "accpar"}) {
+            const Json &b = row["steps"][strat];
+            EXPECT_NEAR(b["step_s"].num, b["compute_s"].num + b["comm_s"].num,
+                        1e-9 * b["step_s"].num)
+                << strat;
+            if (std::string(strat) != "dp") {
+                EXPECT_NEAR(row[strat].num, row["steps"]["dp"]["step_s"].num / b["step_s"].num,
+                            1e-6);
+            }
+        }
+    }
+    int inferred = 0;
+    for (const Json &a : j["assumptions"].items)
+        inferred += a["source"].str == "inferred";
+    EXPECT_GE(inferred, 3) << "the testbed's modelling choices are said to be ours";
     for (const std::string &p : {csv, svg, json})
         remove(p.c_str());
 }

@@ -94,7 +94,7 @@ TEST(DagDp, PlannerRootChoiceIsTheBruteForceMinimumOnTinyResnet) {
     char err[512];
     ASSERT_EQ(accel_array_parse("1xtpu-v2,1xtpu-v3", &arr, err, sizeof err), 0) << err;
     ASSERT_EQ(net_find("tiny-resnet", &g, err, sizeof err), 0) << err;
-    plan_options o{STRATEGY_ACCPAR, 64, 0, 0};
+    plan_options o{STRATEGY_ACCPAR, 64, 0, 0, 0};
     plan p;
     ASSERT_EQ(plan_make(&g, &arr, &o, &p, err, sizeof err), 0) << err;
     ASSERT_EQ(p.n_levels, 1);
@@ -161,7 +161,7 @@ TEST(DagDp, WideGraphPlansTheSameWhateverTheLineOrder) {
         std::vector<int> order(g[k].n);
         int widest, m = dag_order(&g[k], order.data());
         EXPECT_LE(dag_order_width(&g[k], order.data(), m, &widest), 2);
-        plan_options o{STRATEGY_ACCPAR, 64, 0, 0};
+        plan_options o{STRATEGY_ACCPAR, 64, 0, 0, 0};
         ASSERT_EQ(plan_make(&g[k], &arr, &o, &p[k], err, sizeof err), 0) << err;
     }
     ASSERT_EQ(p[0].n_levels, p[1].n_levels);
@@ -201,7 +201,7 @@ TEST(DagDp, TooWideGraphIsAFileLineError) {
     ASSERT_EQ(accel_array_parse("2xtpu-v2", &arr, err, sizeof err), 0) << err;
     ASSERT_EQ(net_load_file(path.c_str(), &g, err, sizeof err), 0) << err;
     remove(path.c_str());
-    plan_options o{STRATEGY_ACCPAR, 64, 0, 0};
+    plan_options o{STRATEGY_ACCPAR, 64, 0, 0, 0};
     plan p;
     ASSERT_NE(plan_make(&g, &arr, &o, &p, err, sizeof err), 0);
     std::string e = err;

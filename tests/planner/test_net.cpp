@@ -270,7 +270,7 @@ TEST(Net, ReferenceNetworksKeepTheirPathForMessages) {
     EXPECT_EQ(std::string(g.path), path);
     static accel_array arr;
     ASSERT_EQ(accel_array_parse("2xtpu-v2", &arr, err, sizeof err), 0) << err;
-    plan_options o{STRATEGY_DP, 1 << 16, 0, 0};
+    plan_options o{STRATEGY_DP, 1 << 16, 0, 0, 0};
     plan p;
     ASSERT_NE(plan_make(&g, &arr, &o, &p, err, sizeof err), 0);
     EXPECT_EQ(std::string(err).rfind(path + ":2: field 'batch': 65536 is too large for layer c", 0),

@@ -148,7 +148,7 @@ TEST(Objective, EqualsTheHandDerivedSumOnEveryStateAssignment) {
                 double want = h.unary(a, s[a], alpha, batch) + h.unary(b, s[b], alpha, batch) +
                               h.unary(c, s[c], alpha, batch) + h.pair(b, s[a], s[b], alpha, batch) +
                               h.pair(c, s[b], s[c], alpha, batch);
-                plan_options o{STRATEGY_ACCPAR, batch, 0, 0};
+                plan_options o{STRATEGY_ACCPAR, batch, 0, 0, 0};
                 double got;
                 ASSERT_EQ(plan_root_objective(&h.g, h.a.get(), &o, alpha, s, &got, err, sizeof err),
                           0)

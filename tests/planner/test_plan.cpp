@@ -33,7 +33,7 @@ struct Fixture {
 TEST(Plan, DeviceSubGemmsAddUpToTheWholeLayer) {
     static Fixture f("3xtpu-v2,5xtpu-v3", "resnet18");
     for (int s = 0; s < STRATEGY_COUNT; s++) {
-        plan_options o{(strategy)s, 64, 0, 0};
+        plan_options o{(strategy)s, 64, 0, 0, 0};
         plan p;
         ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
         for (int v = 0; v < f.g.n; v++) {
@@ -57,7 +57,7 @@ TEST(Plan, DeviceSubGemmsAddUpToTheWholeLayer) {
 TEST(Plan, ManyDevicesShareAFewGemmClasses) {
     static Fixture f("512xtpu-v2,512xtpu-v3", "mlp");
     for (strategy s : {STRATEGY_DP, STRATEGY_ACCPAR}) {
-        plan_options o{s, 4096, 0, 0};
+        plan_options o{s, 4096, 0, 0, 0};
         plan p;
         ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
         EXPECT_EQ(p.n_levels, 10);
@@ -98,7 +98,7 @@ TEST(Plan, StrategiesKeepTheirTypeSets) {
     };
     for (Fixture *f : {&alex, &res}) {
         for (int s = 0; s < STRATEGY_COUNT; s++) {
-            plan_options o{(strategy)s, 128, 0, 0};
+            plan_options o{(strategy)s, 128, 0, 0, 0};
             plan p;
             ASSERT_EQ(plan_make(&f->g, &f->arr, &o, &p, f->err, sizeof f->err), 0) << f->err;
             int used[3] = {0, 0, 0};
@@ -154,7 +154,7 @@ static double best_over_states(const Fixture &f, const plan_options &o, double a
 TEST(Plan, SearchedAlphaMatchesAFineSweep) {
     for (const char *network : {"mlp", "tiny-cnn"}) {
         Fixture f("1xtpu-v2,1xtpu-v3", network);
-        plan_options o{STRATEGY_ACCPAR, 64, 0, 0};
+        plan_options o{STRATEGY_ACCPAR, 64, 0, 0, 0};
         plan p;
         ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
         ASSERT_EQ(p.n_levels, 1);
@@ -181,7 +181,7 @@ TEST(Plan, DataParallelIsBalancedUnderTheModelInUse) {
         SCOPED_TRACE(model);
         Fixture f("1xtpu-v2,1xtpu-v3", "tiny-cnn");
         ASSERT_EQ(array_model_select(&f.arr, model, nullptr, f.err, sizeof f.err), 0) << f.err;
-        plan_options o{STRATEGY_DP, batch, 0, 0};
+        plan_options o{STRATEGY_DP, batch, 0, 0, 0};
         plan p;
         ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
         std::vector<int> type_i(f.g.n, TYPE_I);
@@ -213,7 +213,7 @@ TEST(Plan, DataParallelIsBalancedUnderTheModelInUse) {
 // there are n - 1 splits in a bisection tree, whatever alpha.
 TEST(Plan, DataParallelBytesFollowTheClosedForm) {
     static Fixture f("1xtpu-v2-full,3xtpu-v3-full", "vgg11");
-    plan_options o{STRATEGY_DP, 64, 0, 0};
+    plan_options o{STRATEGY_DP, 64, 0, 0, 0};
     plan p;
     ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
     uint64_t weights = 0;
@@ -230,7 +230,7 @@ TEST(Plan, DataParallelBytesFollowTheClosedForm) {
 TEST(Plan, BytesAreBf16ConversionsAndFp32Reductions) {
     static Fixture f("2xtpu-v2", "mlp");
     const int64_t b = 64;
-    plan_options o{STRATEGY_OWT, b, 0, 0};
+    plan_options o{STRATEGY_OWT, b, 0, 0, 0};
     plan p;
     ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
     ASSERT_EQ(p.n_levels, 1);
@@ -250,7 +250,7 @@ TEST(Plan, BytesAreBf16ConversionsAndFp32Reductions) {
 
 TEST(Plan, HomogeneousSplitsUseHalf) {
     static Fixture f("4xtpu-v2", "tiny-cnn");
-    plan_options o{STRATEGY_ACCPAR, 32, 0, 0};
+    plan_options o{STRATEGY_ACCPAR, 32, 0, 0, 0};
     plan p;
     ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
     ASSERT_EQ(p.n_levels, 2);
@@ -262,7 +262,7 @@ TEST(Plan, HomogeneousSplitsUseHalf) {
 // One device: no communication, and compute is the layers' cycles by the independent oracle.
 TEST(Plan, SingleDeviceComputeIsTheOraclesCycles) {
     static Fixture f("1xtiny", "mlp");
-    plan_options o{STRATEGY_ACCPAR, 16, 0, 0};
+    plan_options o{STRATEGY_ACCPAR, 16, 0, 0, 0};
     plan p;
     ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
     EXPECT_EQ(p.n_levels, 0);
@@ -287,7 +287,7 @@ TEST(Plan, SingleDeviceComputeIsTheOraclesCycles) {
 
 TEST(Plan, BatchSmallerThanTheSplitIsAnError) {
     static Fixture f("8xtpu-v2", "mlp");
-    plan_options o{STRATEGY_DP, 4, 0, 0};
+    plan_options o{STRATEGY_DP, 4, 0, 0, 0};
     plan p;
     EXPECT_NE(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0);
     EXPECT_NE(std::string(f.err).find("field 'batch'"), std::string::npos) << f.err;
@@ -298,7 +298,7 @@ TEST(Plan, BatchSmallerThanTheSplitIsAnError) {
 TEST(Plan, SearchLevelsLimitsTheSearch) {
     static Fixture f("8xtpu-v3", "mlp");
     for (int limit : {0, 1, 2}) {
-        plan_options o{STRATEGY_ACCPAR, 64, limit, 0};
+        plan_options o{STRATEGY_ACCPAR, 64, limit, 0, 0};
         plan p;
         ASSERT_EQ(plan_make(&f.g, &f.arr, &o, &p, f.err, sizeof f.err), 0) << f.err;
         ASSERT_EQ(p.n_levels, 3);

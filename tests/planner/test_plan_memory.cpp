@@ -28,7 +28,7 @@ struct Case {
         net_free(&g);
     }
     int make(strategy s, int64_t batch, plan *p) {
-        plan_options o{s, batch, 0, 0};
+        plan_options o{s, batch, 0, 0, 0};
         return plan_make(&g, &arr, &o, p, err, sizeof err);
     }
 };
@@ -105,7 +105,7 @@ TEST(Memory, BaselineNeedNotFit) {
     Case c("8xtpu-v3", "alexnet");
     plan plans[2];
     strategy list[1] = {STRATEGY_ACCPAR};
-    plan_options o{STRATEGY_ACCPAR, 64, 0, 0};
+    plan_options o{STRATEGY_ACCPAR, 64, 0, 0, 0};
     ASSERT_EQ(plan_make_set(&c.g, &c.arr, list, 1, &o, plans, c.err, sizeof c.err), 0) << c.err;
     uint64_t cap = plans[1].memory[0].capacity, dp_peak = 0;
     for (int d = 0; d < 8; d++) {

@@ -51,7 +51,7 @@ inline testing::AssertionResult prepare_case(const step_case &k, step_run &s) {
         return testing::AssertionFailure() << err;
     int rc = net_scale(&raw, k.scale, k.scale, &s.g, err, sizeof err);
     net_free(&raw);
-    plan_options po{k.strat, k.batch, 0, 0};
+    plan_options po{k.strat, k.batch, 0, 0, 0};
     if (rc != 0 || plan_make(&s.g, &s.a, &po, &s.p, err, sizeof err) != 0)
         return testing::AssertionFailure() << err;
     return testing::AssertionSuccess();

@@ -94,7 +94,7 @@ TEST(Bytes, EveryPlanOfTheWorkedExampleMovesDesignMdsBytes) {
             ASSERT_EQ(accel_array_parse("1xtpu-v2,1xtpu-v3", &a, err, sizeof err), 0) << err;
             ASSERT_EQ(array_model_select(&a, model, nullptr, err, sizeof err), 0) << err;
             ASSERT_EQ(net_find(path.c_str(), &g, err, sizeof err), 0) << err;
-            plan_options po{s, 4, 0, 0};
+            plan_options po{s, 4, 0, 0, 0};
             plan p{};
             ASSERT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), 0) << err;
             run_options o{};

@@ -129,7 +129,7 @@ struct planned {
             net_scale(&raw, scale, images, &s.g, err, sizeof err) != 0) {
             ok = testing::AssertionFailure() << err;
         } else {
-            plan_options po{STRATEGY_ACCPAR, batch, 0, 0};
+            plan_options po{STRATEGY_ACCPAR, batch, 0, 0, 0};
             if (plan_make(&s.g, &s.a, &po, &s.p, err, sizeof err) != 0)
                 ok = testing::AssertionFailure() << err;
         }

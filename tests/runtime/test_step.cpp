@@ -161,7 +161,7 @@ TEST(Step, BatchSmallerThanTheSplitIsAnError) {
     static accel_array a;
     ASSERT_EQ(accel_array_parse("4xtpu-v2", &a, err, sizeof err), 0);
     ASSERT_EQ(net_find("mlp", &g, err, sizeof err), 0);
-    plan_options po{STRATEGY_DP, 2, 0, 0};
+    plan_options po{STRATEGY_DP, 2, 0, 0, 0};
     plan p{};
     EXPECT_EQ(plan_make(&g, &a, &po, &p, err, sizeof err), -1);
     EXPECT_NE(std::string(err).find("field 'batch'"), std::string::npos) << err;
