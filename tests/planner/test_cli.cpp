@@ -302,6 +302,43 @@ TEST(Cli, ReproduceWritesConsistentCsvSvgAndJson) {
         remove(p.c_str());
 }
 
+// The regime map: a row per scale in the CSV and the JSON, averages that grow as the links slow,
+// the reaching scales inside the swept range where the averages cross the paper's, a line per
+// strategy and a dashed line per paper average in the SVG.
+TEST(Cli, ReproduceSweepWritesTheRegimeMap) {
+    std::string dir = test_dir(), csv = dir + "sweep.csv", svg = dir + "sweep.svg",
+                json = dir + "sweep.json";
+    cli_output o =
+        cli_call(cli_reproduce, {"reproduce", "--protocol", "paper", "--sweep", "link-scale",
+                                 "--csv", csv, "--plot", svg, "--json", json});
+    ASSERT_EQ(o.rc, 0) << o.err;
+    std::vector<std::string> rows = lines(slurp(csv));
+    ASSERT_EQ(rows.size(), 10u);
+    EXPECT_EQ(rows[0], "link_scale,owt_average,hypar_average,accpar_average");
+    Json j = parse_json(slurp(json));
+    EXPECT_EQ(j["protocol"].str, "paper");
+    ASSERT_EQ(j["sweep"].items.size(), 9u);
+    for (const char *strat : {"owt", "hypar", "accpar"}) {
+        const auto &s = j["sweep"].items;
+        EXPECT_GT(s.front()[strat].num, s.back()[strat].num) << strat;
+        double reached = j["scale_reaching_paper"][strat].num;
+        EXPECT_GT(reached, s.front()["link_scale"].num) << strat;
+        EXPECT_LT(reached, s.back()["link_scale"].num) << strat;
+        EXPECT_NE(o.out.find(std::string(strat) + " reaches the paper's"), std::string::npos);
+    }
+    std::string s = slurp(svg);
+    auto count = [&](const std::string &what) {
+        int n = 0;
+        for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
+            n++;
+        return n;
+    };
+    EXPECT_EQ(count("<polyline"), 3);
+    EXPECT_EQ(count("stroke-dasharray"), 3);
+    EXPECT_EQ(s.rfind("<svg ", 0), 0u);
+    EXPECT_NE(s.find("</svg>"), std::string::npos);
+}
+
 TEST(Cli, HelpOnEachCommand) {
     testing::internal::CaptureStdout();
     EXPECT_EQ(run(cli_plan, {"plan", "--help"}), 0);
