@@ -19,6 +19,7 @@ int cli_reproduce(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_calibrate(int argc, char **argv);
 int cli_models(int argc, char **argv);
+int cli_net(int argc, char **argv);
 int cli_machine(int argc, char **argv);
 
 enum { EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2 };

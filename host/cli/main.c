@@ -20,6 +20,7 @@ static const subcommand commands[] = {
     {"run", cli_run, "emulate one partitioned training step on an accelerator array"},
     {"calibrate", cli_calibrate, "fit the cost model to emulated cycles and bytes; compare plans"},
     {"reproduce", cli_reproduce, "the AccPar paper's experiment: speedups over data parallelism"},
+    {"net", cli_net, "show a network's nodes, shapes, GEMMs, MACs and parameters"},
     {"models", cli_models, "list, build or clean the cached RTL models of accelerator shapes"},
     {"machine", cli_machine, "this machine's processors, memory and measured fp32 FMA peak"},
 };

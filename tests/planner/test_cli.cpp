@@ -19,6 +19,7 @@ extern "C" {
 
 extern "C" int cli_plan(int argc, char **argv);
 extern "C" int cli_reproduce(int argc, char **argv);
+extern "C" int cli_net(int argc, char **argv);
 
 namespace {
 
@@ -337,6 +338,43 @@ TEST(Cli, ReproduceSweepWritesTheRegimeMap) {
     EXPECT_EQ(count("stroke-dasharray"), 3);
     EXPECT_EQ(s.rfind("<svg ", 0), 0u);
     EXPECT_NE(s.find("</svg>"), std::string::npos);
+}
+
+// net show: the MLP's parameters and MACs are its closed form (784-512-256-10, no biases); the
+// CNN's shapes follow the convolution arithmetic ((h + 2 pad - k) / stride + 1) / pool.
+TEST(NetShow, FiguresFollowClosedForms) {
+    std::string json = test_dir() + "mlp.json";
+    cli_output o = cli_call(cli_net, {"net", "show", "mlp", "--batch", "4", "--json", json});
+    ASSERT_EQ(o.rc, 0) << o.err;
+    Json j = parse_json(slurp(json));
+    const int64_t w1 = 784 * 512, w2 = 512 * 256, w3 = 256 * 10;
+    EXPECT_EQ(j["totals"]["params"].num, (double)(w1 + w2 + w3));
+    EXPECT_EQ(j["totals"]["macs"].num, 4.0 * (w1 + w2 + w3));
+    // the first layer reads the input: no error backward for it
+    EXPECT_EQ(j["totals"]["step_macs"].num, 4.0 * (2 * w1 + 3 * (w2 + w3)));
+    EXPECT_NE(o.out.find("total: 4 nodes, 535040 parameters"), std::string::npos) << o.out;
+    o = cli_call(cli_net, {"net", "show", "tiny-cnn", "--batch", "2", "--json", json});
+    ASSERT_EQ(o.rc, 0) << o.err;
+    j = parse_json(slurp(json));
+    int64_t c = 3, h = 32;
+    for (const Json &nd : j["nodes"].items) {
+        if (nd["kind"].str != "conv")
+            continue;
+        int64_t k = (int64_t)nd["k"].num, s = (int64_t)nd["stride"].num, p = (int64_t)nd["pad"].num,
+                pool = (int64_t)nd["pool"].num;
+        int64_t conv = (h + 2 * p - k) / s + 1, cout = (int64_t)nd["output"].items[0].num;
+        EXPECT_EQ(nd["gemm"]["m"].num, (double)(2 * conv * conv)) << nd["name"].str;
+        EXPECT_EQ(nd["gemm"]["k"].num, (double)(c * k * k)) << nd["name"].str;
+        EXPECT_EQ(nd["params"].num, (double)(c * k * k * cout)) << nd["name"].str;
+        h = conv / pool;
+        c = cout;
+        EXPECT_EQ(nd["output"].items[1].num, (double)h) << nd["name"].str;
+    }
+    EXPECT_EQ(c, 32);
+    EXPECT_TRUE(one_line_error(cli_call(cli_net, {"net", "show"}), 2, "NET: missing"));
+    EXPECT_TRUE(one_line_error(cli_call(cli_net, {"net", "list", "mlp"}), 2, "'list': expected"));
+    EXPECT_TRUE(
+        one_line_error(cli_call(cli_net, {"net", "show", "no-such-net"}), 2, "no-such-net"));
 }
 
 TEST(Cli, HelpOnEachCommand) {
