@@ -18,7 +18,7 @@
 static const char *const CMD = "run";
 
 typedef struct run_args {
-    const char *net, *accels, *json, *trace, *calibration, *plan, *model_cache;
+    const char *net, *accels, *json, *trace, *trace_events, *calibration, *plan, *model_cache;
     int no_build;
     int64_t batch, seed, jobs, device_mib, trace_limit_mib;
     double scale, image_scale;
@@ -43,6 +43,7 @@ enum {
     OPT_JSON,
     OPT_TRACE,
     OPT_TRACE_LIMIT,
+    OPT_TRACE_EVENTS,
     OPT_DEVICE_MIB,
     OPT_JOBS,
     OPT_MODEL_CACHE,
@@ -96,6 +97,9 @@ static int parse(int argc, char **argv, run_args *a) {
                                  "timeline.csv of the platform (and waveforms under rtl),\n"
                                  "creating the folder"),
         [OPT_TRACE_LIMIT] = CLI_TRACE_LIMIT(&a->trace_limit_mib),
+        [OPT_TRACE_EVENTS] = CLI_STRING("--trace-events", &a->trace_events, "PATH",
+                                        "the step's timeline for Perfetto (Chrome trace-event\n"
+                                        "JSON): a track per device and per link"),
         [OPT_DEVICE_MIB] = CLI_DEVICE_MIB(&a->device_mib),
         [OPT_JOBS] = CLI_JOBS(&a->jobs),
         [OPT_MODEL_CACHE] = CLI_MODEL_OPTS(&a->model_cache, &a->no_build),
@@ -135,6 +139,7 @@ static int parse(int argc, char **argv, run_args *a) {
     a->o.fidelity = (run_fidelity)a->fidelity;
     a->o.seed = (uint64_t)a->seed;
     a->o.trace_dir = a->trace;
+    a->o.trace_events = a->trace_events;
     a->o.trace_limit_bytes = (uint64_t)a->trace_limit_mib << 20;
     a->o.jobs = (int)a->jobs;
     return CLI_RUN;

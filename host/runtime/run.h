@@ -40,7 +40,9 @@ typedef struct run_options {
                               rtl), declared outputs (output_set.h) the caller commits */
     void (*progress)(void *ctx, int64_t done, int64_t total); /* may be NULL */
     void *progress_ctx;
-    int jobs; /* devices emulated at once (threads); results do not depend on it */
+    int jobs;                 /* devices emulated at once (threads); results do not depend on it */
+    const char *trace_events; /* NULL, or a path for the step's timeline in the Chrome trace-event
+                                 format (Perfetto), a declared output the caller commits */
     uint64_t trace_limit_bytes; /* waveforms estimated larger are refused at once; 0: no limit */
 } run_options;
 

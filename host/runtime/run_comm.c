@@ -104,12 +104,10 @@ int run_comm_batch(run_ctx *c, run_xfer *x, int n) {
     if (rc != 0)
         snprintf(c->err, c->errlen, "layer %s: out of host memory for %d transfers",
                  c->g->nodes[c->node].name, n);
-    uint64_t total = 0;
     for (int k = 0; k < n && rc == 0; k++) {
         rc = place(c, &x[k], &pl[k]);
         px[k] = (platform_xfer){c->link[x[k].level * c->r->n_devices + x[k].pair],
                                 x[k].to_group == 0 ? 1 : 0, pl[k].bytes};
-        total += pl[k].bytes;
     }
     double t0 = platform_now_s(c->pf);
     if (rc == 0)
@@ -121,7 +119,19 @@ int run_comm_batch(run_ctx *c, run_xfer *x, int n) {
     }
     if (n > 0 && rc == 0) {
         c->r->simulated_comm_s += platform_now_s(c->pf) - t0;
-        run_timeline(c, x[0].what, x[0].node, x[0].level, t0, platform_now_s(c->pf), total);
+        for (int k = 0; k < n; k++) {
+            run_event e = {x[k].what,
+                           x[k].node,
+                           x[k].level,
+                           -1,
+                           x[k].level * c->r->n_devices + x[k].pair,
+                           x[k].to_group,
+                           t0,
+                           platform_now_s(c->pf),
+                           pl[k].bytes,
+                           0};
+            run_event_add(c, &e);
+        }
     }
     for (int k = 0; pl && k < n; k++) {
         if (pl[k].on_src)

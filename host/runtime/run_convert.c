@@ -168,8 +168,8 @@ int run_convert(run_ctx *c, int v, int e, run_convert_kind kind, const float *te
     run_piece all = {
         run_input_block(nd, (run_range){0, p->batch}, run_geom_box(&c->G, v, 0, 0)->ci),
         (float *)tensor};
-    level_job job = {v, 0, kind, kind == CONVERT_E ? "E conversion" : "F conversion", NULL, 0,
-                     NULL, 0};
+    level_job job = {v,    0, kind, kind == CONVERT_E ? "E conversion" : "F conversion",
+                     NULL, 0, NULL, 0};
     job.s = calloc((size_t)p->n_devices * 2 + 1, sizeof *job.s);
     job.x = calloc((size_t)p->n_devices * 2 + 1, sizeof *job.x);
     int rc = job.s && job.x ? 0 : -1;

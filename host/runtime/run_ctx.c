@@ -26,21 +26,16 @@ float *run_floats(run_ctx *c, int64_t n) {
     return p;
 }
 
-void run_timeline(run_ctx *c, const char *what, int node, int level, double t0, double t1,
-                  uint64_t bytes) {
-    if (!c->o->trace_dir)
+void run_event_add(run_ctx *c, const run_event *e) {
+    if (!c->o->trace_dir && !c->o->trace_events)
         return;
-    char row[256];
-    int n = snprintf(row, sizeof row, "%s,%s,%d,%.12g,%.12g,%llu\n", what, c->g->nodes[node].name,
-                     level, t0, t1, (unsigned long long)bytes);
-    char *grown = vec_grow(c->timeline, &c->timeline_cap, c->timeline_len + (size_t)n + 1, 1);
+    run_event *grown = vec_grow(c->events, &c->events_cap, c->n_events + 1, sizeof *grown);
     if (!grown) {
-        c->timeline_lost = 1;
+        c->events_lost = 1;
         return;
     }
-    c->timeline = grown;
-    memcpy(c->timeline + c->timeline_len, row, (size_t)n + 1);
-    c->timeline_len += (size_t)n;
+    c->events = grown;
+    c->events[c->n_events++] = *e;
 }
 
 void run_group_name(const run_ctx *c, int level, int pair, int g, char *out, size_t len) {

@@ -19,6 +19,18 @@ typedef struct run_piece {
     float *data;
 } run_piece;
 
+/* One span of the step's timeline, in simulated seconds: a device computing a layer's GEMMs of a
+ * phase (device >= 0), or a transfer on a link (link >= 0). */
+typedef struct run_event {
+    const char *what; /* "forward", "backward+gradient", or the transfer's ("F conversion", ...) */
+    int node, level;  /* level: the split the transfer crosses; -1 for compute */
+    int device;       /* compute: the device, else -1 */
+    int link;         /* transfer: level * n_devices + pair, else -1 */
+    int to_group;     /* transfer: 0 from group j to i, 1 from i to j */
+    double t0, t1;
+    uint64_t bytes, cycles;
+} run_event;
+
 typedef struct run_ctx {
     const net *g;
     const accel_array *a;
@@ -40,9 +52,9 @@ typedef struct run_ctx {
     int node;            /* the node being run, for messages */
     int64_t gemms_done, gemms_total;
     int transfer_seq;
-    char *timeline; /* CSV rows, or NULL without --trace */
-    size_t timeline_len, timeline_cap;
-    int timeline_lost; /* a row could not be stored (out of memory): the step fails */
+    run_event *events; /* the step's timeline, with --trace or --trace-events (run_trace.c) */
+    size_t n_events, events_cap;
+    int events_lost; /* an event could not be stored (out of memory): the step fails */
     char *err;
     size_t errlen;
 } run_ctx;
@@ -53,9 +65,8 @@ void run_fail(run_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2,
 /* n floats, or NULL with "layer NAME: out of host memory (n floats)" in c->err. */
 float *run_floats(run_ctx *c, int64_t n);
 
-/* Appends a timeline row: what, node, level, start and end seconds, bytes. */
-void run_timeline(run_ctx *c, const char *what, int node, int level, double t0, double t1,
-                  uint64_t bytes);
+/* Appends an event to the step's timeline when one is asked for (trace_dir or trace_events). */
+void run_event_add(run_ctx *c, const run_event *e);
 
 /* "i (devices 0..1)": group g (0 = i, 1 = j) of split `pair` at `level`. */
 void run_group_name(const run_ctx *c, int level, int pair, int g, char *out, size_t len);

@@ -25,8 +25,7 @@ static inline int run_fault_skips_sum(const run_ctx *c, int v, gemm_phase ph, in
     (void)c, (void)v, (void)ph, (void)g;
     return 0;
 }
-static inline int64_t run_fault_pack(const run_ctx *c, int v, int kind, float *packed,
-                                     int64_t n) {
+static inline int64_t run_fault_pack(const run_ctx *c, int v, int kind, float *packed, int64_t n) {
     (void)c, (void)v, (void)kind, (void)packed;
     return n;
 }

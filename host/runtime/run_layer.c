@@ -193,8 +193,22 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
         rc = platform_compute(c->pf, cycles, c->err, c->errlen);
     if (rc == 0) {
         c->r->simulated_compute_s += platform_now_s(c->pf) - t0;
-        run_timeline(c, phases & PHASE_BIT(PHASE_FORWARD) ? "forward" : "backward+gradient", v, -1,
-                     t0, platform_now_s(c->pf), 0);
+        for (int d = 0; d < n; d++) {
+            if (cycles[d] == 0)
+                continue;
+            const accel_preset *p = &c->a->kinds[c->a->kind_of[d]];
+            run_event e = {phases & PHASE_BIT(PHASE_FORWARD) ? "forward" : "backward+gradient",
+                           v,
+                           -1,
+                           d,
+                           -1,
+                           0,
+                           t0,
+                           t0 + model_seconds(p, cycles[d]),
+                           0,
+                           cycles[d]};
+            run_event_add(c, &e);
+        }
     }
     free(cycles);
     return rc;

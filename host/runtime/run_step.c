@@ -5,6 +5,7 @@
 #include "run_convert.h"
 #include "run_layer.h"
 #include "run_tensor.h"
+#include "run_trace.h"
 
 #include "bf16.h"
 #include "host_memory.h"
@@ -99,29 +100,15 @@ static int check_trace_size(run_ctx *c) {
     return -1;
 }
 
-static int declare_trace(run_ctx *c, const char *path) {
-    char why[1400];
-    if (output_declare(path, why, sizeof why) == 0)
-        return 0;
-    snprintf(c->err, c->errlen, "--trace: %s", why);
-    return -1;
-}
-
-static void timeline_path(const run_ctx *c, char *path, size_t len) {
-    snprintf(path, len, "%s/timeline.csv", c->o->trace_dir);
-}
-
 /* Opens the devices; with trace_dir, declares the outputs (the timeline, each device's
  * waveform under rtl: output_set.h), which the caller commits. */
 static int open_devices(run_ctx *c) {
     const accel_array *a = c->a;
     accel_backend be = c->o->fidelity;
     char path[1024];
-    if (c->o->trace_dir) {
-        timeline_path(c, path, sizeof path);
-        if (declare_trace(c, path) != 0 || (be == ACCEL_BACKEND_RTL && check_trace_size(c) != 0))
-            return -1;
-    }
+    if (run_trace_declare(c) != 0 ||
+        (c->o->trace_dir && be == ACCEL_BACKEND_RTL && check_trace_size(c) != 0))
+        return -1;
     double *mhz = malloc(sizeof(double) * (size_t)a->n);
     if (!mhz)
         return -1;
@@ -136,7 +123,7 @@ static int open_devices(run_ctx *c) {
         if (c->o->trace_dir && be == ACCEL_BACKEND_RTL) {
             snprintf(path, sizeof path, "%s/device%d-%s.vcd", c->o->trace_dir, d,
                      a->kinds[a->kind_of[d]].name);
-            if (declare_trace(c, path) != 0) {
+            if (run_trace_output(c, "--trace", path) != 0) {
                 free(mhz);
                 return -1;
             }
@@ -394,24 +381,7 @@ static void teardown(run_ctx *c) {
     free(c->recv);
     free(c->needs_backward);
     free(c->input);
-    free(c->timeline);
-}
-
-static int write_timeline(run_ctx *c) {
-    static const char header[] = "what,node,level,start_s,end_s,bytes\n";
-    size_t n = sizeof header - 1 + c->timeline_len;
-    char *buf = malloc(n + 1), path[1024];
-    if (!buf) {
-        snprintf(c->err, c->errlen, "--trace: out of host memory for the timeline");
-        return RUN_FAILED;
-    }
-    memcpy(buf, header, sizeof header - 1);
-    if (c->timeline_len)
-        memcpy(buf + sizeof header - 1, c->timeline, c->timeline_len);
-    timeline_path(c, path, sizeof path);
-    int rc = output_write_bytes(path, buf, n, c->err, c->errlen) == 0 ? 0 : RUN_BAD_INPUT;
-    free(buf);
-    return rc;
+    free(c->events);
 }
 
 /* The rest of the step once set up: the sweeps, the byte check, the timeline. */
@@ -435,11 +405,7 @@ static int execute(run_ctx *c) {
     for (int d = 0; d < c->a->n; d++)
         c->r->device_compute_s[d] =
             model_seconds(&c->a->kinds[c->a->kind_of[d]], c->r->device_cycles[d]);
-    if (c->timeline_lost) {
-        snprintf(c->err, c->errlen, "--trace: out of host memory for the timeline");
-        return RUN_FAILED;
-    }
-    return c->o->trace_dir ? write_timeline(c) : 0;
+    return run_trace_write(c) == 0 ? 0 : c->events_lost ? RUN_FAILED : RUN_BAD_INPUT;
 }
 
 /* run_step, with the fault of a test build (NULL: none). */
