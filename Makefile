@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 DEBIAN_PACKAGES := cmake make g++ pkg-config ccache python3 verilator libsystemc-dev libopenblas-dev \
-                   libgtest-dev googletest
+                   libgtest-dev googletest protobuf-c-compiler libprotobuf-c-dev python3-onnx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps configure build run test test-sanitize fuzz bench clean

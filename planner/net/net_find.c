@@ -1,6 +1,7 @@
 #include "net_find.h"
-#include "models_dir.h"
 
+#include "models_dir.h"
+#include "net_onnx.h"
 #include "net_parse.h"
 
 #include <stdio.h>
@@ -46,6 +47,8 @@ int net_find(const char *name, net *out, char *err, size_t errlen) {
         ref_net_free(&r);
         return rc;
     }
+    if (ends_with(name, ".onnx"))
+        return net_load_onnx(name, out, err, errlen);
     if (strchr(name, '/') || ends_with(name, ".net"))
         return net_load_file(name, out, err, errlen);
     char path[1024];

@@ -2,6 +2,7 @@
 
 #include "cal_design.h"
 #include "calibration.h"
+#include "net_onnx.h"
 #include "net_parse.h"
 #include "plan_file.h"
 #include "preset.h"
@@ -12,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const fuzz_parsers[] = {"net", "ref", "acc", "cal", "shapes", "plan", NULL};
+const char *const fuzz_parsers[] = {"net", "ref", "acc", "cal", "shapes", "plan", "onnx", NULL};
 
 static int parse_file(const char *parser, const char *path) {
     char err[2048];
@@ -41,6 +42,10 @@ static int parse_file(const char *parser, const char *path) {
         memset(&c, 0, sizeof c);
         rc = cal_read_shapes(path, &c, err, sizeof err);
         calibration_free(&c);
+    } else if (!strcmp(parser, "onnx")) {
+        net g;
+        if ((rc = net_load_onnx(path, &g, err, sizeof err)) == 0)
+            net_free(&g);
     } else if (!strcmp(parser, "plan")) {
         plan_file f;
         if ((rc = plan_file_read(path, &f, err, sizeof err)) == 0)

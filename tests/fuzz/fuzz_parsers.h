@@ -11,7 +11,7 @@ extern "C" {
 #endif
 
 /* The parsers' names, then NULL: net (.net), ref (the reference format), acc (presets), cal
- * (calibrations), shapes (calibrate --shapes), plan (saved plans). */
+ * (calibrations), shapes (calibrate --shapes), plan (saved plans), onnx (ONNX models). */
 extern const char *const fuzz_parsers[];
 
 /* Writes data to a temporary file of this process and parses it with the named parser, freeing

@@ -1,0 +1,410 @@
+/* ONNX models as networks (docs/networks.md, "ONNX"): the ModelProto is read with protobuf-c
+ * and the ONNX schema Debian ships; only the graph and the shapes of the weights are used. */
+#include "net_onnx.h"
+
+#include "input_file.h"
+#include "onnx.pb-c.h"
+#include "text_file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The largest model file read: weights included, models reach hundreds of MB. */
+#define ONNX_MAX_BYTES ((size_t)1 << 32)
+
+/* A tensor of the graph by name: a weight (initializer) with its dims, or an activation made by
+ * a network node (after the identity operators that pass it on unchanged). */
+typedef struct value {
+    const char *name;
+    int node; /* the network node whose output this is, or -1 for a weight */
+    const Onnx__TensorProto *weight;
+} value;
+
+typedef struct importer {
+    const char *path;
+    char *err;
+    size_t errlen;
+    value *values;
+    size_t n_values;
+    net_node *nodes;
+    int n_nodes;
+    int *uses; /* [ONNX value index]: operators (not identities) reading it */
+} importer;
+
+/* A protobuf string field as text: an absent one (NULL) reads as "". */
+static const char *text(const char *s) {
+    return s ? s : "";
+}
+
+static int fail(importer *im, const Onnx__NodeProto *node, const char *fmt, const char *arg) {
+    char why[512], name[256], op[128]; /* the model's strings escaped: the error is one line */
+    snprintf(why, sizeof why, fmt, arg);
+    text_escape(node && node->name && *node->name ? node->name : "(unnamed)", name, sizeof name);
+    text_escape(node ? text(node->op_type) : "", op, sizeof op);
+    if (node)
+        snprintf(im->err, im->errlen, "%s: node %s (op %s): %s", im->path, name, op, why);
+    else
+        snprintf(im->err, im->errlen, "%s: %s", im->path, why);
+    return -1;
+}
+
+static value *find(importer *im, const char *name) {
+    for (size_t k = im->n_values; k-- > 0;) /* the latest definition */
+        if (strcmp(im->values[k].name, name) == 0)
+            return &im->values[k];
+    return NULL;
+}
+
+static int add_value(importer *im, const char *name, int node, const Onnx__TensorProto *weight) {
+    value *grown = realloc(im->values, sizeof *grown * (im->n_values + 1));
+    if (!grown)
+        return -1;
+    im->values = grown;
+    im->values[im->n_values++] = (value){name, node, weight};
+    return 0;
+}
+
+/* A network name from an ONNX one: [A-Za-z0-9_.-] kept, anything else '_', at most 63. */
+static void node_name(const char *onnx, const char *fallback, int index, char *out) {
+    if (!onnx || !*onnx) {
+        snprintf(out, NET_NAME_MAX, "%s_%d", fallback, index);
+        return;
+    }
+    int n = 0;
+    for (; onnx[n] && n < NET_NAME_MAX - 1; n++) {
+        char ch = onnx[n];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '_' || ch == '.' || ch == '-';
+        out[n] = ok ? ch : '_';
+    }
+    out[n] = '\0';
+}
+
+static const Onnx__AttributeProto *attribute(const Onnx__NodeProto *node, const char *name) {
+    for (size_t a = 0; a < node->n_attribute; a++)
+        if (strcmp(text(node->attribute[a]->name), name) == 0)
+            return node->attribute[a];
+    return NULL;
+}
+
+static int64_t attr_int(const Onnx__NodeProto *node, const char *name, int64_t dflt) {
+    const Onnx__AttributeProto *a = attribute(node, name);
+    return a && a->has_i ? a->i : dflt;
+}
+
+/* Every entry of an ints attribute equal (e.g. strides 2,2): that value, dflt if absent, -1 if
+ * the entries differ. */
+static int64_t attr_uniform(const Onnx__NodeProto *node, const char *name, int64_t dflt) {
+    const Onnx__AttributeProto *a = attribute(node, name);
+    if (!a || a->n_ints == 0)
+        return dflt;
+    for (size_t i = 1; i < a->n_ints; i++)
+        if (a->ints[i] != a->ints[0])
+            return -1;
+    return a->ints[0];
+}
+
+static int is_identity(const char *op) {
+    static const char *const ops[] = {
+        "Relu",    "BatchNormalization", "Dropout", "Identity", "Flatten", "Reshape",
+        "Softmax", "LeakyRelu",          "Sigmoid", "Clip",     "Tanh",    NULL};
+    for (int i = 0; ops[i]; i++)
+        if (strcmp(op, ops[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_pool(const char *op) {
+    return !strcmp(op, "MaxPool") || !strcmp(op, "AveragePool") ||
+           !strcmp(op, "GlobalAveragePool") || !strcmp(op, "GlobalMaxPool");
+}
+
+/* The activation an operator reads as input i (a network node's output), or NULL. */
+static const value *activation(importer *im, const Onnx__NodeProto *node, size_t i) {
+    if (i >= node->n_input)
+        return NULL;
+    const value *v = find(im, node->input[i]);
+    return v && v->node >= 0 ? v : NULL;
+}
+
+static const Onnx__TensorProto *weight(importer *im, const Onnx__NodeProto *node, size_t i) {
+    if (i >= node->n_input)
+        return NULL;
+    const value *v = find(im, node->input[i]);
+    return v && v->node < 0 ? v->weight : NULL;
+}
+
+static int shape(importer *im, const Onnx__NodeProto *node, net_node *nd) {
+    const char *field = "";
+    char why[256];
+    const net_node *a = nd->n_in > 0 ? &im->nodes[nd->in[0]] : NULL;
+    const net_node *b = nd->n_in > 1 ? &im->nodes[nd->in[1]] : NULL;
+    if (net_infer_shape(nd, a, b, &field, why, sizeof why) == 0 &&
+        net_node_fits(nd, &field, why, sizeof why) == 0)
+        return 0;
+    return fail(im, node, "%s", why);
+}
+
+/* The graph's activation inputs (those that are not weights): input nodes N x C x H x W (or
+ * N x F); the batch N may be symbolic, every other dimension must be a number. */
+static int add_inputs(importer *im, const Onnx__GraphProto *g) {
+    for (size_t i = 0; i < g->n_input; i++) {
+        const Onnx__ValueInfoProto *in = g->input[i];
+        char name[256];
+        text_escape(text(in->name), name, sizeof name);
+        if (find(im, text(in->name)))
+            continue; /* a weight listed as an input too (older exporters) */
+        const Onnx__TypeProto *t = in->type;
+        const Onnx__TensorShapeProto *s = t && t->tensor_type ? t->tensor_type->shape : NULL;
+        if (!s || (s->n_dim != 4 && s->n_dim != 2)) {
+            snprintf(im->err, im->errlen,
+                     "%s: graph input %s: expected a shape N x C x H x W or N x F", im->path, name);
+            return -1;
+        }
+        int64_t d[3] = {1, 1, 1};
+        for (size_t k = 1; k < s->n_dim; k++) {
+            const Onnx__TensorShapeProto__Dimension *dim = s->dim[k];
+            if (dim->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
+                dim->dim_value < 1 || dim->dim_value > NET_MAX_ELEMS) {
+                snprintf(im->err, im->errlen,
+                         "%s: graph input %s: dimension %zu is dynamic or not positive (only the "
+                         "batch may be symbolic)",
+                         im->path, name, k);
+                return -1;
+            }
+            d[k - 1] = dim->dim_value;
+        }
+        net_node *nd = &im->nodes[im->n_nodes];
+        memset(nd, 0, sizeof *nd);
+        node_name(name, "input", im->n_nodes, nd->name);
+        nd->kind = NODE_INPUT;
+        nd->oc = d[0], nd->oh = d[1], nd->ow = d[2];
+        if (add_value(im, text(in->name), im->n_nodes++, NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int add_conv(importer *im, const Onnx__NodeProto *node, net_node *nd) {
+    const value *x = activation(im, node, 0);
+    const Onnx__TensorProto *w = weight(im, node, 1);
+    if (!x || !w || w->n_dims != 4)
+        return fail(im, node, "%s", "expected an activation and a 4-D weight as inputs");
+    int64_t stride = attr_uniform(node, "strides", 1), pad = attr_uniform(node, "pads", 0);
+    int64_t dilation = attr_uniform(node, "dilations", 1);
+    if (w->dims[2] != w->dims[3] || stride < 1 || pad < 0 || dilation != 1 ||
+        attr_int(node, "group", 1) != 1)
+        return fail(im, node, "%s",
+                    "only square kernels, equal strides and paddings on every side, no dilation "
+                    "and one group are supported");
+    nd->kind = NODE_CONV;
+    nd->n_in = 1;
+    nd->in[0] = x->node;
+    nd->cout = w->dims[0];
+    nd->k = w->dims[2];
+    nd->stride = stride;
+    nd->pad = pad;
+    nd->pool = 1;
+    return 0;
+}
+
+static int add_fc(importer *im, const Onnx__NodeProto *node, net_node *nd) {
+    const value *x = activation(im, node, 0);
+    const Onnx__TensorProto *w = weight(im, node, 1);
+    if (!x || !w || w->n_dims != 2)
+        return fail(im, node, "%s", "expected an activation and a 2-D weight as inputs");
+    int gemm = strcmp(text(node->op_type), "Gemm") == 0;
+    if (gemm && attr_int(node, "transA", 0) != 0)
+        return fail(im, node, "%s", "transA is not supported");
+    nd->kind = NODE_FC;
+    nd->n_in = 1;
+    nd->in[0] = x->node;
+    nd->cout = gemm && attr_int(node, "transB", 0) ? w->dims[0] : w->dims[1];
+    nd->k = nd->stride = nd->pool = 1;
+    return 0;
+}
+
+/* A pooling operator divides its producer's output map: the producer (a CONV or an add read by
+ * nothing else) takes pool = Q, the .net format's floor division. */
+static int fold_pool(importer *im, const Onnx__NodeProto *node, int value_index) {
+    const value *x = activation(im, node, 0);
+    if (!x)
+        return fail(im, node, "%s", "expected an activation as input");
+    net_node *p = &im->nodes[x->node];
+    if ((p->kind != NODE_CONV && p->kind != NODE_ADD) || p->pool != 1 || im->uses[value_index] != 1)
+        return fail(im, node, "%s",
+                    "a pool must follow a CONV or an add whose output nothing else reads");
+    int64_t out_h, out_w;
+    if (strncmp(text(node->op_type), "Global", 6) == 0) {
+        out_h = out_w = 1;
+    } else {
+        const Onnx__AttributeProto *ks = attribute(node, "kernel_shape");
+        int64_t k = ks && ks->n_ints ? ks->ints[0] : 0, s = attr_uniform(node, "strides", 1);
+        int64_t pad = attr_uniform(node, "pads", 0);
+        if (k < 1 || s < 1 || pad < 0 || attr_uniform(node, "kernel_shape", k) != k ||
+            attr_int(node, "ceil_mode", 0) != 0)
+            return fail(im, node, "%s", "square kernels, equal strides and paddings only");
+        out_h = (p->hout + 2 * pad - k) / s + 1;
+        out_w = (p->wout + 2 * pad - k) / s + 1;
+    }
+    int64_t q = out_h > 0 ? p->hout / out_h : 0;
+    if (q < 1 || p->hout / q != out_h || p->wout / q != out_w)
+        return fail(im, node, "%s",
+                    "the pooled map is not the input map divided by a whole number");
+    p->pool = q;
+    p->oh = p->hout / q;
+    p->ow = p->wout / q;
+    return 0;
+}
+
+/* For each operator that passes its input on unchanged, that input's name (else NULL). */
+static int identity_inputs(const Onnx__GraphProto *g, const char ***alias_of) {
+    size_t n = g->n_node;
+    const char **root = calloc(n ? n : 1, sizeof *root); /* an identity's output -> its input */
+    *alias_of = root;
+    if (!root)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const Onnx__NodeProto *node = g->node[i];
+        if (is_identity(text(node->op_type)) && node->n_input > 0 && node->n_output > 0)
+            root[i] = node->input[0];
+    }
+    return 0;
+}
+
+/* The value an activation name stands for, through identity operators. */
+static const char *resolve(const Onnx__GraphProto *g, const char **alias_of, const char *name) {
+    for (int hops = 0; hops < 1000; hops++) {
+        size_t i = 0;
+        while (i < g->n_node &&
+               !(alias_of[i] && g->node[i]->n_output > 0 && !strcmp(g->node[i]->output[0], name)))
+            i++;
+        if (i == g->n_node)
+            return name;
+        name = alias_of[i];
+    }
+    return name;
+}
+
+static int import(importer *im, const Onnx__GraphProto *g) {
+    for (size_t i = 0; i < g->n_initializer; i++)
+        if (add_value(im, text(g->initializer[i]->name), -1, g->initializer[i]) != 0)
+            return fail(im, NULL, "%s", "out of memory");
+    if (add_inputs(im, g) != 0)
+        return -1;
+    const char **alias_of = NULL;
+    if (identity_inputs(g, &alias_of) != 0)
+        return fail(im, NULL, "%s", "out of memory");
+    /* how many operators (identities looked through) read each operator's output */
+    im->uses = calloc(g->n_node + 1, sizeof *im->uses);
+    int rc = im->uses ? 0 : fail(im, NULL, "%s", "out of memory");
+    for (size_t i = 0; i < g->n_node && rc == 0; i++) {
+        if (alias_of[i])
+            continue;
+        for (size_t e = 0; e < g->node[i]->n_input; e++) {
+            const char *r = resolve(g, alias_of, g->node[i]->input[e]);
+            for (size_t j = 0; j < g->n_node; j++)
+                if (g->node[j]->n_output > 0 && !strcmp(g->node[j]->output[0], r))
+                    im->uses[j]++;
+        }
+    }
+    for (size_t i = 0; i < g->n_node && rc == 0; i++) {
+        const Onnx__NodeProto *node = g->node[i];
+        const char *op = text(node->op_type);
+        if (node->n_output < 1) {
+            rc = fail(im, node, "%s", "no output");
+            break;
+        }
+        if (is_identity(op) ||
+            (!strcmp(op, "Add") && (weight(im, node, 0) || weight(im, node, 1)))) {
+            const value *x =
+                activation(im, node, 0) ? activation(im, node, 0) : activation(im, node, 1);
+            rc = !x ? fail(im, node, "%s", "expected an activation as input")
+                    : add_value(im, node->output[0], x->node, NULL);
+            continue;
+        }
+        if (is_pool(op)) {
+            if (!activation(im, node, 0)) {
+                rc = fail(im, node, "%s", "expected an activation as input");
+                break;
+            }
+            const char *r = resolve(g, alias_of, node->input[0]);
+            int producer = -1;
+            for (size_t j = 0; j < g->n_node && producer < 0; j++)
+                if (g->node[j]->n_output > 0 && !strcmp(g->node[j]->output[0], r))
+                    producer = (int)j;
+            rc = producer < 0 ? fail(im, node, "%s", "pools only a CONV's or an add's output")
+                 : fold_pool(im, node, producer) != 0
+                     ? -1
+                     : add_value(im, node->output[0], activation(im, node, 0)->node, NULL);
+            continue;
+        }
+        if (im->n_nodes >= NET_MAX_NODES) {
+            rc = fail(im, node, "more than %s layers", "4096");
+            break;
+        }
+        net_node *nd = &im->nodes[im->n_nodes];
+        memset(nd, 0, sizeof *nd);
+        node_name(node->name, op, im->n_nodes, nd->name);
+        if (!strcmp(op, "Conv"))
+            rc = add_conv(im, node, nd);
+        else if (!strcmp(op, "Gemm") || !strcmp(op, "MatMul"))
+            rc = add_fc(im, node, nd);
+        else if (!strcmp(op, "Add")) {
+            const value *a = activation(im, node, 0), *b = activation(im, node, 1);
+            rc = a && b ? 0 : fail(im, node, "%s", "expected two activations as inputs");
+            if (rc == 0) {
+                nd->kind = NODE_ADD;
+                nd->n_in = 2;
+                nd->in[0] = a->node;
+                nd->in[1] = b->node;
+                nd->pool = 1; /* as the .net format: no kernel or stride for an add */
+            }
+        } else
+            rc = fail(im, node, "%s", "unsupported operator (docs/networks.md lists those mapped)");
+        if (rc == 0 && (rc = shape(im, node, nd)) == 0)
+            rc = add_value(im, node->output[0], im->n_nodes++, NULL);
+    }
+    free(alias_of);
+    return rc;
+}
+
+int net_load_onnx(const char *path, net *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    char *data;
+    size_t len;
+    if (input_file_read(path, ONNX_MAX_BYTES, &data, &len, err, errlen) != 0)
+        return -1;
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, (const uint8_t *)data);
+    free(data);
+    importer im = {path, err, errlen, NULL, 0, NULL, 0, NULL};
+    int rc = 0;
+    if (!m || !m->graph)
+        rc = fail(&im, NULL, "%s",
+                  m ? "no graph in the model"
+                    : "not an ONNX model (the protobuf does not parse: "
+                      "truncated or another format)");
+    if (rc == 0 && !(im.nodes = calloc(NET_MAX_NODES, sizeof *im.nodes)))
+        rc = fail(&im, NULL, "%s", "out of memory");
+    if (rc == 0)
+        rc = import(&im, m->graph);
+    int weighted = 0;
+    for (int v = 0; v < im.n_nodes; v++)
+        weighted += net_is_weighted(&im.nodes[v]);
+    if (rc == 0 && weighted == 0)
+        rc = fail(&im, NULL, "%s", "no Conv, Gemm or MatMul: nothing to partition");
+    if (rc == 0) {
+        out->nodes = im.nodes;
+        out->n = im.n_nodes;
+        node_name(m->graph->name, "network", 0, out->name);
+        snprintf(out->path, sizeof out->path, "%s", path);
+    } else {
+        free(im.nodes);
+    }
+    free(im.values);
+    free(im.uses);
+    if (m)
+        onnx__model_proto__free_unpacked(m, NULL);
+    return rc;
+}
