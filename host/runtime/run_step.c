@@ -121,8 +121,12 @@ static int open_devices(run_ctx *c) {
             return -1;
         }
         if (c->o->trace_dir && be == ACCEL_BACKEND_RTL) {
-            snprintf(path, sizeof path, "%s/device%d-%s.vcd", c->o->trace_dir, d,
-                     a->kinds[a->kind_of[d]].name);
+            if ((size_t)snprintf(path, sizeof path, "%s/device%d-%s.vcd", c->o->trace_dir, d,
+                                 a->kinds[a->kind_of[d]].name) >= sizeof path) {
+                snprintf(c->err, c->errlen, "--trace: %s: path too long", c->o->trace_dir);
+                free(mhz);
+                return -1;
+            }
             if (run_trace_output(c, "--trace", path) != 0) {
                 free(mhz);
                 return -1;

@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void timeline_path(const run_ctx *c, char *path, size_t len) {
-    snprintf(path, len, "%s/timeline.csv", c->o->trace_dir);
+/* DIR/timeline.csv; -1 with the error if it does not fit in len. */
+static int timeline_path(run_ctx *c, char *path, size_t len) {
+    if ((size_t)snprintf(path, len, "%s/timeline.csv", c->o->trace_dir) < len)
+        return 0;
+    snprintf(c->err, c->errlen, "--trace: %s: path too long", c->o->trace_dir);
+    return -1;
 }
 
 int run_trace_output(run_ctx *c, const char *flag, const char *path) {
@@ -21,11 +25,9 @@ int run_trace_output(run_ctx *c, const char *flag, const char *path) {
 
 int run_trace_declare(run_ctx *c) {
     char path[1100];
-    if (c->o->trace_dir) {
-        timeline_path(c, path, sizeof path);
-        if (run_trace_output(c, "--trace", path) != 0)
-            return -1;
-    }
+    if (c->o->trace_dir &&
+        (timeline_path(c, path, sizeof path) != 0 || run_trace_output(c, "--trace", path) != 0))
+        return -1;
     return c->o->trace_events ? run_trace_output(c, "--trace-events", c->o->trace_events) : 0;
 }
 
@@ -63,10 +65,12 @@ static void track_name(json_out *j, int pid, int tid, const char *name) {
 
 /* One track per device, one per link used (levels x pairs), then a complete ("X") event per
  * span: times in microseconds of simulated time. */
-static void trace_json(const run_ctx *c, json_out *j) {
+static int trace_json(const run_ctx *c, json_out *j) {
     const accel_array *a = c->a;
     int links = c->r->n_devices * (c->r->n_levels > 0 ? c->r->n_levels : 1);
     char *used = calloc((size_t)links, 1), name[160];
+    if (!used)
+        return -1;
     json_begin_object(j, NULL);
     json_str(j, "displayTimeUnit", "ns");
     json_begin_array(j, "traceEvents");
@@ -76,7 +80,7 @@ static void trace_json(const run_ctx *c, json_out *j) {
         snprintf(name, sizeof name, "device %d (%s)", d, a->kinds[a->kind_of[d]].name);
         track_name(j, PID_DEVICES, d, name);
     }
-    for (size_t k = 0; used && k < c->n_events; k++)
+    for (size_t k = 0; k < c->n_events; k++)
         if (c->events[k].link >= 0 && !used[c->events[k].link]) {
             const run_event *e = &c->events[k];
             used[e->link] = 1;
@@ -112,6 +116,7 @@ static void trace_json(const run_ctx *c, json_out *j) {
     json_end_array(j);
     json_end_object(j);
     free(used);
+    return 0;
 }
 
 int run_trace_write(run_ctx *c) {
@@ -120,16 +125,17 @@ int run_trace_write(run_ctx *c) {
         snprintf(c->err, c->errlen, "--trace: out of host memory for the timeline");
         return -1;
     }
-    if (c->o->trace_dir) {
-        timeline_path(c, path, sizeof path);
-        if (output_write(path, write_csv, c, c->err, c->errlen) != 0)
-            return -1;
-    }
+    if (c->o->trace_dir && (timeline_path(c, path, sizeof path) != 0 ||
+                            output_write(path, write_csv, c, c->err, c->errlen) != 0))
+        return -1;
     if (!c->o->trace_events)
         return 0;
     json_out j = {0};
-    trace_json(c, &j);
-    int rc = json_write_file(&j, c->o->trace_events, c->err, c->errlen);
+    int rc = trace_json(c, &j);
+    if (rc != 0)
+        snprintf(c->err, c->errlen, "--trace-events: out of host memory");
+    else
+        rc = json_write_file(&j, c->o->trace_events, c->err, c->errlen);
     json_free(&j);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,21 @@ static void remove_temps_and_die(int sig) {
         if (temps[i])
             unlink(temps[i]);
     raise(sig); /* SA_RESETHAND restored the default action: it ends the process as it would */
+}
+
+/* While the set changes or is renamed into place, the cleanup signals wait (in this thread):
+ * a temporary is never left unregistered, and a rename loop never stops half-way. */
+static void hold_signals(sigset_t *saved) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    sigaddset(&s, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &s, saved);
+}
+
+static void release_signals(const sigset_t *saved) {
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
 static void install_cleanup(void) {
@@ -145,8 +161,11 @@ int output_declare(const char *path, char *err, size_t errlen) {
             return -1;
         }
     install_cleanup();
+    sigset_t saved;
+    hold_signals(&saved);
     int fd = mkstemps(o.temp, (int)strlen(name) + 1);
     if (fd < 0) {
+        release_signals(&saved);
         snprintf(err, errlen, "%s: cannot create a file in '%s': %s", path, folder,
                  strerror(errno));
         free(o.path), free(o.resolved), free(o.temp);
@@ -157,6 +176,7 @@ int output_declare(const char *path, char *err, size_t errlen) {
     outputs[n_outputs] = o;
     temps[n_outputs] = o.temp;
     n_outputs++;
+    release_signals(&saved);
     return 0;
 }
 
@@ -183,7 +203,11 @@ int output_write(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, 
     int rc = write(f, ctx);
     int bad = rc != 0 || fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
     int saved = errno;
-    if (fclose(f) != 0 || bad) {
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    if (bad) {
         snprintf(err, errlen, "%s: write failed: %s", path,
                  rc != 0 ? "by the writer" : strerror(saved));
         return -1;
@@ -208,7 +232,8 @@ int file_replace(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, 
     }
     int rc = write(f, ctx);
     if (fclose(f) != 0 || rc != 0 || rename(temp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write it", path);
+        snprintf(err, errlen, "%s: cannot write it: %s", path,
+                 rc != 0 ? "the writer failed" : strerror(errno));
         unlink(temp);
         rc = -1;
     }
@@ -259,6 +284,8 @@ int output_commit(char *err, size_t errlen) {
             rc = -1;
         }
     }
+    sigset_t saved;
+    hold_signals(&saved);
     for (int i = 0; i < n_outputs && rc == 0; i++) {
         output *o = &outputs[i];
         if (!o->written)
@@ -275,6 +302,7 @@ int output_commit(char *err, size_t errlen) {
         sync_path(*o->resolved ? o->resolved : "/");
     }
     output_discard();
+    release_signals(&saved);
     return rc;
 }
 

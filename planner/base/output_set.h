@@ -9,9 +9,9 @@
  *   3. output_commit() renames every written temporary over its final name once all are complete
  *      (checking again that none replaces an input); output_discard() removes the temporaries.
  *
- * SIGINT, SIGTERM and SIGHUP remove the temporaries before the process ends (unless the signal was
- * ignored when the first output was declared). The set belongs to the process, as signals do; a
- * command uses it from one thread. */
+ * SIGINT, SIGTERM and SIGHUP remove the temporaries before the process ends (when the signal had
+ * its default action as the first output was declared; a handler of the caller's is kept). The set
+ * belongs to the process, as signals do; a command uses it from one thread. */
 #ifndef ACCPAR_OUTPUT_SET_H
 #define ACCPAR_OUTPUT_SET_H
 

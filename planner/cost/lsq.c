@@ -13,8 +13,9 @@ static void col_name(const char *const *names, int j, char *out, size_t len) {
         snprintf(out, len, "%d", j);
 }
 
-int lsq_solve(const double *a, const double *b, int m, int n, const char *const *names, double *x,
-              char *err, size_t errlen) {
+/* Enough points, and every entry finite. -1 with the reason otherwise. */
+static int check_problem(const double *a, const double *b, int m, int n, const char *const *names,
+                         char *err, size_t errlen) {
     if (n < 1 || m < n) {
         snprintf(err, errlen, "least squares: %d points for %d unknowns (need at least %d)", m, n,
                  n);
@@ -30,6 +31,14 @@ int lsq_solve(const double *a, const double *b, int m, int n, const char *const 
                          j < n ? "column " : "the measured value", j < n ? name : "");
                 return -1;
             }
+    return 0;
+}
+
+int lsq_solve(const double *a, const double *b, int m, int n, const char *const *names, double *x,
+              char *err, size_t errlen) {
+    if (check_problem(a, b, m, n, names, err, errlen) != 0)
+        return -1;
+    char name[96];
     double *q = malloc(sizeof *q * (size_t)m * (size_t)n);
     double *c = malloc(sizeof *c * (size_t)m);
     double *scale = malloc(sizeof *scale * (size_t)n);
@@ -111,12 +120,13 @@ int lsq_solve(const double *a, const double *b, int m, int n, const char *const 
 
 int lsq_solve_nonneg(const double *a, const double *b, int m, int n, const char *const *names,
                      double *x, char *err, size_t errlen) {
-    if (n < 1 || m < n)
-        return lsq_solve(a, b, m, n, names, x, err, errlen); /* its message */
+    if (check_problem(a, b, m, n, names, err, errlen) != 0)
+        return -1;
     double *as = malloc(sizeof *as * (size_t)m * (size_t)n);
     double *sub = malloc(sizeof *sub * (size_t)m * (size_t)n);
     double *scale = malloc(sizeof *scale * (size_t)n), *xs = calloc((size_t)n, sizeof *xs);
     double *z = malloc(sizeof *z * (size_t)n), *r = malloc(sizeof *r * (size_t)m);
+    enum { FREE, PASSIVE, EXCLUDED }; /* each column's state in the active-set method */
     int *passive = calloc((size_t)n, sizeof *passive), *col = malloc(sizeof *col * (size_t)n);
     const char **sub_names = malloc(sizeof *sub_names * (size_t)n);
     int rc = as && sub && scale && xs && z && r && passive && col && sub_names ? 0 : -1;
@@ -151,7 +161,7 @@ int lsq_solve_nonneg(const double *a, const double *b, int m, int n, const char 
             double w = 0;
             for (int i = 0; i < m; i++)
                 w += as[i * n + j] * r[i];
-            if (!passive[j] && w > most) {
+            if (passive[j] == FREE && w > most) {
                 most = w;
                 best = j;
             }
@@ -160,11 +170,11 @@ int lsq_solve_nonneg(const double *a, const double *b, int m, int n, const char 
             converged = 1;
             break;
         }
-        passive[best] = 1;
+        passive[best] = PASSIVE;
         for (int inner = 0; inner <= 3 * n && rc == 0; inner++) {
             int k = 0;
             for (int j = 0; j < n; j++)
-                if (passive[j]) {
+                if (passive[j] == PASSIVE) {
                     sub_names[k] = names ? names[j] : NULL;
                     col[k++] = j;
                 }
@@ -180,6 +190,15 @@ int lsq_solve_nonneg(const double *a, const double *b, int m, int n, const char 
                     xs[col[c]] = z[c];
                 break;
             }
+            int entered = 0;
+            while (col[entered] != best)
+                entered++;
+            if (inner == 0 && z[entered] <= 0) {
+                /* the column just let in cannot take a positive weight (rounding on nearly
+                 * dependent columns): keep it out for good, or it would be let in again */
+                passive[best] = EXCLUDED;
+                break;
+            }
             double step = 1;
             for (int c = 0; c < k; c++)
                 if (z[c] <= 0)
@@ -189,7 +208,7 @@ int lsq_solve_nonneg(const double *a, const double *b, int m, int n, const char 
                 xs[j] += step * (z[c] - xs[j]);
                 if (xs[j] <= 0 || (z[c] <= 0 && xs[j] <= tol)) {
                     xs[j] = 0;
-                    passive[j] = 0;
+                    passive[j] = FREE;
                 }
             }
         }

@@ -63,6 +63,10 @@ int net_valid_name(const char *s);
  * within 2^58 bytes: per-sample tensors (a node's input and its output before pooling) and Di
  * up to 2^31-1 elements, a GEMM up to 2^48 multiply-accumulates. */
 #define NET_MAX_ELEMS 2147483647LL
+
+/* What every network format accepts: channels and FC outputs 1..NET_MAX_DIM, input maps
+ * 1..NET_MAX_MAP, kernels, strides, pools 1..NET_MAX_KERNEL, padding 0..NET_MAX_KERNEL. */
+enum { NET_MAX_DIM = 1 << 20, NET_MAX_MAP = 1 << 16, NET_MAX_KERNEL = 1 << 10 };
 #define NET_MAX_MACS (1LL << 48)
 
 /* Checks a shaped node against the limits for one sample. Returns 0, or -1 with the .net field

@@ -12,6 +12,9 @@
 
 /* The largest model file read: weights included, models reach hundreds of MB. */
 #define ONNX_MAX_BYTES ((size_t)1 << 32)
+/* Graphs larger than this are refused before anything is looked at (the import is quadratic in
+ * the operators, and the network holds at most NET_MAX_NODES layers). */
+enum { ONNX_MAX_OPERATORS = 1 << 16, ONNX_MAX_NESTING = 64 };
 
 /* A tensor of the graph by name: a weight (initializer) with its dims, or an activation made by
  * a network node (after the identity operators that pass it on unchanged). */
@@ -56,10 +59,13 @@ static value *find(importer *im, const char *name) {
     return NULL;
 }
 
+/* -1 with "out of memory" in the error when the value cannot be stored. */
 static int add_value(importer *im, const char *name, int node, const Onnx__TensorProto *weight) {
     value *grown = realloc(im->values, sizeof *grown * (im->n_values + 1));
-    if (!grown)
+    if (!grown) {
+        snprintf(im->err, im->errlen, "%s: out of memory", im->path);
         return -1;
+    }
     im->values = grown;
     im->values[im->n_values++] = (value){name, node, weight};
     return 0;
@@ -162,15 +168,20 @@ static int add_inputs(importer *im, const Onnx__GraphProto *g) {
                      "%s: graph input %s: expected a shape N x C x H x W or N x F", im->path, name);
             return -1;
         }
+        if (im->n_nodes >= NET_MAX_NODES) {
+            snprintf(im->err, im->errlen, "%s: more than %d nodes", im->path, NET_MAX_NODES);
+            return -1;
+        }
         int64_t d[3] = {1, 1, 1};
         for (size_t k = 1; k < s->n_dim; k++) {
             const Onnx__TensorShapeProto__Dimension *dim = s->dim[k];
+            int64_t most = k == 1 ? NET_MAX_DIM : NET_MAX_MAP;
             if (dim->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
-                dim->dim_value < 1 || dim->dim_value > NET_MAX_ELEMS) {
+                dim->dim_value < 1 || dim->dim_value > most) {
                 snprintf(im->err, im->errlen,
-                         "%s: graph input %s: dimension %zu is dynamic or not positive (only the "
-                         "batch may be symbolic)",
-                         im->path, name, k);
+                         "%s: graph input %s: dimension %zu is dynamic or outside [1, %lld] (only "
+                         "the batch may be symbolic)",
+                         im->path, name, k, (long long)most);
                 return -1;
             }
             d[k - 1] = dim->dim_value;
@@ -180,6 +191,12 @@ static int add_inputs(importer *im, const Onnx__GraphProto *g) {
         node_name(name, "input", im->n_nodes, nd->name);
         nd->kind = NODE_INPUT;
         nd->oc = d[0], nd->oh = d[1], nd->ow = d[2];
+        const char *field;
+        char why[256];
+        if (net_node_fits(nd, &field, why, sizeof why) != 0) {
+            snprintf(im->err, im->errlen, "%s: graph input %s: %s", im->path, name, why);
+            return -1;
+        }
         if (add_value(im, text(in->name), im->n_nodes++, NULL) != 0)
             return -1;
     }
@@ -198,6 +215,9 @@ static int add_conv(importer *im, const Onnx__NodeProto *node, net_node *nd) {
         return fail(im, node, "%s",
                     "only square kernels, equal strides and paddings on every side, no dilation "
                     "and one group are supported");
+    if (w->dims[0] < 1 || w->dims[0] > NET_MAX_DIM || w->dims[2] < 1 ||
+        w->dims[2] > NET_MAX_KERNEL || stride > NET_MAX_KERNEL || pad > NET_MAX_KERNEL)
+        return fail(im, node, "%s", "output channels, kernel, stride or padding out of range");
     nd->kind = NODE_CONV;
     nd->n_in = 1;
     nd->in[0] = x->node;
@@ -221,6 +241,8 @@ static int add_fc(importer *im, const Onnx__NodeProto *node, net_node *nd) {
     nd->n_in = 1;
     nd->in[0] = x->node;
     nd->cout = gemm && attr_int(node, "transB", 0) ? w->dims[0] : w->dims[1];
+    if (nd->cout < 1 || nd->cout > NET_MAX_DIM)
+        return fail(im, node, "%s", "output features out of range");
     nd->k = nd->stride = nd->pool = 1;
     return 0;
 }
@@ -242,7 +264,8 @@ static int fold_pool(importer *im, const Onnx__NodeProto *node, int value_index)
         const Onnx__AttributeProto *ks = attribute(node, "kernel_shape");
         int64_t k = ks && ks->n_ints ? ks->ints[0] : 0, s = attr_uniform(node, "strides", 1);
         int64_t pad = attr_uniform(node, "pads", 0);
-        if (k < 1 || s < 1 || pad < 0 || attr_uniform(node, "kernel_shape", k) != k ||
+        if (k < 1 || s < 1 || pad < 0 || k > NET_MAX_KERNEL || s > NET_MAX_KERNEL ||
+            pad > NET_MAX_KERNEL || attr_uniform(node, "kernel_shape", k) != k ||
             attr_int(node, "ceil_mode", 0) != 0)
             return fail(im, node, "%s", "square kernels, equal strides and paddings only");
         out_h = (p->hout + 2 * pad - k) / s + 1;
@@ -288,9 +311,12 @@ static const char *resolve(const Onnx__GraphProto *g, const char **alias_of, con
 }
 
 static int import(importer *im, const Onnx__GraphProto *g) {
+    if (g->n_node > ONNX_MAX_OPERATORS || g->n_initializer > ONNX_MAX_OPERATORS ||
+        g->n_input > NET_MAX_NODES)
+        return fail(im, NULL, "more than %s operators, weights or inputs", "65536");
     for (size_t i = 0; i < g->n_initializer; i++)
         if (add_value(im, text(g->initializer[i]->name), -1, g->initializer[i]) != 0)
-            return fail(im, NULL, "%s", "out of memory");
+            return -1;
     if (add_inputs(im, g) != 0)
         return -1;
     const char **alias_of = NULL;
@@ -370,15 +396,75 @@ static int import(importer *im, const Onnx__GraphProto *g) {
     return rc;
 }
 
+static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+    *v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        uint8_t byte = *(*p)++;
+        *v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80))
+            return 1;
+    }
+    return 0;
+}
+
+/* protobuf-c unpacks nested messages by recursion without a limit, and ONNX's schema nests (a
+ * type in a type, a graph in an attribute): a hostile file nesting thousands deep would overflow
+ * the stack. So the wire format is walked first, descending only into the fields the schema says
+ * are messages, and more than ONNX_MAX_NESTING levels is refused. Anything malformed is left for
+ * the unpacking to report. */
+static int nesting_ok(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len,
+                      int depth) {
+    if (depth > ONNX_MAX_NESTING)
+        return 0;
+    const uint8_t *end = p + len;
+    uint64_t key, v;
+    while (p < end && read_varint(&p, end, &key)) {
+        switch (key & 7) {
+        case 0:
+            if (!read_varint(&p, end, &v))
+                return 1;
+            break;
+        case 1:
+        case 5: {
+            size_t n = (key & 7) == 1 ? 8 : 4;
+            if ((size_t)(end - p) < n)
+                return 1;
+            p += n;
+            break;
+        }
+        case 2: {
+            if (!read_varint(&p, end, &v) || v > (uint64_t)(end - p))
+                return 1;
+            const ProtobufCFieldDescriptor *f =
+                key >> 3 <= UINT32_MAX
+                    ? protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3))
+                    : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+                !nesting_ok(f->descriptor, p, (size_t)v, depth + 1))
+                return 0;
+            p += v;
+            break;
+        }
+        default:
+            return 1;
+        }
+    }
+    return 1;
+}
+
 int net_load_onnx(const char *path, net *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     char *data;
     size_t len;
     if (input_file_read(path, ONNX_MAX_BYTES, &data, &len, err, errlen) != 0)
         return -1;
+    importer im = {path, err, errlen, NULL, 0, NULL, 0, NULL};
+    if (!nesting_ok(&onnx__model_proto__descriptor, (const uint8_t *)data, len, 0)) {
+        free(data);
+        return fail(&im, NULL, "messages nested more than %s deep", "64");
+    }
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, (const uint8_t *)data);
     free(data);
-    importer im = {path, err, errlen, NULL, 0, NULL, 0, NULL};
     int rc = 0;
     if (!m || !m->graph)
         rc = fail(&im, NULL, "%s",

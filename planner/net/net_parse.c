@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_DIM = 1 << 20 };
 
 /* One line of the file before names are resolved. */
 typedef struct {
@@ -51,14 +50,14 @@ static int parse_inputs(const ctx *c, int line, char *s, pending *p) {
 }
 
 static const key_spec input_keys[] = {
-    {"c", 1, MAX_DIM, -1}, {"h", 1, 1 << 16, -1}, {"w", 1, 1 << 16, -1}};
-static const key_spec conv_keys[] = {{"cout", 1, MAX_DIM, -1},
-                                     {"k", 1, 1 << 10, -1},
-                                     {"stride", 1, 1 << 10, 1},
-                                     {"pad", 0, 1 << 10, 0},
-                                     {"pool", 1, 1 << 10, 1}};
-static const key_spec fc_keys[] = {{"out", 1, MAX_DIM, -1}};
-static const key_spec add_keys[] = {{"pool", 1, 1 << 10, 1}};
+    {"c", 1, NET_MAX_DIM, -1}, {"h", 1, NET_MAX_MAP, -1}, {"w", 1, NET_MAX_MAP, -1}};
+static const key_spec conv_keys[] = {{"cout", 1, NET_MAX_DIM, -1},
+                                     {"k", 1, NET_MAX_KERNEL, -1},
+                                     {"stride", 1, NET_MAX_KERNEL, 1},
+                                     {"pad", 0, NET_MAX_KERNEL, 0},
+                                     {"pool", 1, NET_MAX_KERNEL, 1}};
+static const key_spec fc_keys[] = {{"out", 1, NET_MAX_DIM, -1}};
+static const key_spec add_keys[] = {{"pool", 1, NET_MAX_KERNEL, 1}};
 
 /* Reads "key=value" fields of one line into vals (per spec) and the inputs. */
 static int parse_fields(const ctx *c, int line, char **tok, int ntok, const key_spec *spec,

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const reproduce_protocol_names[] = {"testbed", "paper", NULL};
@@ -105,18 +106,16 @@ static int plan_network(const reproduce_options *o, const net *g, const accel_ar
     return 0;
 }
 
-int reproduce_run(const reproduce_options *o, reproduce_results *r, char *err, size_t errlen) {
-    static accel_array a;
-    memset(r, 0, sizeof *r);
-    if (make_array(o, &a, err, errlen) != 0)
-        return -1;
-    array_model_label(&a, r->model, sizeof r->model);
+/* Every network's plans under the protocol, into r. */
+static int plan_all(const reproduce_options *o, const accel_array *a, reproduce_results *r,
+                    char *err, size_t errlen) {
+    array_model_label(a, r->model, sizeof r->model);
     for (int k = 0; k < REPRO_NETS; k++) {
         net g;
         plan p[REPRO_SHOWN + 1];
         if (net_find(reproduce_nets[k], &g, err, errlen) != 0)
             return -1;
-        int rc = plan_network(o, &g, &a, p, err, errlen);
+        int rc = plan_network(o, &g, a, p, err, errlen);
         net_free(&g);
         if (rc != 0)
             return -1;
@@ -133,6 +132,18 @@ int reproduce_run(const reproduce_options *o, reproduce_results *r, char *err, s
         plan_free_set(p, REPRO_SHOWN);
     }
     return 0;
+}
+
+int reproduce_run(const reproduce_options *o, reproduce_results *r, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    accel_array *a = malloc(sizeof *a); /* large: not on the stack */
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = make_array(o, a, err, errlen) == 0 ? plan_all(o, a, r, err, errlen) : -1;
+    free(a);
+    return rc;
 }
 
 double reproduce_scale_reaching(const double *scales, const double *averages, int n,

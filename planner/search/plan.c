@@ -97,6 +97,12 @@ static int refine(search *sr, const split_pair *pairs, int n, double lo, double 
     return 0;
 }
 
+/* The level objective when group i takes k of the batch's samples. */
+static int split_cost(search *sr, const split_pair *pairs, int n, int64_t k, int64_t batch,
+                      double *cost) {
+    return solve(sr, pairs, n, (double)k / (double)batch, cost);
+}
+
 /* Data parallelism's alpha at a level between unlike groups: every layer splits the batch B by
  * the same alpha, so the split is a number of samples k, and the level's objective (the groups'
  * compute, under the model in use; the gradient reductions do not depend on k) is minimised
@@ -104,12 +110,6 @@ static int refine(search *sr, const split_pair *pairs, int n, double lo, double 
  * better, so the two groups' compute is balanced to one sample. Where the objective is flat
  * (a group of many devices computes whole samples per device), the split nearest the
  * peak-throughput estimate among the equally good ones: the levels below split it further. */
-/* The level objective when group i takes k of the batch's samples. */
-static int split_cost(search *sr, const split_pair *pairs, int n, int64_t k, int64_t batch,
-                      double *cost) {
-    return solve(sr, pairs, n, (double)k / (double)batch, cost);
-}
-
 static int balance_dp(search *sr, const split_pair *pairs, int n, double estimate, double *alpha) {
     int64_t batch = 0; /* every layer's, split alike (an input's dims stay the root's) */
     for (int x = 0; x < sr->c.m && batch == 0; x++)
@@ -145,8 +145,10 @@ static int balance_dp(search *sr, const split_pair *pairs, int n, double estimat
         for (int step = -1; step <= 1; step += 2) {
             double c;
             int64_t k = best + step;
-            if (k < 1 || k > batch - 1 || split_cost(sr, pairs, n, k, batch, &c) != 0)
+            if (k < 1 || k > batch - 1)
                 continue;
+            if (split_cost(sr, pairs, n, k, batch, &c) != 0)
+                return -1;
             if (c < best_cost) {
                 best = k, best_cost = c, moved = 1;
                 break;
@@ -253,8 +255,6 @@ static int unique_pairs(const accel_array *a, const split_pair *all, int n, spli
     return k;
 }
 
-/* Bytes and times of the chosen states, per split. -1 when out of memory or when the level's
- * bytes exceed 2^64 - 1 (with a message). */
 /* The bytes of a split of sub-problem q->dims (they depend on nothing else): pp's arrays, new
  * ones owned by lv; *total the bytes all its groups receive. -1 when out of memory. */
 static int pair_bytes(const level_ctx *c, const split_pair *q, plan_level *lv, plan_pair *pp,
@@ -289,6 +289,8 @@ static int pair_bytes(const level_ctx *c, const split_pair *q, plan_level *lv, p
     return 0;
 }
 
+/* Bytes and times of the chosen states, per split. -1 when out of memory or when the level's
+ * bytes exceed 2^64 - 1 (with a message). */
 static int record_level(search *sr, const split_pair *all, int n_all, const split_pair *uniq,
                         int n_uniq, plan_level *lv) {
     const level_ctx *c = &sr->c;
@@ -601,11 +603,13 @@ static int make(const net *g, const accel_array *a, const plan_options *o,
     node_dims *root = malloc(sizeof *root * (size_t)g->n);
     if (root)
         init_dims(g, o->batch, root);
-    if (rc == 0 && (!groups || !sr.states || !out->levels || !root ||
-                    !(groups[0].dims = pool_intern(&sr.pool, root, g->n))))
-        rc = -1;
-    else if (rc != 0)
+    if (rc == 0 && groups && sr.states && out->levels && root) {
+        groups[0].dims = pool_intern(&sr.pool, root, g->n); /* frees root on failure */
+        rc = groups[0].dims ? 0 : -1;
+    } else {
         free(root);
+        rc = -1;
+    }
     if (rc == 0)
         groups[0].dev = (device_group){0, a->n};
     while (rc == 0 && n_groups < a->n && out->n_levels < PLAN_MAX_LEVELS)

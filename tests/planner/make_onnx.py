@@ -145,6 +145,27 @@ def bad_models(out):
     model = open(os.path.join(out, "resnet18.onnx"), "rb").read()
     open(os.path.join(out, "truncated.onnx"), "wb").write(model[: len(model) // 2])
     open(os.path.join(out, "garbage.onnx"), "wb").write(b"\xff" * 64 + b"not a model")
+    open(os.path.join(out, "deep.onnx"), "wb").write(deeply_nested(5000))
+
+
+def field(number, payload):
+    """A length-delimited protobuf field."""
+    key, size = bytes([number << 3 | 2]), len(payload)
+    length = bytearray()
+    while True:
+        length.append(size & 0x7F | (0x80 if size > 0x7F else 0))
+        size >>= 7
+        if not size:
+            return key + bytes(length) + payload
+
+
+def deeply_nested(depth):
+    """A model whose graph input's type is a sequence of sequences `depth` deep: valid wire
+    format that a recursive reader without a limit would overflow its stack on."""
+    t = b""
+    for _ in range(depth):
+        t = field(4, field(1, t))  # TypeProto.sequence_type { elem_type: t }
+    return field(7, field(11, field(2, t)))  # ModelProto.graph.input[0].type
 
 
 def main():

@@ -89,6 +89,7 @@ TEST(Onnx, MalformedModelsAreOneLineErrors) {
         {"grouped", "node gconv (op Conv): only square kernels"},
         {"truncated", "not an ONNX model"},
         {"garbage", "not an ONNX model"},
+        {"deep", "messages nested more than 64 deep"},
     };
     for (const auto &c : cases) {
         std::string path = onnx_dir() + c.first + ".onnx";
