@@ -12,14 +12,20 @@
 
 /* The largest model file read: weights included, models reach hundreds of MB. */
 #define ONNX_MAX_BYTES ((size_t)1 << 32)
-/* Graphs larger than this are refused before anything is looked at (the import is quadratic in
- * the operators, and the network holds at most NET_MAX_NODES layers). */
+/* Graphs larger than this are refused before anything is looked at (the network holds at most
+ * NET_MAX_NODES layers anyway). */
 enum { ONNX_MAX_OPERATORS = 1 << 16, ONNX_MAX_NESTING = 64 };
 
-/* A tensor of the graph by name: a weight (initializer) with its dims, or an activation made by
- * a network node (after the identity operators that pass it on unchanged). */
+/* A tensor of the graph by name, found by binary search in the sorted names of every weight,
+ * graph input and operator output (so the import is O(n log n) in the graph): once defined, a
+ * weight (initializer) with its dims, or an activation made by a network node (after the identity
+ * operators that pass it on unchanged). */
 typedef struct value {
     const char *name;
+    const char *alias; /* made by an identity operator: the name of its input, else NULL */
+    const char *root;  /* alias resolved through every identity (resolve), once asked */
+    int uses;          /* operators other than identities that read it, through identities */
+    int defined;
     int node; /* the network node whose output this is, or -1 for a weight */
     const Onnx__TensorProto *weight;
 } value;
@@ -28,11 +34,10 @@ typedef struct importer {
     const char *path;
     char *err;
     size_t errlen;
-    value *values;
+    value *values; /* sorted by name, one entry a name */
     size_t n_values;
     net_node *nodes;
     int n_nodes;
-    int *uses; /* [ONNX value index]: operators (not identities) reading it */
 } importer;
 
 /* A protobuf string field as text: an absent one (NULL) reads as "". */
@@ -52,23 +57,34 @@ static int fail(importer *im, const Onnx__NodeProto *node, const char *fmt, cons
     return -1;
 }
 
-static value *find(importer *im, const char *name) {
-    for (size_t k = im->n_values; k-- > 0;) /* the latest definition */
-        if (strcmp(im->values[k].name, name) == 0)
-            return &im->values[k];
+/* The entry of a name of the graph, defined or not; NULL for a name the graph never defines. */
+static value *lookup(importer *im, const char *name) {
+    size_t lo = 0, hi = im->n_values;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(im->values[mid].name, name);
+        if (c == 0)
+            return &im->values[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
-/* -1 with "out of memory" in the error when the value cannot be stored. */
-static int add_value(importer *im, const char *name, int node, const Onnx__TensorProto *weight) {
-    value *grown = realloc(im->values, sizeof *grown * (im->n_values + 1));
-    if (!grown) {
-        snprintf(im->err, im->errlen, "%s: out of memory", im->path);
-        return -1;
+static value *find(importer *im, const char *name) {
+    value *v = lookup(im, name);
+    return v && v->defined ? v : NULL;
+}
+
+static void add_value(importer *im, const char *name, int node, const Onnx__TensorProto *weight) {
+    value *v = lookup(im, name); /* every name the graph defines is indexed */
+    if (v) {
+        v->defined = 1;
+        v->node = node;
+        v->weight = weight;
     }
-    im->values = grown;
-    im->values[im->n_values++] = (value){name, node, weight};
-    return 0;
 }
 
 /* A network name from an ONNX one: [A-Za-z0-9_.-] kept, anything else '_', at most 63. */
@@ -197,17 +213,27 @@ static int add_inputs(importer *im, const Onnx__GraphProto *g) {
             snprintf(im->err, im->errlen, "%s: graph input %s: %s", im->path, name, why);
             return -1;
         }
-        if (add_value(im, text(in->name), im->n_nodes++, NULL) != 0)
-            return -1;
+        add_value(im, text(in->name), im->n_nodes++, NULL);
     }
     return 0;
 }
 
+/* A layer's inputs: an activation, then a weight of `dims` dimensions; -1 with the error. */
+static int layer_inputs(importer *im, const Onnx__NodeProto *node, size_t dims, const value **x,
+                        const Onnx__TensorProto **w) {
+    *x = activation(im, node, 0);
+    *w = weight(im, node, 1);
+    if (*x && *w && (*w)->n_dims == dims)
+        return 0;
+    return fail(im, node, "expected an activation and a %s weight as inputs",
+                dims == 4 ? "4-D" : "2-D");
+}
+
 static int add_conv(importer *im, const Onnx__NodeProto *node, net_node *nd) {
-    const value *x = activation(im, node, 0);
-    const Onnx__TensorProto *w = weight(im, node, 1);
-    if (!x || !w || w->n_dims != 4)
-        return fail(im, node, "%s", "expected an activation and a 4-D weight as inputs");
+    const value *x;
+    const Onnx__TensorProto *w;
+    if (layer_inputs(im, node, 4, &x, &w) != 0)
+        return -1;
     int64_t stride = attr_uniform(node, "strides", 1), pad = attr_uniform(node, "pads", 0);
     int64_t dilation = attr_uniform(node, "dilations", 1);
     if (w->dims[2] != w->dims[3] || stride < 1 || pad < 0 || dilation != 1 ||
@@ -230,10 +256,10 @@ static int add_conv(importer *im, const Onnx__NodeProto *node, net_node *nd) {
 }
 
 static int add_fc(importer *im, const Onnx__NodeProto *node, net_node *nd) {
-    const value *x = activation(im, node, 0);
-    const Onnx__TensorProto *w = weight(im, node, 1);
-    if (!x || !w || w->n_dims != 2)
-        return fail(im, node, "%s", "expected an activation and a 2-D weight as inputs");
+    const value *x;
+    const Onnx__TensorProto *w;
+    if (layer_inputs(im, node, 2, &x, &w) != 0)
+        return -1;
     int gemm = strcmp(text(node->op_type), "Gemm") == 0;
     if (gemm && attr_int(node, "transA", 0) != 0)
         return fail(im, node, "%s", "transA is not supported");
@@ -249,12 +275,13 @@ static int add_fc(importer *im, const Onnx__NodeProto *node, net_node *nd) {
 
 /* A pooling operator divides its producer's output map: the producer (a CONV or an add read by
  * nothing else) takes pool = Q, the .net format's floor division. */
-static int fold_pool(importer *im, const Onnx__NodeProto *node, int value_index) {
+static int fold_pool(importer *im, const Onnx__NodeProto *node, const value *pooled) {
     const value *x = activation(im, node, 0);
     if (!x)
         return fail(im, node, "%s", "expected an activation as input");
     net_node *p = &im->nodes[x->node];
-    if ((p->kind != NODE_CONV && p->kind != NODE_ADD) || p->pool != 1 || im->uses[value_index] != 1)
+    if ((p->kind != NODE_CONV && p->kind != NODE_ADD) || p->pool != 1 || !pooled ||
+        pooled->uses != 1)
         return fail(im, node, "%s",
                     "a pool must follow a CONV or an add whose output nothing else reads");
     int64_t out_h, out_w;
@@ -281,60 +308,88 @@ static int fold_pool(importer *im, const Onnx__NodeProto *node, int value_index)
     return 0;
 }
 
-/* For each operator that passes its input on unchanged, that input's name (else NULL). */
-static int identity_inputs(const Onnx__GraphProto *g, const char ***alias_of) {
-    size_t n = g->n_node;
-    const char **root = calloc(n ? n : 1, sizeof *root); /* an identity's output -> its input */
-    *alias_of = root;
-    if (!root)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
+static int by_name_then_order(const void *x, const void *y) {
+    const value *a = x, *b = y;
+    int c = strcmp(a->name, b->name);
+    return c ? c : (a->node > b->node) - (a->node < b->node);
+}
+
+/* The index of every name the graph defines: weights, inputs, operators' first outputs (an
+ * identity's with its alias), sorted, each name once (its first definition). */
+static int index_names(importer *im, const Onnx__GraphProto *g) {
+    size_t n = g->n_initializer + g->n_input + g->n_node, k = 0;
+    value *v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return fail(im, NULL, "%s", "out of memory");
+    for (size_t i = 0; i < g->n_initializer; i++, k++)
+        v[k] = (value){.name = text(g->initializer[i]->name), .node = (int)k};
+    for (size_t i = 0; i < g->n_input; i++, k++)
+        v[k] = (value){.name = text(g->input[i]->name), .node = (int)k};
+    for (size_t i = 0; i < g->n_node; i++) {
         const Onnx__NodeProto *node = g->node[i];
-        if (is_identity(text(node->op_type)) && node->n_input > 0 && node->n_output > 0)
-            root[i] = node->input[0];
+        if (node->n_output < 1)
+            continue;
+        int identity = is_identity(text(node->op_type)) && node->n_input > 0;
+        v[k] = (value){.name = text(node->output[0]),
+                       .alias = identity ? node->input[0] : NULL,
+                       .node = (int)k};
+        k++;
     }
+    qsort(v, k, sizeof *v, by_name_then_order); /* node: the definition order, for now */
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (m == 0 || strcmp(v[m - 1].name, v[i].name) != 0)
+            v[m++] = v[i];
+    for (size_t i = 0; i < m; i++)
+        v[i].node = -1;
+    im->values = v;
+    im->n_values = m;
     return 0;
 }
 
-/* The value an activation name stands for, through identity operators. */
-static const char *resolve(const Onnx__GraphProto *g, const char **alias_of, const char *name) {
-    for (int hops = 0; hops < 1000; hops++) {
-        size_t i = 0;
-        while (i < g->n_node &&
-               !(alias_of[i] && g->node[i]->n_output > 0 && !strcmp(g->node[i]->output[0], name)))
-            i++;
-        if (i == g->n_node)
-            return name;
-        name = alias_of[i];
+/* The value an activation name stands for, through identity operators (at most one step per
+ * name of the graph: a cycle of identities ends). The answer is kept for the name asked. */
+static const char *resolve(importer *im, const char *name) {
+    value *asked = lookup(im, name);
+    if (!asked || !asked->alias)
+        return name;
+    if (!asked->root) {
+        const char *r = name;
+        for (size_t hops = 0; hops <= im->n_values; hops++) {
+            const value *v = lookup(im, r);
+            if (!v || !v->alias)
+                break;
+            if (v->root) {
+                r = v->root;
+                break;
+            }
+            r = v->alias;
+        }
+        asked->root = r;
     }
-    return name;
+    return asked->root;
 }
 
 static int import(importer *im, const Onnx__GraphProto *g) {
     if (g->n_node > ONNX_MAX_OPERATORS || g->n_initializer > ONNX_MAX_OPERATORS ||
         g->n_input > NET_MAX_NODES)
         return fail(im, NULL, "more than %s operators, weights or inputs", "65536");
+    if (index_names(im, g) != 0)
+        return -1;
     for (size_t i = 0; i < g->n_initializer; i++)
-        if (add_value(im, text(g->initializer[i]->name), -1, g->initializer[i]) != 0)
-            return -1;
+        add_value(im, text(g->initializer[i]->name), -1, g->initializer[i]);
     if (add_inputs(im, g) != 0)
         return -1;
-    const char **alias_of = NULL;
-    if (identity_inputs(g, &alias_of) != 0)
-        return fail(im, NULL, "%s", "out of memory");
-    /* how many operators (identities looked through) read each operator's output */
-    im->uses = calloc(g->n_node + 1, sizeof *im->uses);
-    int rc = im->uses ? 0 : fail(im, NULL, "%s", "out of memory");
-    for (size_t i = 0; i < g->n_node && rc == 0; i++) {
-        if (alias_of[i])
+    for (size_t i = 0; i < g->n_node; i++) { /* who reads what, identities looked through */
+        if (is_identity(text(g->node[i]->op_type)))
             continue;
         for (size_t e = 0; e < g->node[i]->n_input; e++) {
-            const char *r = resolve(g, alias_of, g->node[i]->input[e]);
-            for (size_t j = 0; j < g->n_node; j++)
-                if (g->node[j]->n_output > 0 && !strcmp(g->node[j]->output[0], r))
-                    im->uses[j]++;
+            value *v = lookup(im, resolve(im, g->node[i]->input[e]));
+            if (v)
+                v->uses++;
         }
     }
+    int rc = 0;
     for (size_t i = 0; i < g->n_node && rc == 0; i++) {
         const Onnx__NodeProto *node = g->node[i];
         const char *op = text(node->op_type);
@@ -346,8 +401,10 @@ static int import(importer *im, const Onnx__GraphProto *g) {
             (!strcmp(op, "Add") && (weight(im, node, 0) || weight(im, node, 1)))) {
             const value *x =
                 activation(im, node, 0) ? activation(im, node, 0) : activation(im, node, 1);
-            rc = !x ? fail(im, node, "%s", "expected an activation as input")
-                    : add_value(im, node->output[0], x->node, NULL);
+            if (!x)
+                rc = fail(im, node, "%s", "expected an activation as input");
+            else
+                add_value(im, node->output[0], x->node, NULL);
             continue;
         }
         if (is_pool(op)) {
@@ -355,15 +412,9 @@ static int import(importer *im, const Onnx__GraphProto *g) {
                 rc = fail(im, node, "%s", "expected an activation as input");
                 break;
             }
-            const char *r = resolve(g, alias_of, node->input[0]);
-            int producer = -1;
-            for (size_t j = 0; j < g->n_node && producer < 0; j++)
-                if (g->node[j]->n_output > 0 && !strcmp(g->node[j]->output[0], r))
-                    producer = (int)j;
-            rc = producer < 0 ? fail(im, node, "%s", "pools only a CONV's or an add's output")
-                 : fold_pool(im, node, producer) != 0
-                     ? -1
-                     : add_value(im, node->output[0], activation(im, node, 0)->node, NULL);
+            rc = fold_pool(im, node, lookup(im, resolve(im, node->input[0])));
+            if (rc == 0)
+                add_value(im, node->output[0], activation(im, node, 0)->node, NULL);
             continue;
         }
         if (im->n_nodes >= NET_MAX_NODES) {
@@ -390,9 +441,8 @@ static int import(importer *im, const Onnx__GraphProto *g) {
         } else
             rc = fail(im, node, "%s", "unsupported operator (docs/networks.md lists those mapped)");
         if (rc == 0 && (rc = shape(im, node, nd)) == 0)
-            rc = add_value(im, node->output[0], im->n_nodes++, NULL);
+            add_value(im, node->output[0], im->n_nodes++, NULL);
     }
-    free(alias_of);
     return rc;
 }
 
@@ -458,7 +508,7 @@ int net_load_onnx(const char *path, net *out, char *err, size_t errlen) {
     size_t len;
     if (input_file_read(path, ONNX_MAX_BYTES, &data, &len, err, errlen) != 0)
         return -1;
-    importer im = {path, err, errlen, NULL, 0, NULL, 0, NULL};
+    importer im = {path, err, errlen, NULL, 0, NULL, 0};
     if (!nesting_ok(&onnx__model_proto__descriptor, (const uint8_t *)data, len, 0)) {
         free(data);
         return fail(&im, NULL, "messages nested more than %s deep", "64");
@@ -489,7 +539,6 @@ int net_load_onnx(const char *path, net *out, char *err, size_t errlen) {
         free(im.nodes);
     }
     free(im.values);
-    free(im.uses);
     if (m)
         onnx__model_proto__free_unpacked(m, NULL);
     return rc;
