@@ -4,10 +4,11 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 DEBIAN_PACKAGES := cmake make g++ pkg-config ccache python3 verilator libsystemc-dev libopenblas-dev \
-                   libgtest-dev googletest protobuf-c-compiler libprotobuf-c-dev python3-onnx
+                   libgtest-dev googletest protobuf-c-compiler libprotobuf-c-dev python3-onnx \
+                   yosys iverilog
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build run test test-sanitize fuzz bench clean
+.PHONY: all deps configure build run test test-sanitize fuzz synth bench clean
 
 all: build
 
@@ -42,8 +43,15 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	scripts/fuzz --seconds $(FUZZ_SECONDS)
 
+# FPGA resources of a preset (docs/fpga.md): make synth PRESET=tpu-v2
+PRESET ?= tiny
+synth: deps
+	scripts/synth $(PRESET) --json synth-$(PRESET).json
+
 bench: build
 	scripts/bench-rtl
+	scripts/synth tpu-v2
+	scripts/synth tpu-v3
 	scripts/bench-models
 	scripts/bench-planner
 	scripts/bench-run

@@ -27,8 +27,45 @@ extern const size_t accpar_glue_cpp_len, accpar_rtl_model_abi_h_len, accpar_acce
 #define ACCPAR_VERILATOR_BIN "verilator"
 #endif
 
-static const char *const RTL_FILES[] = {"accel_pkg.sv", "accel_fp.sv", "accel_top.sv"};
-enum { N_RTL = sizeof RTL_FILES / sizeof RTL_FILES[0] };
+/* The RTL's files, in compile order, are listed in rtl_dir/accel.f, one a line; a .svh file is
+ * included by the others, not compiled. The first is the command format (accel_pkg.sv). */
+enum { MAX_RTL = 32, RTL_NAME = 64 };
+typedef struct rtl_files {
+    int n;
+    char name[MAX_RTL][RTL_NAME];
+} rtl_files;
+
+static int rtl_files_read(const char *rtl_dir, rtl_files *f, char *err, size_t errlen) {
+    char path[1200], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/accel.f", rtl_dir);
+    if (input_file_read(path, 1 << 16, &text, &len, err, errlen) != 0)
+        return -1;
+    f->n = 0;
+    int line = 0, rc = 0;
+    for (char *save = NULL, *tok = strtok_r(text, "\n", &save); tok && rc == 0;
+         tok = strtok_r(NULL, "\n", &save)) {
+        line++;
+        if (f->n == MAX_RTL || strlen(tok) >= RTL_NAME || strchr(tok, '/') || tok[0] == '.') {
+            snprintf(err, errlen, "%s:%d: not a file name of the RTL folder (or too many files)",
+                     path, line);
+            rc = -1;
+        } else {
+            snprintf(f->name[f->n++], RTL_NAME, "%s", tok);
+        }
+    }
+    free(text);
+    if (rc == 0 && (f->n == 0 || strcmp(f->name[0], "accel_pkg.sv") != 0)) {
+        snprintf(err, errlen, "%s: the first file must be accel_pkg.sv", path);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int is_header(const char *name) {
+    size_t n = strlen(name);
+    return n > 4 && strcmp(name + n - 4, ".svh") == 0;
+}
 
 /* Verilator's options (the loops stay loops: --unroll-count 4; docs/accelerator.md). */
 static const char VERILATOR_FLAGS[] =
@@ -186,14 +223,17 @@ int model_toolchain_find(model_toolchain *t, const char *memo_dir, char *err, si
 
 int model_identity(const model_spec *s, const model_toolchain *t, const char *rtl_dir, char *out,
                    size_t len, char *err, size_t errlen) {
+    rtl_files files;
+    if (rtl_files_read(rtl_dir, &files, err, errlen) != 0)
+        return -1;
     uint64_t rtl = DIGEST_INIT;
-    for (int i = 0; i < N_RTL; i++) {
+    for (int i = 0; i < files.n; i++) {
         char path[1200], *text;
         size_t n;
-        snprintf(path, sizeof path, "%s/%s", rtl_dir, RTL_FILES[i]);
+        snprintf(path, sizeof path, "%s/%s", rtl_dir, files.name[i]);
         if (input_file_read(path, 16 << 20, &text, &n, err, errlen) != 0)
             return -1;
-        rtl = digest_bytes(digest_str(rtl, RTL_FILES[i]), text, n);
+        rtl = digest_bytes(digest_str(rtl, files.name[i]), text, n);
         /* the command format is compiled into accpar too (accel_isa.h): both must agree */
         int stale =
             i == 0 && (n != accpar_accel_pkg_sv_len || memcmp(text, accpar_accel_pkg_sv, n) != 0);
@@ -274,6 +314,9 @@ static int split(char *flags, char **argv, int at, int cap) {
 int model_build(const model_spec *s, const model_toolchain *t, const char *rtl_dir, const char *dir,
                 void (*tick)(void *ctx, double seconds), void *ctx, char *err, size_t errlen) {
     char log_path[1200], glue[1200], abi[1200], obj[1200], so[1200], mk[1300];
+    rtl_files rtl;
+    if (rtl_files_read(rtl_dir, &rtl, err, errlen) != 0)
+        return -1;
     snprintf(log_path, sizeof log_path, "%s/build.log", dir);
     snprintf(glue, sizeof glue, "%s/glue.cpp", dir);
     snprintf(abi, sizeof abi, "%s/rtl_model_abi.h", dir);
@@ -289,17 +332,19 @@ int model_build(const model_spec *s, const model_toolchain *t, const char *rtl_d
         return -1;
     }
     double t0 = now_s();
-    char params[6][32], files[N_RTL][1200], vflags[sizeof VERILATOR_FLAGS], inc[4][1300];
+    char params[6][32], files[MAX_RTL][1200], vflags[sizeof VERILATOR_FLAGS], inc[4][1300];
+    char rtl_inc[1300];
     snprintf(params[0], sizeof params[0], "-GROWS=%d", s->rows);
     snprintf(params[1], sizeof params[1], "-GCOLS=%d", s->cols);
     snprintf(params[2], sizeof params[2], "-GMXUS=%d", s->mxus);
     snprintf(params[3], sizeof params[3], "-GACT_ROWS=%d", s->act_rows);
     snprintf(params[4], sizeof params[4], "-GACC_ROWS=%d", s->acc_rows);
     snprintf(params[5], sizeof params[5], "-GBW=%d", s->bw);
-    for (int i = 0; i < N_RTL; i++)
-        snprintf(files[i], sizeof files[i], "%s/%s", rtl_dir, RTL_FILES[i]);
+    for (int i = 0; i < rtl.n; i++)
+        snprintf(files[i], sizeof files[i], "%s/%s", rtl_dir, rtl.name[i]);
+    snprintf(rtl_inc, sizeof rtl_inc, "-I%s", rtl_dir);
     snprintf(vflags, sizeof vflags, "%s", VERILATOR_FLAGS);
-    char *verilate[48] = {(char *)t->verilator};
+    char *verilate[48 + MAX_RTL] = {(char *)t->verilator};
     int n = split(vflags, verilate, 1, 40);
     verilate[n++] = s->fst ? "--trace-fst" : "--trace";
     verilate[n++] = "-CFLAGS";
@@ -308,8 +353,10 @@ int model_build(const model_spec *s, const model_toolchain *t, const char *rtl_d
     verilate[n++] = obj;
     for (int i = 0; i < 6; i++)
         verilate[n++] = params[i];
-    for (int i = 0; i < N_RTL; i++)
-        verilate[n++] = files[i];
+    verilate[n++] = rtl_inc;
+    for (int i = 0; i < rtl.n; i++)
+        if (!is_header(rtl.name[i]))
+            verilate[n++] = files[i];
     verilate[n] = NULL;
     char jobs[32], opt[3][64], cxx_var[300];
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -26,8 +26,8 @@ typedef struct model_toolchain {
  * error. */
 int model_toolchain_find(model_toolchain *t, const char *memo_dir, char *err, size_t errlen);
 
-/* The text that identifies a model: the RTL sources' content (rtl_dir/accel_pkg.sv,
- * accel_fp.sv, accel_top.sv), the glue's, the parameters, the tools' versions and every flag.
+/* The text that identifies a model: the content of the RTL's files (those rtl_dir/accel.f lists),
+ * the glue's, the parameters, the tools' versions and every flag.
  * -1 with a one-line error (an RTL file unreadable). */
 int model_identity(const model_spec *s, const model_toolchain *t, const char *rtl_dir, char *out,
                    size_t len, char *err, size_t errlen);

@@ -98,12 +98,11 @@ TEST(ModelCache, HitsThenMissesAfterAnRtlEdit) {
     ASSERT_EQ(again.status, 0) << again.err;
     EXPECT_EQ(count(again.err, "building"), 0) << "a hit builds nothing: " << again.err;
     // a copy of the RTL whose STORE takes one cycle more: a new model, and the contract fails
-    fs::create_directories(rtl);
-    for (const char *f : {"accel_pkg.sv", "accel_fp.sv", "accel_top.sv"})
-        fs::copy_file(std::string(ACCPAR_SOURCE_DIR "/rtl/") + f, rtl + "/" + f);
+    fs::copy(ACCPAR_SOURCE_DIR "/rtl", rtl);
     std::string top = slurp(rtl + "/accel_top.sv");
-    write_text(rtl + "/accel_top.sv", replaced(top, "else if (op == OP_STORE) last_cyc = words;",
-                                               "else if (op == OP_STORE) last_cyc = words + 1;"));
+    write_text(rtl + "/accel_top.sv",
+               replaced(top, "else if (op == accel_pkg::OP_STORE) last_cyc = words;",
+                        "else if (op == accel_pkg::OP_STORE) last_cyc = words + 1;"));
     proc_output edited = accpar("gemm --accel tiny --m 5 --k 5 --n 5 --model-cache " + cache,
                                 "ACCPAR_RTL_DIR='" + rtl + "'");
     EXPECT_EQ(count(edited.err, "accpar: building RTL model 4x4x1"), 1) << edited.err;
@@ -206,9 +205,7 @@ TEST(ModelCache, NoBuildRefusesAMissingModel) {
 TEST(ModelCache, FailedBuildNamesItsFirstErrorAndLog) {
     REQUIRE_BUILDS();
     std::string dir = test_dir(), cache = dir + "cache", rtl = dir + "rtl";
-    fs::create_directories(rtl);
-    for (const char *f : {"accel_pkg.sv", "accel_fp.sv", "accel_top.sv"})
-        fs::copy_file(std::string(ACCPAR_SOURCE_DIR "/rtl/") + f, rtl + "/" + f);
+    fs::copy(ACCPAR_SOURCE_DIR "/rtl", rtl);
     std::string top = slurp(rtl + "/accel_top.sv");
     write_text(rtl + "/accel_top.sv", replaced(top, "assign idle = !active;", "assign idle = ;"));
     proc_output o = accpar("gemm --accel tiny --m 3 --k 3 --n 3 --model-cache " + cache,
