@@ -53,6 +53,7 @@ module accel_top #(
   localparam int SWA = MA > 1 ? $clog2(MA) : 1;
   localparam int SWC = MC > 1 ? $clog2(MC) : 1;
   localparam int CW = COLS > 1 ? $clog2(COLS) : 1;
+  localparam int LW = $clog2(LANES);  // a lane's index (LANES >= 2)
   localparam int ALW = ACC_LANES > 1 ? $clog2(ACC_LANES) : 1;
   localparam int NA = ROWS * MA;  // activation RAMs, index k * MA + j
   localparam int NC = MXUS * COLS;  // accumulator columns, index x * COLS + n
@@ -185,7 +186,14 @@ module accel_top #(
   // column k in the cycle before.
   logic [NA-1:0] act_we, act_re;
   logic [NA*AWA-1:0] act_waddr, act_raddr;
-  logic [NA*16-1:0] act_wdata, act_rdata;
+  logic [NA*LW-1:0] act_wlane;  // the port lane each RAM writes
+  logic [NA*16-1:0] act_rdata;
+  // the activation RAMs take no `other` value (named: Yosys 0.23 fails an assertion on an
+  // unsized constant connected to a port whose width is a parameter's)
+  logic [NA-1:0] act_no_other;
+  logic [15:0] act_other;
+  assign act_no_other = '0;
+  assign act_other = 16'd0;
   logic [ROWS-1:0] act_next_v, act_v;  // a row is read for PE row k (else it takes 0)
   logic [ROWS*SWA-1:0] act_next_sel, act_sel;  // from which of its MA RAMs
   always @* begin : c_act_ports
@@ -195,7 +203,7 @@ module accel_top #(
     i = 0;
     act_we = '0;
     act_waddr = '0;
-    act_wdata = '0;
+    act_wlane = '0;
     act_re = '0;
     act_raddr = '0;
     act_next_v = '0;
@@ -208,7 +216,7 @@ module accel_top #(
         if (g / ROWS < rows) begin
           act_we[i] = 1'b1;
           act_waddr[i*AWA+:AWA] = AWA'(r / MA);
-          act_wdata[i*16+:16] = mem_rdata[l*16+:16];
+          act_wlane[i*LW+:LW] = LW'(l);
         end
       end
     if (active && ok && op == accel_pkg::OP_MATMUL && cyc < stream_len)
@@ -226,13 +234,17 @@ module accel_top #(
       .N(NA),
       .WIDTH(16),
       .DEPTH(DA),
-      .AW(AWA),
+      .LANES(LANES),
+      .GROUP(NA),
       .INSTANCES(INSTANCES)
   ) act_rams (
       .clk,
       .we(act_we),
       .waddr(act_waddr),
-      .wdata(act_wdata),
+      .wlane(act_wlane),
+      .wother(act_no_other),
+      .port(mem_rdata),
+      .other(act_other),
       .re(act_re),
       .raddr(act_raddr),
       .rdata(act_rdata)
@@ -254,7 +266,7 @@ module accel_top #(
   /* verilator tracing_off */
   logic [NC*MC*AWC-1:0] acc_waddr, acc_raddr;
   logic [NC*MC*ALW-1:0] acc_wlane;  // the port lane each RAM writes (LOAD_ACC)
-  logic [NC*MC*32-1:0] acc_wdata, acc_rdata;
+  logic [NC*MC*32-1:0] acc_rdata;
   /* verilator tracing_on */
   logic [COLS*SWC-1:0] ret_ram;
   // a STORE's lanes: the column and RAM each reads from, read the cycle before
@@ -321,7 +333,7 @@ module accel_top #(
           r = acc_off + row;
           ret_ram[n*SWC+:SWC] = SWC'(r % MC);
           for (int x = 0; x < MXUS; x++)
-            if (!rst && x < 32'(n_mxus)) begin
+            if (x < 32'(n_mxus)) begin
               i = (x * COLS + n) * MC + r % MC;
               acc_we[i] = 1'b1;
               acc_ret[i] = 1'b1;
@@ -342,37 +354,32 @@ module accel_top #(
     end
   end else begin : g_cols
     for (genvar gc = 0; gc < NC; gc++) begin : g_col
-      localparam int N = gc % COLS;  // the column within its MXU
-      accel_acc_col #(
-          .MC(MC),
-          .SW(SWC)
-      ) col (
+      localparam int COL = gc % COLS;  // the column within its MXU
+      logic [31:0] old;  // the retired row's old value, from the column's RAM ret_ram
+      assign old = acc_rdata[(gc*MC+32'(ret_ram[COL*SWC+:SWC]))*32+:32];
+      accel_acc_col col (
           .accumulate(flags[0]),
-          .ram(ret_ram[N*SWC+:SWC]),
-          .old(acc_rdata[gc*MC*32+:MC*32]),
+          .old,
           .psum(bottom[gc*32+:32]),
           .sum(ret_val[gc*32+:32])
       );
     end
   end
-  // the RAMs' write data: a retired row, or a LOAD_ACC's lane (chosen above: the address logic
-  // then does not depend on the sums, which change every stream cycle)
-  always @* begin : c_acc_wdata
-    for (int i = 0; i < NC * MC; i++)
-      acc_wdata[i*32+:32] = acc_ret[i] ? ret_val[(i/MC)*32+:32] :
-          mem_rdata[32'(acc_wlane[i*ALW+:ALW])*32+:32];
-  end
   accel_rams #(
       .N(NC * MC),
       .WIDTH(32),
       .DEPTH(DC),
-      .AW(AWC),
+      .LANES(ACC_LANES),
+      .GROUP(MC),
       .INSTANCES(INSTANCES)
   ) acc_rams (
       .clk,
       .we(acc_we),
       .waddr(acc_waddr),
-      .wdata(acc_wdata),
+      .wlane(acc_wlane),
+      .wother(acc_ret),
+      .port(mem_rdata[ACC_LANES*32-1:0]),
+      .other(ret_val),
       .re(acc_re),
       .raddr(acc_raddr),
       .rdata(acc_rdata)
