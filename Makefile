@@ -35,10 +35,10 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 
 # The same tests built with AddressSanitizer and UndefinedBehaviorSanitizer (but the gate-level
-# test, which runs Yosys and Icarus only: no host code to sanitize, 3 minutes saved).
+# and synthesis tests, which run Yosys and Icarus only: no host code to sanitize, 3 minutes saved).
 test-sanitize:
 	$(MAKE) test BUILD=build-sanitize CMAKE_FLAGS="-DACCPAR_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
-	  CTEST_ARGS="-E GateLevel"
+	  CTEST_ARGS="-E '^(GateLevel|Synth)\.'"
 
 # libFuzzer on every parser (clang; scripts/fuzz --help). FUZZ_SECONDS per parser.
 FUZZ_SECONDS ?= 60
@@ -46,14 +46,17 @@ fuzz:
 	scripts/fuzz --seconds $(FUZZ_SECONDS)
 
 # FPGA resources of a preset (docs/fpga.md): make synth PRESET=tpu-v2
+# (full-size presets: make synth PRESET=tpu-v3-full SYNTH_FLAGS=--modules)
 PRESET ?= tiny
 synth: deps
-	scripts/synth $(PRESET) --json synth-$(PRESET).json
+	scripts/synth $(PRESET) $(SYNTH_FLAGS) --json synth-$(PRESET).json
 
 bench: build
 	scripts/bench-rtl
 	scripts/synth tpu-v2
 	scripts/synth tpu-v3
+	scripts/synth tpu-v2-full --modules
+	scripts/synth tpu-v3-full --modules
 	scripts/bench-models
 	scripts/bench-planner
 	scripts/bench-run

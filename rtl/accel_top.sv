@@ -223,9 +223,13 @@ module accel_top #(
       for (int k = 0; k < ROWS; k++)
         if (cyc >= k && cyc - k < rows) begin
           r = act_off + cyc - k;
-          i = k * MA + r % MA;
-          act_re[i] = 1'b1;
-          act_raddr[i*AWA+:AWA] = AWA'(r / MA);
+          // (a constant RAM index in each iteration: synthesis builds one enable per RAM, not
+          // a shifter across all of them; the same in c_acc_ports)
+          for (int j = 0; j < MA; j++)
+            if (r % MA == 32'(j)) begin
+              act_re[k*MA+j] = 1'b1;
+              act_raddr[(k*MA+j)*AWA+:AWA] = AWA'(r / MA);
+            end
           act_next_v[k] = 1'b1;
           act_next_sel[k*SWA+:SWA] = SWA'(r % MA);
         end
@@ -322,23 +326,23 @@ module accel_top #(
         if (flags[0] && cyc >= ROWS + n + 1 && row < rows) begin
           r = acc_off + row;
           for (int x = 0; x < MXUS; x++)
-            if (x < 32'(n_mxus)) begin
-              i = (x * COLS + n) * MC + r % MC;
-              acc_re[i] = 1'b1;
-              acc_raddr[i*AWC+:AWC] = AWC'(r / MC);
-            end
+            for (int j = 0; j < MC; j++)
+              if (x < 32'(n_mxus) && r % MC == 32'(j)) begin
+                acc_re[(x*COLS+n)*MC+j] = 1'b1;
+                acc_raddr[((x*COLS+n)*MC+j)*AWC+:AWC] = AWC'(r / MC);
+              end
         end
         row = s - ROWS - 32'(n) - 1;
         if (streaming && s >= ROWS + n + 1 && row < rows) begin
           r = acc_off + row;
           ret_ram[n*SWC+:SWC] = SWC'(r % MC);
           for (int x = 0; x < MXUS; x++)
-            if (x < 32'(n_mxus)) begin
-              i = (x * COLS + n) * MC + r % MC;
-              acc_we[i] = 1'b1;
-              acc_ret[i] = 1'b1;
-              acc_waddr[i*AWC+:AWC] = AWC'(r / MC);
-            end
+            for (int j = 0; j < MC; j++)
+              if (x < 32'(n_mxus) && r % MC == 32'(j)) begin
+                acc_we[(x*COLS+n)*MC+j] = 1'b1;
+                acc_ret[(x*COLS+n)*MC+j] = 1'b1;
+                acc_waddr[((x*COLS+n)*MC+j)*AWC+:AWC] = AWC'(r / MC);
+              end
         end
       end
   end
