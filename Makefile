@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 DEBIAN_PACKAGES := cmake make g++ pkg-config ccache python3 verilator libsystemc-dev libopenblas-dev \
                    libgtest-dev googletest protobuf-c-compiler libprotobuf-c-dev python3-onnx \
-                   yosys iverilog
+                   yosys iverilog nextpnr-ice40
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps configure build run test test-sanitize fuzz synth bench clean

@@ -1,13 +1,17 @@
-// A second simulator and the gate level: random command streams run on the verilated RTL (the
-// product's model) and, with the same inputs, on Icarus Verilog with the RTL in both forms of the
-// array (simulation loops and synthesis instances) and with the tiny preset's synthesized
-// netlist. Final device memory, every counter and the error code must be identical.
+// A second simulator and the gate level: command streams run on the verilated RTL (the product's
+// model) and, with the same inputs, on Icarus Verilog with the RTL in both forms of the array
+// (simulation loops and synthesis instances) and with the tiny preset's synthesized netlist:
+// random streams, and the streams the product's GEMM driver issues. Final device memory, every
+// counter and the error code must be identical.
 #include "rtl_available.h"
 #include "test_support.h"
 #include "test_util.h"
 
 extern "C" {
 #include "accel_backend.h"
+#include "bf16.h"
+#include "gemm.h"
+#include "rtl_backends.h"
 }
 
 #include <cstdio>
@@ -25,7 +29,8 @@ constexpr uint64_t kOutWords = 1024; // the last of them take the STOREs
 
 struct Stream {
     std::vector<accel_cmd> cmds;
-    std::vector<uint8_t> mem_in, mem_out; // kWords port words
+    std::vector<uint8_t> mem_in, mem_out; // `words` port words
+    uint64_t words = kWords;
     cycle_breakdown counters{};
     uint64_t base_word = 0;
 };
@@ -159,7 +164,7 @@ std::string write_inputs(const accel_preset &p, const Stream &s, const std::stri
         std::memcpy(bytes, w, sizeof bytes);
         cmds << hex_word(bytes, (ACCEL_CMD_BITS + 7) / 8) << "\n";
     }
-    for (uint64_t i = 0; i < kWords; i++)
+    for (uint64_t i = 0; i < s.words; i++)
         mem << hex_word(&s.mem_in[i * bw], bw) << "\n";
     return " +cmds=" + dir + "cmds.hex +n=" + std::to_string(s.cmds.size()) + " +mem=" + dir +
            "mem.hex +base=" + std::to_string(s.base_word) + " +out=" + dir + "out.txt";
@@ -175,7 +180,7 @@ std::string write_inputs(const accel_preset &p, const Stream &s, const std::stri
     std::ifstream out(dir + "out.txt");
     const size_t bw = (size_t)p.mem_bytes_per_cycle;
     std::string line;
-    for (uint64_t i = 0; i < kWords; i++) {
+    for (uint64_t i = 0; i < s.words; i++) {
         if (!std::getline(out, line))
             return ::testing::AssertionFailure() << what << ": output cut at word " << i;
         std::string want = hex_word(&s.mem_out[i * bw], bw);
@@ -216,11 +221,13 @@ std::string rtl_sources(bool with_package_only) {
     return all;
 }
 
-// Compiles stream_tb with the RTL (INSTANCES 0 or 1) for the preset.
-::testing::AssertionResult compile_rtl(const accel_preset &p, int instances,
-                                       const std::string &vvp) {
+// Compiles stream_tb with the RTL (INSTANCES 0 or 1) for the preset, with memory of `words`
+// port words.
+::testing::AssertionResult compile_rtl(const accel_preset &p, int instances, const std::string &vvp,
+                                       uint64_t words = kWords) {
     std::string cmd = "iverilog -g2012 -I" + kRtl + " -s stream_tb" + icarus_params(p) +
-                      " -P stream_tb.INSTANCES=" + std::to_string(instances) + " -o " + vvp +
+                      " -P stream_tb.INSTANCES=" + std::to_string(instances) +
+                      " -P stream_tb.MEM_WORDS=" + std::to_string(words) + " -o " + vvp +
                       rtl_sources(false) + " " + kTb + " > " + vvp + ".log 2>&1";
     if (std::system(cmd.c_str()) != 0)
         return ::testing::AssertionFailure() << "iverilog failed: " << slurp(vvp + ".log");
@@ -237,6 +244,85 @@ accel_preset odd_preset(const std::string &dir) {
     char err[1024];
     EXPECT_EQ(preset_load_file((dir + "odd.acc").c_str(), &p, err, sizeof err), 0) << err;
     return p;
+}
+
+// A device on the verilated model that records the command stream it executes and the memory
+// it starts from (test-only: wraps the product's RTL backend).
+struct Recorder {
+    void *rtl = nullptr;
+    const uint8_t *memory = nullptr;
+    uint64_t mem_bytes = 0;
+    std::vector<uint8_t> mem_in; // device memory when the first command ran
+    std::vector<accel_cmd> cmds;
+};
+Recorder *recorded; // the device last opened on rec_ops
+
+int rec_open(const accel_preset *p, uint8_t *memory, uint64_t mem_bytes, void **state, char *err,
+             size_t errlen) {
+    auto *r = new Recorder{nullptr, memory, mem_bytes, {}, {}};
+    if (accel_rtl_ops.open(p, memory, mem_bytes, &r->rtl, err, errlen) != 0)
+        return delete r, -1;
+    *state = recorded = r;
+    return 0;
+}
+void rec_close(void *state) {
+    auto *r = (Recorder *)state;
+    accel_rtl_ops.close(r->rtl);
+    if (recorded == r)
+        recorded = nullptr;
+    delete r;
+}
+int rec_execute(void *state, const accel_cmd *cmds, size_t n, char *err, size_t errlen) {
+    auto *r = (Recorder *)state;
+    if (r->cmds.empty())
+        r->mem_in.assign(r->memory, r->memory + r->mem_bytes);
+    r->cmds.insert(r->cmds.end(), cmds, cmds + n);
+    return accel_rtl_ops.execute(r->rtl, cmds, n, err, errlen);
+}
+void rec_counters(void *state, cycle_breakdown *out) {
+    accel_rtl_ops.counters(((Recorder *)state)->rtl, out);
+}
+const accel_backend_ops rec_ops = {rec_open, rec_close, rec_execute, rec_counters, nullptr};
+
+// Runs an M x K x N GEMM (random bf16 operands; accumulating into a random C when asked) through
+// the product's driver on the verilated model and returns its command stream with the first
+// `words` port words of device memory before and after.
+::testing::AssertionResult gemm_on_verilator(const accel_preset &p, int64_t m, int64_t k, int64_t n,
+                                             int accumulate, uint64_t words, uint64_t seed,
+                                             Stream &s) {
+    accel_dev *dev = nullptr;
+    char err[1024];
+    if (accel_open_backend(&p, ACCEL_BACKEND_RTL, &rec_ops, &dev, err, sizeof err) != ACCEL_OK)
+        return ::testing::AssertionFailure() << err;
+    std::vector<float> a(m * k), b(k * n), c(m * n);
+    for (float &v : a)
+        v = bf16_random(&seed);
+    for (float &v : b)
+        v = bf16_random(&seed);
+    for (float &v : c)
+        v = bf16_random(&seed);
+    gemm_args g{m, k, n, 0, 0, accumulate, a.data(), b.data(), c.data()};
+    gemm_run_stats stats;
+    bool ok = gemm_run(dev, &g, &stats, err, sizeof err) == 0;
+    std::string why = ok ? "" : err;
+    const uint64_t bytes = words * (uint64_t)p.mem_bytes_per_cycle;
+    Recorder *r = recorded;
+    if (ok && (accel_mem_peak(dev) > bytes || r->cmds.size() > 4096)) {
+        ok = false;
+        why = "the GEMM needs more than the test bench holds";
+    }
+    if (ok) {
+        s.cmds = r->cmds;
+        s.words = words;
+        s.base_word = 0;
+        s.mem_in.assign(r->mem_in.begin(), r->mem_in.begin() + (ptrdiff_t)bytes);
+        s.mem_out.assign(r->memory, r->memory + bytes);
+        ok = accel_read_counters(dev, &s.counters) == ACCEL_OK;
+    }
+    accel_close(dev);
+    if (!ok)
+        return ::testing::AssertionFailure() << why;
+    return ::testing::AssertionSuccess();
 }
 
 #define REQUIRE_ICARUS()                                                                           \
@@ -263,6 +349,39 @@ TEST(Icarus, RtlInBothFormsMatchesVerilator) {
                                                   " INSTANCES=" + std::to_string(instances) +
                                                   " seed " + std::to_string(seed)));
             }
+        }
+    }
+}
+
+// The product's GEMM driver (host/gemm: tiling, weight prefetch, accumulation over K, chunks of
+// M beyond the activation buffer) on tiny: the command streams it issues run on Icarus with
+// the RTL in both forms, with the same memory (so the same C) and counters as Verilator.
+TEST(Icarus, GemmDriverStreamsMatchVerilator) {
+    REQUIRE_ICARUS();
+    accel_preset p = load_preset("tiny");
+    REQUIRE_RTL(p);
+    std::string dir = test_dir();
+    const uint64_t words = 8192;
+    struct Shape {
+        int64_t m, k, n;
+        int accumulate;
+    };
+    // one tile; ragged edges; M over the 64-row activation buffer, K over 4 rows (accumulation)
+    // and N over one MXU's 4 columns (weight prefetch); accumulating into C
+    const Shape shapes[] = {
+        {1, 1, 1, 0}, {7, 5, 3, 0}, {70, 13, 9, 0}, {9, 6, 11, 1}, {130, 21, 17, 1}};
+    for (int instances : {0, 1}) {
+        std::string vvp = dir + "tiny-" + std::to_string(instances) + ".vvp";
+        ASSERT_TRUE(compile_rtl(p, instances, vvp, words));
+        for (const Shape &sh : shapes) {
+            Stream s;
+            ASSERT_TRUE(gemm_on_verilator(p, sh.m, sh.k, sh.n, sh.accumulate, words,
+                                          (uint64_t)(sh.m * 131 + sh.k * 17 + sh.n), s));
+            EXPECT_TRUE(same_as_verilator(p, s, vvp, dir,
+                                          "GEMM " + std::to_string(sh.m) + "x" +
+                                              std::to_string(sh.k) + "x" + std::to_string(sh.n) +
+                                              (sh.accumulate ? " accumulating" : "") +
+                                              " INSTANCES=" + std::to_string(instances)));
         }
     }
 }

@@ -42,6 +42,13 @@ TEST(Synth, ModulesMapToTheCellsTheRtlImplies) {
     EXPECT_EQ(all["bram"].num, 4 * 0.5);
     EXPECT_GE(all["ff"].num, 16 * 64);
     EXPECT_GT(r["logic_depth"]["accel_pe"].num, 0);
+    // nextpnr places and routes a PE on an iCE40 (make installs it): a clock, and more logic
+    // cells than the PE's 64 + 48 (its registered inputs) flip-flops
+    if (std::system("command -v nextpnr-ice40 > /dev/null 2>&1") == 0) {
+        const Json &pnr = r["pe_place_and_route"];
+        EXPECT_GT(pnr["fmax_mhz"].num, 1);
+        EXPECT_GT(pnr["logic_cells"].num, 64 + 48);
+    }
     // The largest array is at least the preset's own where the preset fits (the U250 holds it)
     EXPECT_GE(r["parts"]["Alveo U250"]["largest_square_array"].num, 4);
 }
