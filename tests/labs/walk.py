@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Walks every lab of docs/labs/ as a student would, so the labs never rot: runs each ```sh
+block of the page (in a scratch folder that sees the checkout and the build like the top
+folder), then the checker with the reference solution tests/labs/labN.answers (every answer
+must pass) and with tests/labs/labN-wrong.answers (every answer must fail, with a hint), and
+checks that the page names every question the checker asks. Prints each step's wall time.
+
+  tests/labs/walk.py --build DIR [--lab N]
+"""
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def fail(msg):
+    print(f"walk: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def sh_blocks(page):
+    with open(page, encoding="utf-8") as f:
+        return re.findall(r"^```sh\n(.*?)^```", f.read(), re.S | re.M)
+
+
+def timed(cmd, cwd, env):
+    start = time.monotonic()
+    run = subprocess.run(["bash", "-c", cmd], cwd=cwd, env=env, capture_output=True, text=True)
+    return run, time.monotonic() - start
+
+
+def walk(lab, page, build):
+    with tempfile.TemporaryDirectory() as work:
+        for name in ("docs", "models", "rtl", "scripts", "tests"):
+            os.symlink(os.path.join(ROOT, name), os.path.join(work, name))
+        os.symlink(build, os.path.join(work, "build"))
+        env = dict(os.environ, ACCPAR=os.path.join(work, "build", "accpar"))
+        for block in sh_blocks(page):
+            for cmd in (l for l in block.splitlines() if l.strip()):
+                run, secs = timed(cmd, work, env)
+                print(f"lab {lab}: {secs:6.1f} s  {cmd}")
+                if run.returncode != 0:
+                    fail(f"lab {lab}: '{cmd}' exited {run.returncode}: {run.stderr.strip()}")
+        right = os.path.join(ROOT, "tests", "labs", f"lab{lab}.answers")
+        wrong = os.path.join(ROOT, "tests", "labs", f"lab{lab}-wrong.answers")
+        for path in (right, wrong):
+            if not os.path.isfile(path):
+                fail(f"lab {lab}: {path} is missing")
+        run, secs = timed(f"scripts/lab-check {lab} {right}", work, env)
+        print(f"lab {lab}: {secs:6.1f} s  scripts/lab-check {lab} (reference solution)")
+        lines = run.stdout.strip().splitlines()
+        if run.returncode != 0 or not lines or any(not l.startswith("PASS") for l in lines[:-1]):
+            fail(f"lab {lab}: the reference solution does not pass:\n{run.stdout}{run.stderr}")
+        asked = [l.split()[1] for l in lines[:-1]]
+        with open(page, encoding="utf-8") as f:
+            text = f.read()
+        for q in asked:
+            if f"`{q}`" not in text:
+                fail(f"lab {lab}: the checker asks `{q}`, which {page} does not name")
+        run, _ = timed(f"scripts/lab-check {lab} {wrong}", work, env)
+        lines = run.stdout.strip().splitlines()
+        bad = [l for l in lines[:-1] if not (l.startswith("FAIL") and "hint:" in l)]
+        if run.returncode != 1 or len(lines) - 1 != len(asked) or bad:
+            fail(f"lab {lab}: every wrong answer must fail with a hint:\n{run.stdout}"
+                 f"{run.stderr}")
+        print(f"lab {lab}: {len(asked)} questions; the reference passes, each wrong answer "
+              "fails with a hint")
+
+
+def main(argv):
+    args = dict(zip(argv[::2], argv[1::2]))
+    if "--build" not in args or len(argv) % 2 or set(args) - {"--build", "--lab"}:
+        print(__doc__.strip())
+        return 2
+    build = os.path.abspath(args["--build"])
+    if not os.access(os.path.join(build, "accpar"), os.X_OK):
+        fail(f"{build}/accpar is not built")
+    pages = sorted(glob.glob(os.path.join(ROOT, "docs", "labs", "lab[0-9]*-*.md")))
+    if not pages:
+        fail("no labs in docs/labs")
+    for page in pages:
+        lab = int(re.match(r"lab(\d+)-", os.path.basename(page)).group(1))
+        if "--lab" in args and str(lab) != args["--lab"]:
+            continue
+        walk(lab, page, build)
+    return 0
+
+
+if __name__ == "__main__":
+    if not shutil.which("bash"):
+        fail("bash is needed")
+    sys.exit(main(sys.argv[1:]))
