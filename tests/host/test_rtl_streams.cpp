@@ -25,6 +25,7 @@ namespace {
 const std::string kRtl = ACCPAR_SOURCE_DIR "/rtl";
 const std::string kTb = ACCPAR_SOURCE_DIR "/tests/rtl/stream_tb.sv";
 constexpr uint64_t kWords = 4096;    // the stream's memory, in port words
+constexpr size_t kMaxCmds = 4096;    // the test bench's command memory (MAX_CMDS)
 constexpr uint64_t kOutWords = 1024; // the last of them take the STOREs
 
 struct Stream {
@@ -207,7 +208,7 @@ std::string icarus_params(const accel_preset &p) {
     o << " -P stream_tb.ROWS=" << p.array_rows << " -P stream_tb.COLS=" << p.array_cols
       << " -P stream_tb.MXUS=" << p.mxus << " -P stream_tb.ACT_ROWS=" << p.act_buffer_rows
       << " -P stream_tb.ACC_ROWS=" << p.acc_buffer_rows
-      << " -P stream_tb.BW=" << p.mem_bytes_per_cycle;
+      << " -P stream_tb.BW=" << p.mem_bytes_per_cycle << " -P stream_tb.MAX_CMDS=" << kMaxCmds;
     return o.str();
 }
 
@@ -307,7 +308,8 @@ const accel_backend_ops rec_ops = {rec_open, rec_close, rec_execute, rec_counter
     std::string why = ok ? "" : err;
     const uint64_t bytes = words * (uint64_t)p.mem_bytes_per_cycle;
     Recorder *r = recorded;
-    if (ok && (accel_mem_peak(dev) > bytes || r->cmds.size() > 4096)) {
+    // A fresh device allocates from address 0 upwards, so its peak is the highest address used.
+    if (ok && (accel_mem_peak(dev) > bytes || bytes > r->mem_bytes || r->cmds.size() > kMaxCmds)) {
         ok = false;
         why = "the GEMM needs more than the test bench holds";
     }
