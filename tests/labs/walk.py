@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Walks every lab of docs/labs/ as a student would, so the labs never rot: runs each ```sh
-block of the page (in a scratch folder that sees the checkout and the build like the top
+block of the page as one bash script, in order (in a scratch folder that sees the checkout and the build like the top
 folder), then the checker with the reference solution tests/labs/labN.answers (every answer
 must pass) and with tests/labs/labN-wrong.answers (every answer must fail, with a hint), and
 checks that the page names every question the checker asks. Prints each step's wall time.
@@ -42,11 +42,12 @@ def walk(lab, page, build):
         os.symlink(build, os.path.join(work, "build"))
         env = dict(os.environ, ACCPAR=os.path.join(work, "build", "accpar"))
         for block in sh_blocks(page):
-            for cmd in (l for l in block.splitlines() if l.strip()):
-                run, secs = timed(cmd, work, env)
-                print(f"lab {lab}: {secs:6.1f} s  {cmd}")
-                if run.returncode != 0:
-                    fail(f"lab {lab}: '{cmd}' exited {run.returncode}: {run.stderr.strip()}")
+            run, secs = timed("set -e\n" + block, work, env)
+            first = block.splitlines()[0] + (" ..." if block.count("\n") > 1 else "")
+            print(f"lab {lab}: {secs:6.1f} s  {first}")
+            if run.returncode != 0:
+                fail(f"lab {lab}: block '{first}' exited {run.returncode}: "
+                     f"{run.stderr.strip()}")
         right = os.path.join(ROOT, "tests", "labs", f"lab{lab}.answers")
         wrong = os.path.join(ROOT, "tests", "labs", f"lab{lab}-wrong.answers")
         for path in (right, wrong):
