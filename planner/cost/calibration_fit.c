@@ -77,7 +77,7 @@ static int fit_compute(calibration *c, const accel_preset *p, char *err, size_t 
         for (int q = 0; q < c->n_gemm; q++)
             if (c->gemm[q].role == CAL_FIT && f[q].f[i] != 0)
                 c->nominal[i] = 0;
-        c->theta[i] = 1.0;
+        c->theta[i] = (double)gemm_contract_cycles[i]; /* kept where nominal */
         col_of[i] = c->nominal[i] ? -1 : cols++;
     }
     for (int q = 0; q < c->n_gemm; q++)

@@ -13,7 +13,7 @@ void device_model_exact(const accel_preset *p, device_model *m) {
     memset(m, 0, sizeof *m);
     m->kind = MODEL_EXACT;
     for (int i = 0; i < GEMM_FEATURES; i++)
-        m->theta[i] = 1.0;
+        m->theta[i] = (double)gemm_contract_cycles[i];
     links(p, m);
 }
 

@@ -39,6 +39,8 @@ static void feat_matmul(const accel_preset *p, uint64_t rows, int tiles, int pf_
 const char *const gemm_feature_names[GEMM_FEATURES] = {"commands", "loads", "words",
                                                        "rows",     "fill",  "prefetch"};
 
+const uint64_t gemm_contract_cycles[GEMM_FEATURES] = {1, 1, 1, 1, 1, 1};
+
 double gemm_features_weighted(const gemm_features *f, const double theta[GEMM_FEATURES]) {
     double s = 0;
     for (int i = 0; i < GEMM_FEATURES; i++)
@@ -47,7 +49,9 @@ double gemm_features_weighted(const gemm_features *f, const double theta[GEMM_FE
 }
 
 void gemm_features_add_to(const gemm_features *f, cycle_breakdown *cb) {
-    const uint64_t *x = f->f;
+    uint64_t x[GEMM_FEATURES];
+    for (int i = 0; i < GEMM_FEATURES; i++)
+        x[i] = f->f[i] * gemm_contract_cycles[i];
     cb->commands += x[FEAT_COMMANDS];
     cb->busy += x[FEAT_ROWS] + x[FEAT_FILL];
     cb->stall += x[FEAT_LOADS] + x[FEAT_WORDS] + x[FEAT_PREFETCH];

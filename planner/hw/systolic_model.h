@@ -103,14 +103,21 @@ typedef struct gemm_features {
 
 extern const char *const gemm_feature_names[GEMM_FEATURES];
 
+/* Cycles each feature costs in the accelerator's contract (docs/accelerator.md, "The cycle
+ * window"): one each. The closed form, the exact model and a calibration's nominal weights all
+ * read it, so an accelerator whose timing changes changes it here (docs/labs/, lab 2). The
+ * commands' weight is 1 by the counters' definition (one issue cycle per command). */
+extern const uint64_t gemm_contract_cycles[GEMM_FEATURES];
+
 /* The schedule's features in closed form (O(1)); gemm_cycles_closed_form is built on it. */
 void gemm_features_closed_form(const gemm_schedule *s, gemm_features *f);
 
-/* Cycles of a model weighting each feature: sum of theta[i] * f[i] (theta all 1: the contract). */
+/* Cycles of a model weighting each feature: sum of theta[i] * f[i] (gemm_contract_cycles: the
+ * contract). */
 double gemm_features_weighted(const gemm_features *f, const double theta[GEMM_FEATURES]);
 
-/* Adds the nominal cycles of f to *cb: commands, busy = rows + fill,
- * stall = loads + words + prefetch, total = the sum of all six. */
+/* Adds the contract's cycles of f to *cb (each feature times gemm_contract_cycles): commands,
+ * busy = rows + fill, stall = loads + words + prefetch, total = the sum of all six. */
 void gemm_features_add_to(const gemm_features *f, cycle_breakdown *cb);
 
 /* Adds the cost of one schedule step (what the device spends on that command). */

@@ -1,7 +1,8 @@
-// The per-command cycle contract of docs/accelerator.md written out here, independently of
-// planner/hw/systolic_model.c: LOAD = 1 + W + 1, STORE = 1 + W, MATMUL = 1 + max(rows + R + C,
-// 1 + W_pf), split into the six features. Walking a schedule with it counts the features command
-// by command, without the closed form.
+// The features of docs/accelerator.md's per-command costs, counted here independently of
+// planner/hw/systolic_model.c: a LOAD is an issue, W words and a read latency, a STORE an issue
+// and W words, a MATMUL an issue, rows + R + C and the prefetch's excess over that. Walking a
+// schedule with it counts the features command by command, without the closed form; the cycles
+// are the counts times the contract's weights (gemm_contract_cycles).
 #ifndef ACCPAR_TESTS_COMMAND_FEATURES_H
 #define ACCPAR_TESTS_COMMAND_FEATURES_H
 

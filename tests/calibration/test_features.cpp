@@ -49,13 +49,15 @@ TEST(Features, ClosedFormEqualsCommandByCommandCountsAndSumsToTheCycles) {
             for (int j = 0; j < GEMM_FEATURES; j++) {
                 EXPECT_EQ(f.f[j], c.f[j])
                     << name << " " << m << "x" << k << "x" << n << " " << gemm_feature_names[j];
-                sum += c.f[j];
+                sum += c.f[j] * gemm_contract_cycles[j];
             }
             cycle_breakdown cb;
             gemm_cycles_closed_form(&s, &cb);
             EXPECT_EQ(cb.total, sum);
-            const double ones[GEMM_FEATURES] = {1, 1, 1, 1, 1, 1};
-            EXPECT_EQ(gemm_features_weighted(&f, ones), (double)cb.total);
+            double contract[GEMM_FEATURES];
+            for (int j = 0; j < GEMM_FEATURES; j++)
+                contract[j] = (double)gemm_contract_cycles[j];
+            EXPECT_EQ(gemm_features_weighted(&f, contract), (double)cb.total);
             memory_bound += f.f[FEAT_PREFETCH] > 0;
             shapes++;
         }
