@@ -47,11 +47,14 @@ def timed(cmd, cwd, env):
 PATCHES = {2: "lab2.patch", 4: "lab2.patch"}
 
 
-def patched_tree(patch, scratch, made={}):
+TREES = {}  # patch -> its built copy, made once per walk
+
+
+def patched_tree(patch, scratch):
     """A copy of the checkout with tests/labs/PATCH applied, built (accpar, host_tests) in its
     build/ folder; made once per patch."""
-    if patch in made:
-        return made[patch]
+    if patch in TREES:
+        return TREES[patch]
     src = os.path.join(scratch, patch + ".tree")
     files = subprocess.run(["git", "-C", ROOT, "ls-files", "-co", "--exclude-standard", "-z"],
                            capture_output=True, text=True)
@@ -69,7 +72,7 @@ def patched_tree(patch, scratch, made={}):
         print(f"{patch}: {secs:6.1f} s  {' '.join(cmd[:3])} ...")
         if run.returncode != 0:
             fail(f"{patch}: {' '.join(cmd)} failed: {run.stdout[-2000:]}{run.stderr[-2000:]}")
-    made[patch] = src
+    TREES[patch] = src
     return src
 
 
