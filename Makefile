@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 DEBIAN_PACKAGES := cmake make g++ pkg-config ccache python3 verilator libsystemc-dev libopenblas-dev \
                    libgtest-dev googletest protobuf-c-compiler libprotobuf-c-dev python3-onnx \
-                   yosys iverilog nextpnr-ice40
+                   yosys iverilog nextpnr-ice40 openmpi-bin libopenmpi-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps configure build run test test-sanitize fuzz synth bench clean
@@ -61,6 +61,7 @@ bench: build
 	scripts/bench-models
 	scripts/bench-planner
 	scripts/bench-run
+	scripts/bench-mpi
 
 clean:
 	rm -rf $(BUILD) build-sanitize build-fuzz

@@ -10,15 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-/* The GEMMs are shared out among workers, each with a device of its own: worker w runs GEMMs
- * w, w + workers, ... A GEMM's cycles do not depend on which device ran it, or on what ran
- * before, so the results are the same for any number of workers. */
+/* The part's GEMMs (part, part + parts, ...: its i-th is GEMM part + i * parts) are shared out
+ * among workers, each with a device of its own: worker w runs the part's GEMMs w, w + workers,
+ * ... A GEMM's cycles do not depend on which device ran it, or on what ran before, so the results
+ * are the same for any number of workers and parts. */
 typedef struct measure_job {
     const accel_preset *p;
     accel_backend backend;
     calibration *c;
-    int workers;
+    int workers, part, parts, share; /* share: the GEMMs of this part */
     void (*progress)(int done, int total);
     pthread_mutex_t lock; /* progress calls */
     int done;
@@ -32,7 +32,7 @@ static void measure_share(void *ctx, int w, int worker) {
     calibration *c = J->c;
     J->failed_at[w] = c->n_gemm;
     size_t cap = 0;
-    for (int q = w; q < c->n_gemm; q += J->workers) {
+    for (int q = J->part + w * J->parts; q < c->n_gemm; q += J->workers * J->parts) {
         const cal_gemm *g = &c->gemm[q];
         size_t need = (size_t)(g->m * g->k > g->k * g->n ? g->m * g->k : g->k * g->n);
         need = need > (size_t)(g->m * g->n) ? need : (size_t)(g->m * g->n);
@@ -42,7 +42,7 @@ static void measure_share(void *ctx, int w, int worker) {
     float *a = malloc(sizeof *a * cap), *b = malloc(sizeof *b * cap),
           *cm = malloc(sizeof *cm * cap);
     char why[512];
-    int q = w;
+    int q = J->part + w * J->parts;
     if (!a || !b || !cm) {
         snprintf(J->why[w], sizeof J->why[w], "out of host memory for the calibration GEMMs");
     } else if (accel_open(J->p, J->backend, &dev, why, sizeof why) != ACCEL_OK) {
@@ -55,7 +55,7 @@ static void measure_share(void *ctx, int w, int worker) {
             b[i] = bf16_random(&seed);
             cm[i] = bf16_random(&seed);
         }
-        for (; q < c->n_gemm; q += J->workers) {
+        for (; q < c->n_gemm; q += J->workers * J->parts) {
             cal_gemm *g = &c->gemm[q];
             gemm_args ga = {.m = g->m,
                             .k = g->k,
@@ -74,7 +74,7 @@ static void measure_share(void *ctx, int w, int worker) {
             pthread_mutex_lock(&J->lock);
             J->done++;
             if (J->progress)
-                J->progress(J->done, c->n_gemm);
+                J->progress(J->done, J->share);
             pthread_mutex_unlock(&J->lock);
         }
     }
@@ -84,10 +84,14 @@ static void measure_share(void *ctx, int w, int worker) {
     accel_close(dev);
 }
 
-int cal_measure_gemms(const accel_preset *p, accel_backend backend, int jobs, calibration *c,
-                      void (*progress)(int done, int total), char *err, size_t errlen) {
-    int workers = jobs < c->n_gemm ? (jobs > 1 ? jobs : 1) : (c->n_gemm > 0 ? c->n_gemm : 1);
-    measure_job J = {p, backend, c, workers, progress, PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL};
+int cal_measure_gemms(const accel_preset *p, accel_backend backend, int jobs, int part, int parts,
+                      calibration *c, void (*progress)(int done, int total), char *err,
+                      size_t errlen) {
+    int share = c->n_gemm > part ? (c->n_gemm - part + parts - 1) / parts : 0;
+    int workers = jobs < share ? (jobs > 1 ? jobs : 1) : (share > 0 ? share : 1);
+    measure_job J = {
+        p, backend, c,   workers, part, parts, share, progress, PTHREAD_MUTEX_INITIALIZER,
+        0, NULL,    NULL};
     J.failed_at = calloc((size_t)workers, sizeof *J.failed_at);
     J.why = calloc((size_t)workers, sizeof *J.why);
     if (!J.failed_at || !J.why) {

@@ -2,6 +2,7 @@
 
 #include "array_model.h"
 #include "cli.h"
+#include "cli_ranks.h"
 #include "json.h"
 
 #include <stdio.h>
@@ -34,20 +35,32 @@ static double root_alpha(const plan *p) {
     return p->n_levels > 0 ? p->levels[0].alpha : 1.0;
 }
 
+/* Plans with the model and runs the plan; under mpirun on every rank (only rank 0's outcome
+ * is whole: run.h). */
 static int run_one(const compare_args *a, const net *g, int model, outcome *out) {
     static accel_array arr;
     char err[1024];
-    if (cli_load_array(CMD, a->accels, MODEL_NAME[model],
-                       model == CALIBRATED ? a->calibration : NULL, 0, &arr) != 0)
+    int rc = cli_load_array(CMD, a->accels, MODEL_NAME[model],
+                            model == CALIBRATED ? a->calibration : NULL, 0, &arr);
+    plan_options po = {.strat = a->strat, .batch = a->batch};
+    if (rc == 0 && (rc = plan_make(g, &arr, &po, &out->p, err, sizeof err)) != 0)
+        cli_error(CMD, "%s", err);
+    if (cli_ranks_agree(CMD, rc) != 0)
         return -1;
     array_model_label(&arr, out->label, sizeof out->label);
-    plan_options po = {.strat = a->strat, .batch = a->batch};
-    if (plan_make(g, &arr, &po, &out->p, err, sizeof err) != 0 ||
-        run_step(g, &arr, &out->p, &a->o, &out->r, err, sizeof err) != 0) {
+    int *rank_of = malloc(sizeof(int) * (size_t)arr.n);
+    run_options o = a->o;
+    o.placement = rank_of;
+    rc = !rank_of || cli_placement(CMD, a->placement, arr.n, rank_of) != 0 ||
+                 cli_ranks_same(CMD, run_inputs_digest(g, &arr, &out->p, &o)) != 0
+             ? -1
+             : 0;
+    if (rc == 0 && run_step(g, &arr, &out->p, &o, &out->r, err, sizeof err) != 0) {
         cli_error(CMD, "%s", err);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    free(rank_of);
+    return rc;
 }
 
 static int write_json(const compare_args *a, const net *g, const outcome *o, int identical) {
@@ -115,9 +128,10 @@ static int report(const compare_args *a, const net *g, const outcome *o) {
 
 int cal_compare(const compare_args *a) {
     net g = {0};
-    if (cli_load_net(CMD, a->net, a->scale, a->image_scale, &g) != 0)
-        return EXIT_USAGE;
-    if (a->json && cli_declare_output(CMD, "--json", a->json) != 0) {
+    int loaded = cli_load_net(CMD, a->net, a->scale, a->image_scale, &g);
+    if (loaded == 0 && a->json && cli_declare_output(CMD, "--json", a->json) != 0)
+        loaded = -1;
+    if (cli_ranks_agree(CMD, loaded) != 0) {
         net_free(&g);
         return EXIT_USAGE;
     }
@@ -127,7 +141,9 @@ int cal_compare(const compare_args *a) {
     for (int m = 0; m < MODELS && status == 0; m++)
         if (run_one(a, &g, m, &o[m]) != 0)
             status = EXIT_USAGE;
-    if (status == 0)
+    if (status == 0 && cli_rank() != 0) /* rank 0 reports; this is its outcome */
+        status = o[PEAK].r.verified && o[CALIBRATED].r.verified ? 0 : EXIT_CHECK_FAILED;
+    else if (status == 0)
         status = report(a, &g, o);
     for (int m = 0; m < MODELS; m++) {
         run_result_free(&o[m].r);

@@ -7,6 +7,7 @@
 
 typedef struct compare_args {
     const char *net, *accels, *calibration, *json;
+    const char *placement; /* under mpirun: --placement (cli_ranks.h) */
     double scale, image_scale;
     strategy strat;
     int64_t batch;

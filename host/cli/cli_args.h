@@ -54,7 +54,8 @@ typedef struct cli_opt {
 #define CLI_JOBS(jobs)                                                                             \
     CLI_INT("--jobs", (jobs), "N",                                                                 \
             "devices emulated at once, and threads of the OpenBLAS checks\n"                       \
-            "[the processors this process may use]; results do not depend on it",                  \
+            "[the processors this process may use, shared among the\n"                             \
+            "ranks on this machine]; results do not depend on it",                                 \
             1, 256)
 /* The option of the commands that plan: every device's memory instead of its preset's. */
 #define CLI_DEVICE_MIB(mib)                                                                        \
@@ -67,7 +68,7 @@ typedef struct cli_opt {
 #define CLI_TRACE_LIMIT(mib)                                                                       \
     CLI_INT("--trace-limit-mib", (mib), "MIB",                                                     \
             "refuse --trace before the run if the waveforms are estimated\n"                       \
-            "larger (docs/runtime.md, \"Waveforms\") [1024]; 0: no limit",                           \
+            "larger (docs/runtime.md, \"Waveforms\") [1024]; 0: no limit",                         \
             0, INT64_MAX >> 20)
 #define CLI_END                                                                                    \
     { .name = NULL }

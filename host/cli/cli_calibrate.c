@@ -4,6 +4,7 @@
 #include "cal_measure.h"
 #include "cli.h"
 #include "cli_args.h"
+#include "cli_ranks.h"
 #include "model_cache.h"
 #include "parallel.h"
 #include "device_model.h"
@@ -24,7 +25,8 @@ typedef struct cal_args {
     int no_build;
     int sweep;
     int backend; /* accel_backend */
-    const char *compare;
+    const char *compare, *placement;
+    double rank_timeout;
     int64_t batch, jobs;
     int strat, fidelity;
     compare_args cmp;
@@ -50,6 +52,8 @@ enum {
     C_JOBS,
     C_MODEL_CACHE,
     C_NO_BUILD,
+    C_PLACEMENT,
+    C_RANK_TIMEOUT,
     C_OPTS
 };
 
@@ -57,7 +61,8 @@ enum {
 static int parse(int argc, char **argv, cal_args *a) {
     *a = (cal_args){.backend = ACCEL_BACKEND_REPLAY,
                     .batch = 32,
-                    .jobs = parallel_cores(),
+                    .jobs = cli_default_jobs(),
+                    .rank_timeout = CLI_RANK_TIMEOUT_DEFAULT_S,
                     .strat = STRATEGY_ACCPAR,
                     .fidelity = ACCEL_BACKEND_REPLAY};
     a->cmp = (compare_args){.accels = "2xtpu-v2,2xtpu-v3", .scale = 1.0};
@@ -99,6 +104,7 @@ static int parse(int argc, char **argv, cal_args *a) {
                                      "default calibration file"),
         [C_JOBS] = CLI_JOBS(&a->jobs),
         [C_MODEL_CACHE] = CLI_MODEL_OPTS(&a->model_cache, &a->no_build),
+        [C_PLACEMENT] = CLI_RANK_OPTS(&a->placement, &a->rank_timeout),
         CLI_END,
     };
     const cli_command cmd = {
@@ -130,8 +136,14 @@ static int parse(int argc, char **argv, cal_args *a) {
     a->cmp.net = a->compare;
     a->cmp.strat = (strategy)a->strat;
     a->cmp.batch = a->batch;
-    a->cmp.o =
-        (run_options){.fidelity = (run_fidelity)a->fidelity, .seed = 1, .jobs = (int)a->jobs};
+    a->cmp.o = (run_options){.fidelity = (run_fidelity)a->fidelity,
+                             .seed = 1,
+                             .jobs = (int)a->jobs,
+                             .cluster = cli_cluster(),
+                             .rank_timeout_s = a->rank_timeout};
+    a->cmp.placement = a->placement;
+    if (cli_rank() != 0) /* rank 0 writes every output */
+        a->out = a->json = a->csv = a->plot = a->cmp.json = NULL;
     int compare_only = 0, calibrate_only = 0;
     for (int k = C_ACCELS; k <= C_CALIBRATION; k++)
         compare_only |= given[k];
@@ -140,6 +152,11 @@ static int parse(int argc, char **argv, cal_args *a) {
     if (a->compare && calibrate_only) {
         cli_error(CMD, "--compare: takes none of --accel, --shapes, --sweep, --out, --backend, "
                        "--csv, --plot");
+        return CLI_BAD;
+    }
+    if (!a->compare && given[C_PLACEMENT]) {
+        cli_error(CMD, "--placement: goes with --compare (the sweep's GEMMs are dealt out to the "
+                       "ranks in turn)");
         return CLI_BAD;
     }
     if (!a->compare && compare_only) {
@@ -308,39 +325,96 @@ static void print_summary(const accel_preset *p, const calibration *c, const cha
     printf("\nwrote %s\n", out);
 }
 
-static int calibrate(cal_args *a) {
-    accel_preset p;
-    char err[1024], path[512];
-    if (preset_find(a->accel, &p, err, sizeof err) != 0) {
-        cli_error(CMD, "%s", err);
-        return EXIT_USAGE;
+/* Under mpirun every rank measured its part of the GEMMs (rank r: r, r + ranks, ...): rank 0
+ * collects the cycles of the others'. */
+static int gather_measured(calibration *c, double timeout_s) {
+    cluster *cl = cli_cluster();
+    int ranks = cluster_size(cl), rank = cli_rank();
+    if (ranks == 1)
+        return 0;
+    static const char *const names[] = {NULL, "calibration GEMMs' cycles"};
+    char err[512];
+    cluster_name_kinds(cl, names, 2);
+    uint64_t *cycles = calloc((size_t)c->n_gemm + 1, sizeof *cycles);
+    int rc = cycles ? 0 : -1;
+    for (int r = rank == 0 ? 1 : rank; rc == 0 && r < (rank == 0 ? ranks : rank + 1); r++) {
+        int n = 0;
+        if (rank != 0) {
+            for (int q = r; q < c->n_gemm; q += ranks)
+                cycles[n++] = c->gemm[q].measured;
+            cluster_msg m = {1, -1, {n}, cycles, sizeof *cycles * (uint64_t)n};
+            rc = cluster_send(cl, 0, &m, err, sizeof err);
+            continue;
+        }
+        cluster_msg m;
+        rc = cluster_recv(cl, r, &m, timeout_s, "its calibration GEMMs' cycles", err, sizeof err);
+        for (int q = r; rc == 0 && q < c->n_gemm; q += ranks)
+            if ((uint64_t)n + 1 > m.bytes / sizeof(uint64_t)) {
+                snprintf(err, sizeof err, "rank %d sent %llu bytes of cycles", r,
+                         (unsigned long long)m.bytes);
+                rc = -1;
+            } else {
+                memcpy(&c->gemm[q].measured, (const uint64_t *)m.payload + n++, sizeof(uint64_t));
+            }
+        free(m.payload);
     }
-    if (!a->out) { /* never a tracked file: a default calibration changes only when asked */
-        snprintf(path, sizeof path, "%s.cal", p.name);
+    if (rc != 0)
+        cli_error(CMD, "%s", cycles ? err : "out of host memory");
+    free(cycles);
+    return rc;
+}
+
+/* The preset, the shapes and the declared outputs; -1 with the error printed. */
+static int prepare(cal_args *a, accel_preset *p, calibration *c, char *path, size_t len) {
+    char err[1024];
+    if (preset_find(a->accel, p, err, sizeof err) != 0) {
+        cli_error(CMD, "%s", err);
+        return -1;
+    }
+    if (!a->out && cli_rank() == 0) { /* never a tracked file: a default calibration changes
+                                          only when asked */
+        snprintf(path, len, "%s.cal", p->name);
         a->out = path;
     }
-    calibration c;
-    memset(&c, 0, sizeof c);
-    int rc = a->shapes ? cal_read_shapes(a->shapes, &c, err, sizeof err) : cal_design_sweep(&p, &c);
-    if (rc == 0 && cal_design_transfers(&c) != 0)
+    int rc = a->shapes ? cal_read_shapes(a->shapes, c, err, sizeof err) : cal_design_sweep(p, c);
+    if (rc == 0 && cal_design_transfers(c) != 0)
         rc = -1;
     if (rc != 0) {
         cli_error(CMD, "%s", a->shapes ? err : "out of memory");
-        calibration_free(&c);
-        return EXIT_USAGE;
+        return -1;
     }
-    if (cli_declare_output(CMD, "--out", a->out) != 0 ||
+    if ((a->out && cli_declare_output(CMD, "--out", a->out) != 0) ||
         (a->csv && cli_declare_output(CMD, "--csv", a->csv) != 0) ||
         (a->json && cli_declare_output(CMD, "--json", a->json) != 0) ||
-        (a->plot && cli_declare_output(CMD, "--plot", a->plot) != 0)) {
+        (a->plot && cli_declare_output(CMD, "--plot", a->plot) != 0))
+        return -1;
+    return 0;
+}
+
+static int calibrate(cal_args *a) {
+    accel_preset p;
+    char err[1024], path[512];
+    calibration c;
+    memset(&c, 0, sizeof c);
+    if (cli_ranks_agree(CMD, prepare(a, &p, &c, path, sizeof path)) != 0) {
         calibration_free(&c);
         return EXIT_USAGE;
     }
+    int measured =
+        cal_measure_gemms(&p, a->backend, (int)a->jobs, cli_rank(), cluster_size(cli_cluster()), &c,
+                          isatty(2) && cli_rank() == 0 ? progress : NULL, err, sizeof err);
+    if (measured != 0)
+        cli_error(CMD, "%s", err);
+    if (cli_ranks_agree(CMD, measured) != 0 || gather_measured(&c, a->rank_timeout) != 0) {
+        calibration_free(&c);
+        return EXIT_USAGE;
+    }
+    if (cli_rank() != 0) { /* rank 0 fits and writes */
+        calibration_free(&c);
+        return 0;
+    }
     double *peak = malloc(sizeof *peak * (size_t)c.n_gemm);
-    if (!peak ||
-        cal_measure_gemms(&p, a->backend, (int)a->jobs, &c, isatty(2) ? progress : NULL, err,
-                          sizeof err) != 0 ||
-        cal_measure_transfers(&p, &c, err, sizeof err) != 0 ||
+    if (!peak || cal_measure_transfers(&p, &c, err, sizeof err) != 0 ||
         calibration_fit(&c, &p, err, sizeof err) != 0 ||
         peak_cycles(&p, &c, peak, err, sizeof err) != 0) {
         cli_error(CMD, "%s", peak ? err : "out of memory");

@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "cli_ranks.h"
 
 #include "array_model.h"
 #include "net_find.h"
@@ -12,12 +13,14 @@
 const char *const cli_compute_models[] = {"calibrated", "exact", "peak", NULL};
 
 void cli_error(const char *cmd, const char *fmt, ...) {
+    char text[1024];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "accpar %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    cli_record_error(text);
+    if (cli_rank() == 0) /* the other ranks' errors reach rank 0 (cli_ranks.h) */
+        fprintf(stderr, "accpar %s: %s\n", cmd, text);
 }
 
 int cli_write_json(const char *cmd, json_out *j, const char *path) {

@@ -36,14 +36,13 @@ typedef struct gemm_outcome {
 
 /* Returns CLI_RUN, CLI_DONE after --help, CLI_BAD on a usage error (already reported). */
 static int parse(int argc, char **argv, gemm_opts *o) {
-    *o = (gemm_opts){
-        .accel = "tpu-v2",
-        .m = 128,
-        .k = 128,
-        .n = 128,
-        .seed = 1,
-        .backend = ACCEL_BACKEND_RTL,
-        .trace_limit_mib = CLI_TRACE_LIMIT_DEFAULT_MIB};
+    *o = (gemm_opts){.accel = "tpu-v2",
+                     .m = 128,
+                     .k = 128,
+                     .n = 128,
+                     .seed = 1,
+                     .backend = ACCEL_BACKEND_RTL,
+                     .trace_limit_mib = CLI_TRACE_LIMIT_DEFAULT_MIB};
     const cli_opt opts[] = {
         CLI_STRING("--accel", &o->accel, "PRESET",
                    "preset name (models/accelerators/NAME.acc) or path [tpu-v2]"),

@@ -2,6 +2,7 @@
  * (docs/runtime.md). The plan is made here, or loaded from a file saved by accpar plan --out. */
 #include "cli.h"
 #include "cli_args.h"
+#include "cli_ranks.h"
 #include "model_cache.h"
 #include "parallel.h"
 #include "plan_file.h"
@@ -19,9 +20,10 @@ static const char *const CMD = "run";
 
 typedef struct run_args {
     const char *net, *accels, *json, *trace, *trace_events, *calibration, *plan, *model_cache;
+    const char *placement;
     int no_build;
     int64_t batch, seed, jobs, device_mib, trace_limit_mib;
-    double scale, image_scale;
+    double scale, image_scale, rank_timeout;
     int strat, fidelity, model;
     int given[32];
     plan_file_meta saved; /* with --plan: what the plan file names */
@@ -48,6 +50,8 @@ enum {
     OPT_JOBS,
     OPT_MODEL_CACHE,
     OPT_NO_BUILD,
+    OPT_PLACEMENT,
+    OPT_RANK_TIMEOUT,
 };
 
 static int parse(int argc, char **argv, run_args *a) {
@@ -55,7 +59,8 @@ static int parse(int argc, char **argv, run_args *a) {
                     .accels = "2xtpu-v2,2xtpu-v3",
                     .batch = 32,
                     .seed = 1,
-                    .jobs = parallel_cores(),
+                    .jobs = cli_default_jobs(),
+                    .rank_timeout = CLI_RANK_TIMEOUT_DEFAULT_S,
                     .trace_limit_mib = CLI_TRACE_LIMIT_DEFAULT_MIB,
                     .scale = 1.0,
                     .strat = STRATEGY_ACCPAR,
@@ -103,6 +108,7 @@ static int parse(int argc, char **argv, run_args *a) {
         [OPT_DEVICE_MIB] = CLI_DEVICE_MIB(&a->device_mib),
         [OPT_JOBS] = CLI_JOBS(&a->jobs),
         [OPT_MODEL_CACHE] = CLI_MODEL_OPTS(&a->model_cache, &a->no_build),
+        [OPT_PLACEMENT] = CLI_RANK_OPTS(&a->placement, &a->rank_timeout),
         CLI_END,
     };
     const cli_command cmd = {
@@ -114,7 +120,9 @@ static int parse(int argc, char **argv, run_args *a) {
         "platform's links. Verifies results against OpenBLAS, converted pieces against their\n"
         "tensors, bytes against the planner, each device's cycles against the closed-form\n"
         "contract (rtl, replay), and reports the planner's model against the counters.\n"
-        "With no options: tiny-cnn, batch 32, on 2xtpu-v2,2xtpu-v3 in RTL fidelity.",
+        "With no options: tiny-cnn, batch 32, on 2xtpu-v2,2xtpu-v3 in RTL fidelity.\n"
+        "Under mpirun the devices are spread over the ranks; rank 0 reports, exactly as one\n"
+        "process would (docs/scale-out.md).",
         opts,
         "Exit status: 0 verified, 1 a check failed, the plan does not fit the devices' memory\n"
         "or the step the host's (both found before the run), or the run failed, 2 bad usage\n"
@@ -142,6 +150,10 @@ static int parse(int argc, char **argv, run_args *a) {
     a->o.trace_events = a->trace_events;
     a->o.trace_limit_bytes = (uint64_t)a->trace_limit_mib << 20;
     a->o.jobs = (int)a->jobs;
+    a->o.cluster = cli_cluster();
+    a->o.rank_timeout_s = a->rank_timeout;
+    if (cli_rank() != 0) /* rank 0 writes every output */
+        a->json = a->trace = a->trace_events = a->o.trace_dir = a->o.trace_events = NULL;
     return CLI_RUN;
 }
 
@@ -198,6 +210,15 @@ static void print_layers(const net *g, const run_result *r) {
     }
 }
 
+/* "0,0,1,1": each device's rank. */
+static const char *placement_text(const run_result *r, char *out, size_t len) {
+    size_t used = 0;
+    out[0] = '\0';
+    for (int d = 0; d < r->n_devices && used < len; d++)
+        used += (size_t)snprintf(out + used, len - used, "%s%d", d ? "," : "", r->rank_of[d]);
+    return out;
+}
+
 static void print_report(const run_args *a, const net *g, const accel_array *arr,
                          const run_result *r) {
     const plan *p = r->plan;
@@ -223,6 +244,11 @@ static void print_report(const run_args *a, const net *g, const accel_array *arr
            (unsigned long long)r->bytes_moved, (unsigned long long)r->transfers,
            (unsigned long long)r->link_bytes, (unsigned long long)r->predicted_bytes,
            (unsigned long long)r->host_bytes);
+    if (r->ranks > 1)
+        printf("ranks: %d (devices on ranks %s); rank 0 exchanged %llu payload bytes in %llu "
+               "messages\n",
+               r->ranks, placement_text(r, (char[1024]){0}, 1024),
+               (unsigned long long)r->rank_bytes, (unsigned long long)r->rank_messages);
     if (a->trace && r->trace_estimate_bytes)
         printf("trace: %s/timeline.csv and a waveform per device (estimated at %.1f MiB before "
                "the run)\n",
@@ -265,6 +291,15 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     json_uint(&j, "trace_estimate_bytes", r->trace_estimate_bytes);
     json_int(&j, "transfers", (int64_t)r->transfers);
     json_uint(&j, "macs", r->macs);
+    json_begin_object(&j, "ranks");
+    json_int(&j, "count", r->ranks);
+    json_begin_array(&j, "placement");
+    for (int d = 0; d < r->n_devices; d++)
+        json_int(&j, NULL, r->rank_of[d]);
+    json_end_array(&j);
+    json_uint(&j, "payload_bytes", r->rank_bytes);
+    json_uint(&j, "messages", r->rank_messages);
+    json_end_object(&j);
     json_begin_array(&j, "devices");
     for (int d = 0; d < r->n_devices; d++) {
         json_begin_object(&j, NULL);
@@ -374,12 +409,21 @@ int cli_run(int argc, char **argv) {
     plan p = {0};
     char err[1024] = "";
     int planned = make_plan(&a, &g, &arr, &p);
-    if (planned != 0) {
+    if (cli_ranks_agree(CMD, planned) != 0) {
         plan_free(&p);
         net_free(&g);
         return cli_finish(CMD, planned == PLAN_NO_FIT ? EXIT_CHECK_FAILED : EXIT_USAGE);
     }
-    if (isatty(2)) {
+    int *rank_of = malloc(sizeof(int) * (size_t)arr.n);
+    a.o.placement = rank_of;
+    if (!rank_of || cli_placement(CMD, a.placement, arr.n, rank_of) != 0 ||
+        cli_ranks_same(CMD, run_inputs_digest(&g, &arr, &p, &a.o)) != 0) {
+        free(rank_of);
+        plan_free(&p);
+        net_free(&g);
+        return cli_finish(CMD, EXIT_USAGE);
+    }
+    if (isatty(2) && cli_rank() == 0) {
         a.o.progress = cli_progress;
         a.o.progress_ctx = "GEMMs";
     }
@@ -389,6 +433,9 @@ int cli_run(int argc, char **argv) {
     if (rc != 0) {
         cli_error(CMD, "%s", err);
         status = rc == RUN_FAILED ? EXIT_CHECK_FAILED : EXIT_USAGE;
+    } else if (cli_rank() != 0) { /* the step's outcome on rank 0 */
+        status = r.verified ? 0 : EXIT_CHECK_FAILED;
+        run_result_free(&r);
     } else {
         print_report(&a, &g, &arr, &r);
         status = r.verified ? 0 : EXIT_CHECK_FAILED;
@@ -396,6 +443,7 @@ int cli_run(int argc, char **argv) {
             status = EXIT_USAGE;
         run_result_free(&r);
     }
+    free(rank_of);
     plan_free(&p);
     net_free(&g);
     return cli_finish(CMD, status);

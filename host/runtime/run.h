@@ -7,6 +7,7 @@
 #define ACCPAR_RUN_H
 
 #include "accel_api.h"
+#include "cluster.h"
 #include "gemm.h"
 #include "plan.h"
 
@@ -44,6 +45,9 @@ typedef struct run_options {
     const char *trace_events; /* NULL, or a path for the step's timeline in the Chrome trace-event
                                  format (Perfetto), a declared output the caller commits */
     uint64_t trace_limit_bytes; /* waveforms estimated larger are refused at once; 0: no limit */
+    cluster *cluster;           /* NULL: one process; else the step's ranks (docs/scale-out.md) */
+    const int *placement;       /* with a cluster: each device's rank; NULL: run_placement's */
+    double rank_timeout_s;      /* with a cluster: rank 0 gives up on a silent rank after this */
 } run_options;
 
 typedef struct run_layer {
@@ -74,6 +78,9 @@ typedef struct run_result {
     uint64_t macs; /* multiply-adds of the devices' GEMMs (M*K*N each), the step's arithmetic */
     int verified;
     char failure[512]; /* the first failed check, named */
+    int ranks;         /* processes the devices were spread over (1 without a cluster) */
+    int *rank_of;      /* [device]: the rank that emulated it */
+    uint64_t rank_bytes, rank_messages; /* payload bytes and messages rank 0 exchanged */
 } run_result;
 
 /* run_step's errors: the input cannot be run (a plan made for another network or array, a
@@ -84,11 +91,23 @@ enum { RUN_BAD_INPUT = -1, RUN_FAILED = -2 };
 
 /* Runs one training step of net g on array a as plan p says (plan_make, or a saved plan
  * loaded with plan_file_load). Returns 0 with *out filled (out->verified says whether every
- * check passed), or RUN_BAD_INPUT or RUN_FAILED with a one-line error. p must outlive *out. */
+ * check passed), or RUN_BAD_INPUT or RUN_FAILED with a one-line error. p must outlive *out.
+ * With a cluster, every rank calls it with the same inputs: rank 0 runs the step, driving the
+ * devices placed on other ranks with messages, and fills *out exactly as one process would (apart
+ * from the rank fields); every other rank emulates its own devices for rank 0 until the step
+ * ends, then returns rank 0's outcome: its return value, and out->verified. */
 int run_step(const net *g, const accel_array *a, const plan *p, const run_options *o,
              run_result *out, char *err, size_t errlen);
 
 void run_result_free(run_result *r);
+
+/* A digest of everything a step's outcome depends on (network, array and its models, the plan's
+ * choices and shapes, fidelity and seed): the ranks of a cluster must agree on it. */
+uint64_t run_inputs_digest(const net *g, const accel_array *a, const plan *p, const run_options *o);
+
+/* The default placement of n devices on `ranks` ranks: contiguous blocks in device order, rank r
+ * taking devices floor(r n / ranks) .. floor((r + 1) n / ranks) - 1 (docs/scale-out.md). */
+void run_placement(int n, int ranks, int *rank_of);
 
 #ifdef ACCPAR_TEST_HOOKS
 /* Test-only fault injection, compiled only into the test build of the runtime (CMake target

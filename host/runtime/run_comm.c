@@ -2,6 +2,7 @@
 #include "run_comm.h"
 
 #include "run_fault.h"
+#include "run_remote.h"
 
 #include "bf16.h"
 
@@ -40,16 +41,17 @@ typedef struct placed {
     uint8_t *wire;
 } placed;
 
-static int fail_dev(run_ctx *c, const run_xfer *x, int d) {
+static int fail_dev(run_ctx *c, const run_xfer *x, int d, const char *why) {
     snprintf(c->err, c->errlen, "layer %s, level %d, %s: device %d (%s): %s",
              c->g->nodes[x->node].name, x->level, x->what, d, c->a->kinds[c->a->kind_of[d]].name,
-             accel_last_error(c->dev[d]));
+             why);
     return -1;
 }
 
 /* Stages the payload in the source's memory and poisons the destination's buffer. */
 static int place(run_ctx *c, const run_xfer *x, placed *pl) {
     const plan_pair *pp = &c->p->levels[x->level].pairs[x->pair];
+    char why[512];
     pl->src = x->to_group == 0 ? pp->j.first : pp->i.first;
     pl->dst = x->to_group == 0 ? pp->i.first : pp->j.first;
     pl->bytes = (uint64_t)x->n * (uint64_t)x->elem_bytes;
@@ -60,26 +62,32 @@ static int place(run_ctx *c, const run_xfer *x, placed *pl) {
         return -1;
     }
     encode(x->data, x->n, x->elem_bytes, pl->wire);
-    if (accel_alloc(c->dev[pl->src], pl->bytes, &pl->src_addr) != ACCEL_OK || !(pl->on_src = 1) ||
-        accel_copy_in(c->dev[pl->src], pl->src_addr, pl->wire, pl->bytes) != ACCEL_OK)
-        return fail_dev(c, x, pl->src);
+    if (run_dev_alloc(c, pl->src, pl->bytes, &pl->src_addr, why, sizeof why) != 0 ||
+        !(pl->on_src = 1) ||
+        run_dev_copy_in(c, pl->src, pl->src_addr, pl->wire, pl->bytes, why, sizeof why) != 0)
+        return fail_dev(c, x, pl->src, why);
     c->r->host_bytes += pl->bytes;
     memset(pl->wire, 0xFF, pl->bytes); /* NaN in both formats: what a dropped transfer leaves */
-    if (accel_alloc(c->dev[pl->dst], pl->bytes, &pl->dst_addr) != ACCEL_OK || !(pl->on_dst = 1) ||
-        accel_copy_in(c->dev[pl->dst], pl->dst_addr, pl->wire, pl->bytes) != ACCEL_OK)
-        return fail_dev(c, x, pl->dst);
+    if (run_dev_alloc(c, pl->dst, pl->bytes, &pl->dst_addr, why, sizeof why) != 0 ||
+        !(pl->on_dst = 1) ||
+        run_dev_copy_in(c, pl->dst, pl->dst_addr, pl->wire, pl->bytes, why, sizeof why) != 0)
+        return fail_dev(c, x, pl->dst, why);
     return 0;
 }
 
-/* The DMA between the two device memories, then the read-back of what arrived. */
+/* The DMA between the two device memories, then the read-back of what arrived. (Between
+ * devices of different ranks the DMA's bytes travel through rank 0: docs/scale-out.md.) */
 static int deliver(run_ctx *c, run_xfer *x, placed *pl) {
+    char why[512];
     int drop = run_fault_drops_transfer(c);
-    if (!drop && accel_copy_out(c->dev[pl->src], pl->src_addr, pl->wire, pl->bytes) != ACCEL_OK)
-        return fail_dev(c, x, pl->src);
-    if (!drop && accel_copy_in(c->dev[pl->dst], pl->dst_addr, pl->wire, pl->bytes) != ACCEL_OK)
-        return fail_dev(c, x, pl->dst);
-    if (accel_copy_out(c->dev[pl->dst], pl->dst_addr, pl->wire, pl->bytes) != ACCEL_OK)
-        return fail_dev(c, x, pl->dst);
+    if (!drop &&
+        run_dev_copy_out(c, pl->src, pl->src_addr, pl->wire, pl->bytes, why, sizeof why) != 0)
+        return fail_dev(c, x, pl->src, why);
+    if (!drop &&
+        run_dev_copy_in(c, pl->dst, pl->dst_addr, pl->wire, pl->bytes, why, sizeof why) != 0)
+        return fail_dev(c, x, pl->dst, why);
+    if (run_dev_copy_out(c, pl->dst, pl->dst_addr, pl->wire, pl->bytes, why, sizeof why) != 0)
+        return fail_dev(c, x, pl->dst, why);
     c->r->host_bytes += pl->bytes;
     decode(pl->wire, x->n, x->elem_bytes, x->received);
     for (int64_t k = 0; k < x->n; k++) {
@@ -135,9 +143,9 @@ int run_comm_batch(run_ctx *c, run_xfer *x, int n) {
     }
     for (int k = 0; pl && k < n; k++) {
         if (pl[k].on_src)
-            accel_free(c->dev[pl[k].src], pl[k].src_addr);
+            run_dev_free(c, pl[k].src, pl[k].src_addr);
         if (pl[k].on_dst)
-            accel_free(c->dev[pl[k].dst], pl[k].dst_addr);
+            run_dev_free(c, pl[k].dst, pl[k].dst_addr);
         free(pl[k].wire);
     }
     free(pl);

@@ -40,6 +40,7 @@ typedef struct run_ctx {
     const run_fault *fault;
 #endif
     run_result *r;
+    int rank; /* this process's rank (0 without a cluster); devices elsewhere have dev[d] NULL */
     run_geom G;
     platform *pf;
     int *link;           /* [level * n_devices + pair]: the cut's link */
@@ -58,6 +59,11 @@ typedef struct run_ctx {
     char *err;
     size_t errlen;
 } run_ctx;
+
+/* Whether device d is emulated by this process (run_remote.h drives the others). */
+static inline int run_local(const run_ctx *c, int d) {
+    return c->r->rank_of[d] == c->rank;
+}
 
 /* Records the first failed check (later ones are ignored). */
 void run_fail(run_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -2,8 +2,8 @@
  * the OpenBLAS check of the assembled results. */
 #include "run_layer.h"
 
-#include "run_compute.h"
 #include "run_reduce.h"
+#include "run_remote.h"
 #include "run_tensor.h"
 
 #include "digest.h"
@@ -46,34 +46,43 @@ void run_layer_tensors_free(run_layer_data *t) {
     memset(t, 0, sizeof *t);
 }
 
-/* A device's operands: im2col of its input F(l) block (its piece from the F conversions, else
- * the generated tensor), its weight block, its error block. */
-static int device_operands(run_ctx *c, int v, int d, const run_layer_data *t, float **a, float **w,
-                           float **e) {
+void run_device_operand_elems(const run_ctx *c, int v, int d, int64_t n[3]) {
+    const net_node *nd = &c->g->nodes[v];
+    const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
+    run_block xb = run_input_block(nd, b->b, b->ci);
+    n[0] = run_block_elems(&xb);
+    n[1] = run_len(b->ci) * nd->k * nd->k * run_len(b->co);
+    n[2] = run_len(b->b) * nd->hout * nd->wout * run_len(b->co);
+}
+
+float *run_device_operands(run_ctx *c, int v, int d, const run_layer_data *t) {
     const net_node *nd = &c->g->nodes[v];
     const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
     const run_piece *in = &c->input[(size_t)v * (size_t)c->r->n_devices + (size_t)d];
     run_block xb = run_input_block(nd, b->b, b->ci);
     run_block wb = {b->ci, b->co, nd->k * nd->k, 1};
     run_block gb = {b->b, b->co, nd->hout * nd->wout, 1};
-    int64_t rows = run_len(b->b) * nd->hout * nd->wout, di = run_len(b->ci) * nd->k * nd->k;
-    float *x = run_floats(c, run_block_elems(&xb));
-    *a = run_floats(c, rows * di);
-    *w = run_floats(c, run_block_elems(&wb));
-    *e = run_floats(c, run_block_elems(&gb));
-    if (!x || !*a || !*w || !*e) {
-        free(x);
-        return -1;
-    }
+    int64_t n[3];
+    run_device_operand_elems(c, v, d, n);
+    float *ops = run_floats(c, n[0] + n[1] + n[2]);
+    if (!ops)
+        return NULL;
     if (in->data)
-        run_block_copy(&xb, x, &in->blk, in->data);
+        run_block_copy(&xb, ops, &in->blk, in->data);
     else
-        run_block_copy(&xb, x, &t->x_blk, t->x);
-    run_im2col(nd, run_len(b->b), run_len(b->ci), x, *a);
-    free(x);
-    run_block_copy(&wb, *w, &t->w_blk, t->w);
-    run_block_copy(&gb, *e, &t->g_blk, t->gerr);
-    return 0;
+        run_block_copy(&xb, ops, &t->x_blk, t->x);
+    run_block_copy(&wb, ops + n[0], &t->w_blk, t->w);
+    run_block_copy(&gb, ops + n[0] + n[1], &t->g_blk, t->gerr);
+    return ops;
+}
+
+int64_t run_device_result_elems(const run_ctx *c, int v, int d, gemm_phase ph) {
+    const net_node *nd = &c->g->nodes[v];
+    const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
+    int64_t rows = run_len(b->b) * nd->hout * nd->wout, di = run_len(b->ci) * nd->k * nd->k;
+    return ph == PHASE_FORWARD    ? rows * run_len(b->co)
+           : ph == PHASE_BACKWARD ? run_len(b->b) * run_len(b->ci) * run_hw_in(nd)
+                                  : di * run_len(b->co);
 }
 
 /* The device's E(l): col2im of its backward GEMM's output. */
@@ -94,38 +103,51 @@ static int device_error(run_ctx *c, const net_node *nd, const run_box *b, const 
     return cols && img ? 0 : -1;
 }
 
-/* Device d's GEMMs of the phases; out[ph][d] receive the results. */
-static int device_gemms(run_ctx *c, int v, int d, const run_layer_data *t, phase_set phases,
-                        float **out[PHASES], run_device_tally *tally) {
+int run_device_layer(run_ctx *c, int v, int d, const float *ops, phase_set phases,
+                     float *out[PHASES], run_device_tally *tally) {
     const net_node *nd = &c->g->nodes[v];
     const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
     int64_t rows = run_len(b->b) * nd->hout * nd->wout, di = run_len(b->ci) * nd->k * nd->k;
-    int64_t co = run_len(b->co);
-    float *a = NULL, *w = NULL, *e = NULL;
-    int rc = device_operands(c, v, d, t, &a, &w, &e);
+    int64_t co = run_len(b->co), n[3];
+    run_device_operand_elems(c, v, d, n);
+    const float *w = ops + n[0], *e = ops + n[0] + n[1];
+    float *a = run_floats(c, rows * di);
+    int rc = a ? 0 : -1;
+    if (rc == 0)
+        run_im2col(nd, run_len(b->b), run_len(b->ci), ops, a);
+    for (int ph = 0; ph < PHASES && rc == 0; ph++)
+        if ((phases & PHASE_BIT(ph)) &&
+            !(out[ph] = run_floats(c, run_device_result_elems(c, v, d, (gemm_phase)ph))))
+            rc = -1;
     if (rc == 0 && (phases & PHASE_BIT(PHASE_FORWARD))) {
-        float *f = out[PHASE_FORWARD][d] = run_floats(c, rows * co);
-        gemm_args ga = {rows, di, co, 0, 0, 0, a, w, f};
-        rc = f ? run_device_gemm(c, d, v, PHASE_FORWARD, &ga, tally) : -1;
+        gemm_args ga = {rows, di, co, 0, 0, 0, a, w, out[PHASE_FORWARD]};
+        rc = run_device_gemm(c, d, v, PHASE_FORWARD, &ga, tally);
     }
     if (rc == 0 && (phases & PHASE_BIT(PHASE_BACKWARD))) {
         float *eg = run_floats(c, rows * di);
         gemm_args ga = {rows, co, di, 0, 1, 0, e, w, eg};
-        float *el = out[PHASE_BACKWARD][d] =
-            run_floats(c, run_len(b->b) * run_len(b->ci) * run_hw_in(nd));
-        rc = eg && el ? run_device_gemm(c, d, v, PHASE_BACKWARD, &ga, tally) : -1;
+        rc = eg ? run_device_gemm(c, d, v, PHASE_BACKWARD, &ga, tally) : -1;
         if (rc == 0)
-            rc = device_error(c, nd, b, eg, el);
+            rc = device_error(c, nd, b, eg, out[PHASE_BACKWARD]);
         free(eg);
     }
     if (rc == 0 && (phases & PHASE_BIT(PHASE_GRADIENT))) {
-        float *dw = out[PHASE_GRADIENT][d] = run_floats(c, di * co);
-        gemm_args ga = {di, rows, co, 1, 0, 0, a, e, dw};
-        rc = dw ? run_device_gemm(c, d, v, PHASE_GRADIENT, &ga, tally) : -1;
+        gemm_args ga = {di, rows, co, 1, 0, 0, a, e, out[PHASE_GRADIENT]};
+        rc = run_device_gemm(c, d, v, PHASE_GRADIENT, &ga, tally);
     }
     free(a);
-    free(w);
-    free(e);
+    return rc;
+}
+
+/* Device d's GEMMs of the phases, its operands taken from the layer's tensors; out[ph][d]
+ * receive the results. */
+static int device_gemms(run_ctx *c, int v, int d, const run_layer_data *t, phase_set phases,
+                        float **out[PHASES], run_device_tally *tally) {
+    float *ops = run_device_operands(c, v, d, t), *mine[PHASES] = {NULL};
+    int rc = ops ? run_device_layer(c, v, d, ops, phases, mine, tally) : -1;
+    for (int ph = 0; ph < PHASES; ph++)
+        out[ph][d] = mine[ph];
+    free(ops);
     return rc;
 }
 
@@ -150,7 +172,8 @@ static void run_job(void *ctx, int d, int worker) {
     (void)worker;
     layer_jobs *L = ctx;
     device_job *j = &L->jobs[d];
-    j->rc = device_gemms(&j->c, L->v, d, L->t, L->phases, L->out, &j->tally);
+    if (run_local(&j->c, d))
+        j->rc = device_gemms(&j->c, L->v, d, L->t, L->phases, L->out, &j->tally);
 }
 
 /* The GEMMs of the phases on every device, the devices in parallel (o->jobs); out[ph][d]
@@ -160,9 +183,11 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
     int n = c->r->n_devices, rc = 0;
     uint64_t *cycles = calloc((size_t)n, sizeof *cycles);
     device_job *jobs = calloc((size_t)n, sizeof *jobs);
-    if (!cycles || !jobs) {
+    run_device_tally *remote = calloc((size_t)n, sizeof *remote); /* other ranks' devices */
+    if (!cycles || !jobs || !remote) {
         free(cycles);
         free(jobs);
+        free(remote);
         snprintf(c->err, c->errlen, "layer %s: out of host memory", c->g->nodes[v].name);
         return -1;
     }
@@ -172,20 +197,27 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
         jobs[d].c.errlen = sizeof jobs[d].err;
     }
     layer_jobs L = {jobs, v, t, phases, out};
-    parallel_for(n, c->o->jobs, run_job, &L);
+    /* the other ranks' devices start first, then this rank's; their results come back after */
+    rc = run_remote_gemms_send(c, v, t, phases);
+    if (rc == 0)
+        parallel_for(n, c->o->jobs, run_job, &L);
+    if (rc == 0)
+        rc = run_remote_gemms_recv(c, v, phases, out, remote);
     for (int d = 0; d < n; d++) {
+        const run_device_tally *tally = run_local(c, d) ? &jobs[d].tally : &remote[d];
         if (jobs[d].rc != 0 && rc == 0) {
             rc = -1;
             snprintf(c->err, c->errlen, "%s", jobs[d].err);
         }
-        cycles[d] = jobs[d].tally.cycles;
-        c->r->host_bytes += jobs[d].tally.host_bytes;
-        c->gemms_done += jobs[d].tally.gemms;
-        c->r->macs += jobs[d].tally.macs;
-        if (jobs[d].tally.failure[0])
-            run_fail(c, "%s", jobs[d].tally.failure);
+        cycles[d] = tally->cycles;
+        c->r->host_bytes += tally->host_bytes;
+        c->gemms_done += tally->gemms;
+        c->r->macs += tally->macs;
+        if (tally->failure[0])
+            run_fail(c, "%s", tally->failure);
     }
     free(jobs);
+    free(remote);
     if (rc == 0 && c->o->progress)
         c->o->progress(c->o->progress_ctx, c->gemms_done, c->gemms_total);
     double t0 = platform_now_s(c->pf);

@@ -4,10 +4,12 @@
 #include "run_comm.h"
 #include "run_convert.h"
 #include "run_layer.h"
+#include "run_remote.h"
 #include "run_tensor.h"
 #include "run_trace.h"
 
 #include "bf16.h"
+#include "digest.h"
 #include "host_memory.h"
 #include "output_set.h"
 #include "plan_memory.h"
@@ -50,8 +52,9 @@ static int alloc_result(run_result *r) {
     r->device_model_cycles = calloc((size_t)D, sizeof(double));
     r->device_compute_s = calloc((size_t)D, sizeof(double));
     r->device_mem_resident = calloc((size_t)D * 2, sizeof(uint64_t));
+    r->rank_of = calloc((size_t)D, sizeof(int));
     if (!r->layers || !r->device_cycles || !r->device_contract_cycles || !r->device_model_cycles ||
-        !r->device_compute_s || !r->device_mem_resident)
+        !r->device_compute_s || !r->device_mem_resident || !r->rank_of)
         return -1;
     for (int v = 0; v < n; v++) {
         run_layer *l = &r->layers[v];
@@ -106,6 +109,13 @@ static int open_devices(run_ctx *c) {
     const accel_array *a = c->a;
     accel_backend be = c->o->fidelity;
     char path[1024];
+    if (c->o->trace_dir && be == ACCEL_BACKEND_RTL && c->r->ranks > 1) {
+        snprintf(c->err, c->errlen,
+                 "--trace: the waveforms are written by one-process runs only (this run has %d "
+                 "ranks); --trace-events gives the timeline",
+                 c->r->ranks);
+        return -1;
+    }
     if (run_trace_declare(c) != 0 ||
         (c->o->trace_dir && be == ACCEL_BACKEND_RTL && check_trace_size(c) != 0))
         return -1;
@@ -115,6 +125,8 @@ static int open_devices(run_ctx *c) {
     for (int d = 0; d < a->n; d++) {
         mhz[d] = a->kinds[a->kind_of[d]].clock_mhz;
         char why[256];
+        if (!run_local(c, d))
+            continue; /* its rank opens it */
         if (accel_open(&a->kinds[a->kind_of[d]], be, &c->dev[d], why, sizeof why) != ACCEL_OK) {
             snprintf(c->err, c->errlen, "device %d (%s): %s", d, a->kinds[a->kind_of[d]].name, why);
             free(mhz);
@@ -150,7 +162,7 @@ static int open_devices(run_ctx *c) {
 static int reserve_resident(run_ctx *c) {
     const net *g = c->g;
     for (int d = 0; d < c->a->n; d++)
-        for (int v = 0; v < g->n; v++) {
+        for (int v = 0; v < g->n && run_local(c, d); v++) {
             const net_node *nd = &g->nodes[v];
             if (!net_is_weighted(nd))
                 continue;
@@ -172,7 +184,8 @@ static int reserve_resident(run_ctx *c) {
             }
         }
     for (int d = 0; d < c->a->n; d++)
-        c->r->device_mem_resident[d] = accel_mem_peak(c->dev[d]);
+        if (run_local(c, d))
+            c->r->device_mem_resident[d] = accel_mem_peak(c->dev[d]);
     return 0;
 }
 
@@ -182,8 +195,9 @@ static int reserve_resident(run_ctx *c) {
 static void check_memory(run_ctx *c) {
     const plan_memory *m = c->p->memory;
     for (int d = 0; d < c->a->n; d++) {
-        uint64_t res = c->r->device_mem_resident[d], peak = accel_mem_peak(c->dev[d]);
-        c->r->device_mem_peak[d] = peak;
+        if (run_local(c, d))
+            c->r->device_mem_peak[d] = accel_mem_peak(c->dev[d]);
+        uint64_t res = c->r->device_mem_resident[d], peak = c->r->device_mem_peak[d];
         if (!m)
             continue;
         if (res != m[d].resident || peak > m[d].peak || peak < m[d].resident + m[d].gemm)
@@ -239,6 +253,46 @@ static uint64_t host_bytes_estimate(const net *g, const plan *p) {
     return sat_add(devices, layer);
 }
 
+uint64_t run_inputs_digest(const net *g, const accel_array *a, const plan *p,
+                           const run_options *o) {
+    uint64_t h = digest_int(net_digest(g), (int64_t)accel_array_digest(a));
+    h = digest_str(digest_int(digest_int(h, o->fidelity), (int64_t)o->seed), p->model);
+    h = digest_int(digest_int(digest_int(h, p->strat), p->batch), p->n_levels);
+    for (int k = 0; k < p->n_levels; k++) {
+        h = digest_real(h, p->levels[k].alpha);
+        h = digest_bytes(h, p->levels[k].state, sizeof(int) * (size_t)p->n_nodes);
+    }
+    h = digest_bytes(h, p->class_of, sizeof(int) * (size_t)p->n_devices);
+    return digest_bytes(h, p->gemms,
+                        sizeof(gemm_dims) * (size_t)p->n_classes * (size_t)p->n_nodes * PHASES);
+}
+
+void run_placement(int n, int ranks, int *rank_of) {
+    for (int r = 0; r < ranks; r++)
+        for (int d = (int)((int64_t)r * n / ranks); d < (int64_t)(r + 1) * n / ranks; d++)
+            rank_of[d] = r;
+}
+
+/* Each device's rank: the caller's placement, else run_placement's. */
+static int place_devices(run_ctx *c) {
+    run_result *r = c->r;
+    r->ranks = cluster_size(c->o->cluster);
+    c->rank = cluster_rank(c->o->cluster);
+    if (!c->o->placement) {
+        run_placement(r->n_devices, r->ranks, r->rank_of);
+        return 0;
+    }
+    for (int d = 0; d < r->n_devices; d++) {
+        r->rank_of[d] = c->o->placement[d];
+        if (r->rank_of[d] < 0 || r->rank_of[d] >= r->ranks) {
+            snprintf(c->err, c->errlen, "placement: device %d on rank %d; the job has ranks 0..%d",
+                     d, r->rank_of[d], r->ranks - 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int setup(run_ctx *c) {
     run_result *r = c->r;
     const net *g = c->g;
@@ -266,6 +320,9 @@ static int setup(run_ctx *c) {
         snprintf(c->err, c->errlen, "out of host memory");
         return -1;
     }
+    if (place_devices(c) != 0)
+        return -1;
+    run_remote_start(c);
     for (int v = 0; v < g->n; v++) {
         const net_node *nd = &g->nodes[v];
         c->needs_backward[v] = nd->n_in > 0 && g->nodes[nd->in[0]].kind != NODE_INPUT;
@@ -403,13 +460,28 @@ static int execute(run_ctx *c) {
             snprintf(c->err, c->errlen, "layer %s: out of host memory", g->nodes[c->node].name);
         return RUN_FAILED;
     }
+    if (run_remote_marks(c) != 0)
+        return RUN_FAILED;
     check_bytes(c);
     check_memory(c);
     c->r->simulated_step_s = platform_now_s(c->pf);
+    c->r->rank_bytes = cluster_bytes(c->o->cluster);
+    c->r->rank_messages = cluster_messages(c->o->cluster);
     for (int d = 0; d < c->a->n; d++)
         c->r->device_compute_s[d] =
             model_seconds(&c->a->kinds[c->a->kind_of[d]], c->r->device_cycles[d]);
     return run_trace_write(c) == 0 ? 0 : c->events_lost ? RUN_FAILED : RUN_BAD_INPUT;
+}
+
+/* Every rank set up, or each learns the first rank that could not (its error, with the rank);
+ * a rank whose own setup failed keeps its error. */
+static int agree(run_ctx *c, int rc) {
+    char why[1024];
+    if (cluster_agree(c->o->cluster, rc != 0 ? c->err : NULL, why, sizeof why) == 0)
+        return 0;
+    if (rc == 0)
+        snprintf(c->err, c->errlen, "%s", why);
+    return -1;
 }
 
 /* run_step, with the fault of a test build (NULL: none). */
@@ -428,7 +500,15 @@ static int step(const net *g, const accel_array *a, const plan *p, const run_opt
     int rc = setup(&c);
     if (rc != 0 && !err[0])
         snprintf(err, errlen, "out of host memory");
-    rc = rc == RUN_FAILED ? RUN_FAILED : rc != 0 ? RUN_BAD_INPUT : execute(&c);
+    rc = rc == RUN_FAILED ? RUN_FAILED : rc != 0 ? RUN_BAD_INPUT : 0;
+    if (o->cluster && agree(&c, rc) != 0)
+        rc = rc != 0 ? rc : RUN_FAILED;
+    else if (rc == 0 && c.rank != 0)
+        rc = run_serve(&c, &out->verified);
+    else if (rc == 0) {
+        rc = execute(&c);
+        run_remote_release(&c, rc, out->verified);
+    }
     teardown(&c);
     if (rc != 0)
         run_result_free(out);
@@ -458,5 +538,6 @@ void run_result_free(run_result *r) {
     free(r->device_mem_resident);
     free(r->device_model_cycles);
     free(r->device_compute_s);
+    free(r->rank_of);
     memset(r, 0, sizeof *r);
 }

@@ -205,7 +205,7 @@ void fit_measured(const char *name, accel_backend backend) {
     ASSERT_EQ(cal_design_sweep(&p, &c), 0);
     ASSERT_EQ(cal_design_transfers(&c), 0);
     char err[1024];
-    ASSERT_EQ(cal_measure_gemms(&p, backend, 1, &c, nullptr, err, sizeof err), 0) << err;
+    ASSERT_EQ(cal_measure_gemms(&p, backend, 1, 0, 1, &c, nullptr, err, sizeof err), 0) << err;
     ASSERT_EQ(cal_measure_transfers(&p, &c, err, sizeof err), 0) << err;
     ASSERT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
     for (int i = 0; i < GEMM_FEATURES; i++)
@@ -241,7 +241,8 @@ TEST(Fit, UnexercisedFeatureStaysNominal) {
     ASSERT_EQ(cal_design_sweep(&p, &c), 0);
     ASSERT_EQ(cal_design_transfers(&c), 0);
     char err[1024];
-    ASSERT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, 2, &c, nullptr, err, sizeof err), 0);
+    ASSERT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, 2, 0, 1, &c, nullptr, err, sizeof err),
+              0);
     ASSERT_EQ(cal_measure_transfers(&p, &c, err, sizeof err), 0) << err;
     ASSERT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
     EXPECT_TRUE(c.nominal[FEAT_PREFETCH]);
@@ -287,8 +288,9 @@ TEST(Measure, FailedGemmIsAnErrorAndStaysUnmeasured) {
         c.gemm[3] = cal_gemm{2048, 2048, 1024, 0, CAL_FIT, 0, 0};
         c.n_gemm = 4;
         char err[1024];
-        EXPECT_NE(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, jobs, &c, nullptr, err, sizeof err),
-                  0);
+        EXPECT_NE(
+            cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, jobs, 0, 1, &c, nullptr, err, sizeof err),
+            0);
         EXPECT_NE(std::string(err).find("2048x2048x2048"), std::string::npos) << jobs << err;
         EXPECT_GT(c.gemm[0].measured, 0u);
         EXPECT_EQ(c.gemm[1].measured, 0u);
@@ -309,8 +311,9 @@ TEST(Measure, SameCyclesForAnyNumberOfJobs) {
         calibration c{};
         ASSERT_EQ(cal_design_sweep(&p, &c), 0);
         char err[1024];
-        ASSERT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, jobs, &c, nullptr, err, sizeof err),
-                  0)
+        ASSERT_EQ(
+            cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, jobs, 0, 1, &c, nullptr, err, sizeof err),
+            0)
             << err;
         std::vector<uint64_t> cycles;
         for (int q = 0; q < c.n_gemm; q++)
@@ -318,6 +321,27 @@ TEST(Measure, SameCyclesForAnyNumberOfJobs) {
         if (first.empty())
             first = cycles;
         EXPECT_EQ(cycles, first) << jobs << " jobs";
+        calibration_free(&c);
+    }
+    // in parts, as ranks measure them (docs/scale-out.md): each part only its own GEMMs
+    for (int parts : {2, 3}) {
+        calibration c{};
+        ASSERT_EQ(cal_design_sweep(&p, &c), 0);
+        std::vector<uint64_t> cycles(c.n_gemm, 0);
+        for (int part = 0; part < parts; part++) {
+            for (int q = 0; q < c.n_gemm; q++)
+                c.gemm[q].measured = 0;
+            char err[1024];
+            ASSERT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, 2, part, parts, &c, nullptr, err,
+                                        sizeof err),
+                      0)
+                << err;
+            for (int q = 0; q < c.n_gemm; q++) {
+                EXPECT_EQ(c.gemm[q].measured != 0, q % parts == part) << q;
+                cycles[q] += c.gemm[q].measured;
+            }
+        }
+        EXPECT_EQ(cycles, first) << parts << " parts";
         calibration_free(&c);
     }
 }

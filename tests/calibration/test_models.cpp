@@ -29,7 +29,7 @@ std::string calibrate(const char *name) {
     calibration c{};
     EXPECT_EQ(cal_design_sweep(&p, &c), 0);
     EXPECT_EQ(cal_design_transfers(&c), 0);
-    EXPECT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, 2, &c, nullptr, err, sizeof err), 0)
+    EXPECT_EQ(cal_measure_gemms(&p, ACCEL_BACKEND_REPLAY, 2, 0, 1, &c, nullptr, err, sizeof err), 0)
         << err;
     EXPECT_EQ(cal_measure_transfers(&p, &c, err, sizeof err), 0) << err;
     EXPECT_EQ(calibration_fit(&c, &p, err, sizeof err), 0) << err;
