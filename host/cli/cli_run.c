@@ -227,6 +227,10 @@ static void print_report(const run_args *a, const net *g, const accel_array *arr
            run_fidelity_name(a->o.fidelity));
     print_layers(g, r);
     printf("\ncompute model of the plan and prediction: %s\n", p->model);
+    if (p->fastest_step_s > 0)
+        printf("memory: the fastest plan (predicted step %.6g s) does not fit the devices' "
+               "memory; this one fits, %+.1f%% predicted step time\n",
+               p->fastest_step_s, 100.0 * (p->step_s / p->fastest_step_s - 1));
     printf("%-7s %-10s %14s %14s %14s %9s %8s %11s\n", "device", "preset", "cycles", "contract",
            "model", "residual", "busy", "memory MiB");
     for (int d = 0; d < r->n_devices; d++)
@@ -282,6 +286,8 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     json_str(&j, "cycles_check", cycles_check(a));
     json_num(&j, "simulated_step_s", r->simulated_step_s);
     json_num(&j, "predicted_step_s", r->predicted_step_s);
+    json_num(&j, "fastest_step_s",
+             r->plan->fastest_step_s > 0 ? r->plan->fastest_step_s : r->predicted_step_s);
     json_num(&j, "simulated_compute_s", r->simulated_compute_s);
     json_num(&j, "simulated_comm_s", r->simulated_comm_s);
     json_int(&j, "bytes_moved", (int64_t)r->bytes_moved);

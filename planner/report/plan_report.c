@@ -99,6 +99,11 @@ int plan_print_table(FILE *f, const net *g, const plan *p, const plan *dp) {
     if (!isnan(s))
         fprintf(f, ", speedup over dp %.3fx", s);
     fprintf(f, "\ncompute model: %s\n", p->model);
+    if (p->fastest_step_s > 0)
+        fprintf(f,
+                "memory: the fastest plan (step %.6f s) does not fit the devices' memory; this "
+                "one fits, %+.1f%% step time\n",
+                p->fastest_step_s, 100.0 * (p->step_s / p->fastest_step_s - 1));
     print_memory(f, g, p);
     free(names);
     free(alpha);
@@ -160,6 +165,8 @@ void plan_write_json(json_out *j, const net *g, const plan *p, const plan *dp) {
     json_num(j, "comm_s", p->comm_s);
     json_uint(j, "comm_bytes", p->comm_bytes);
     json_num(j, "speedup_vs_dp", plan_speedup(p, dp));
+    json_num(j, "fastest_step_s", p->fastest_step_s > 0 ? p->fastest_step_s : p->step_s);
+    json_bool(j, "fastest_fits", p->fastest_step_s == 0);
     json_begin_array(j, "memory");
     for (int d = 0; p->memory && d < p->n_devices; d++) {
         const plan_memory *m = &p->memory[d];

@@ -139,6 +139,34 @@ double level_group_compute(const level_ctx *c, device_group grp, int node, node_
     return grp.count / rate;
 }
 
+/* The smallest memory of the group's devices, in bytes. */
+static double group_capacity(const accel_array *a, device_group grp) {
+    double least = INFINITY;
+    for (int d = grp.first; d < grp.first + grp.count; d++)
+        least = fmin(least, (double)a->kinds[a->kind_of[d]].mem_mib * 1048576.0);
+    return least;
+}
+
+/* Bytes a weighted node's sub-problem keeps and works on (plan_memory.h's terms, unrounded). */
+static double node_bytes(const net_node *nd, node_dims d) {
+    double m = (double)d.b * (double)(nd->hout * nd->wout),
+           k = (double)d.ci * (double)(nd->k * nd->k);
+    double n = (double)d.co, kept = (double)d.b * (double)d.ci * (double)(nd->hin * nd->win);
+    double gemm = (m * k + k * n) * 2 + fmax(m * n, k * n) * 4; /* bf16 in, fp32 out */
+    return k * n * 2 * 4 + kept * 2 + gemm;
+}
+
+double level_node_footprint(const level_ctx *c, const split_pair *p, int node, int state,
+                            double alpha) {
+    const net_node *nd = &c->g->nodes[node];
+    node_dims di, dj;
+    if (!net_is_weighted(nd) || level_split_dims(nd, state, alpha, p->dims[node], &di, &dj) != 0)
+        return 0.0;
+    double fi = node_bytes(nd, di) / (p->i.count * group_capacity(c->a, p->i));
+    double fj = node_bytes(nd, dj) / (p->j.count * group_capacity(c->a, p->j));
+    return fmax(fi, fj);
+}
+
 double level_node_cost(const level_ctx *c, const split_pair *p, int node, int state, double alpha,
                        double *intra_s, uint64_t *intra_bytes) {
     const net_node *nd = &c->g->nodes[node];
@@ -191,11 +219,14 @@ void level_fill(level_ctx *c, const split_pair *pairs, int n_pairs, double alpha
         for (int s = 0; s < NODE_STATES; s++) {
             double worst = c->allowed[x * NODE_STATES + s] ? 0.0 : INFINITY, intra;
             uint64_t bytes;
+            double fill = 0;
             for (int q = 0; q < n_pairs && worst < INFINITY; q++) {
                 double t = level_node_cost(c, &pairs[q], v, s, alpha, &intra, &bytes);
                 worst = t > worst ? t : worst;
+                if (c->mem_weight > 0)
+                    fill = fmax(fill, level_node_footprint(c, &pairs[q], v, s, alpha));
             }
-            c->unary[x * NODE_STATES + s] = worst;
+            c->unary[x * NODE_STATES + s] = worst + c->mem_weight * fill;
         }
         for (int e = c->pred_start[x]; e < c->pred_start[x + 1]; e++) {
             int u = c->node_of[c->pred[e]];

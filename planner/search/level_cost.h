@@ -35,6 +35,8 @@ typedef struct level_ctx {
     double *unary;          /* [m * 3] */
     double *pair;           /* [edges * 9] */
     unsigned char *allowed; /* [m * 3]: states the strategy permits at this level */
+    double mem_weight;      /* seconds added per device memory a node's state fills (0: the
+                               fastest plan; > 0: the memory-seeking search, plan.c) */
 } level_ctx;
 
 /* Builds the DP graph of g in dag_order's order. Errors: -1 with a message when out of memory
@@ -52,6 +54,12 @@ int level_split_dims(const net_node *nd, int state, double alpha, node_dims pare
 
 /* Estimated compute seconds of a group on a node's sub-problem (exact for one device). */
 double level_group_compute(const level_ctx *c, device_group grp, int node, node_dims d);
+
+/* The largest fraction of a device's memory that a node's sub-problem in `state` takes in
+ * either group of the split, were the group's devices to share it evenly: its W and dW (fp32),
+ * its kept input (bf16) and its largest GEMM's operands. 0 if infeasible or unweighted. */
+double level_node_footprint(const level_ctx *c, const split_pair *p, int node, int state,
+                            double alpha);
 
 /* A node in `state` at this split: compute (max of the groups) plus the reduction time.
  * *intra_s and *intra_bytes (per group) describe the reduction. INFINITY if infeasible. */

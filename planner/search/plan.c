@@ -581,14 +581,17 @@ static void init_dims(const net *g, int64_t batch, node_dims *d) {
     }
 }
 
-/* plan_make, or plan_make_chosen with a choice. */
-static int make(const net *g, const accel_array *a, const plan_options *o,
-                const plan_choice *choice, plan *out, char *err, size_t errlen) {
+/* The plan of the strategy (or the choice) with its memory computed, not checked; mem_weight
+ * > 0 makes the search trade time for device memory (level_cost.h). */
+static int search_plan(const net *g, const accel_array *a, const plan_options *o,
+                       const plan_choice *choice, double mem_weight, plan *out, char *err,
+                       size_t errlen) {
     memset(out, 0, sizeof *out);
     err[0] = '\0';
     search sr = {.o = o, .choice = choice, .err = err, .errlen = errlen};
     if (level_ctx_init(&sr.c, g, a, err, errlen) != 0)
         return -1;
+    sr.c.mem_weight = mem_weight;
     int rc = check_root(g, a, o->batch, sr.c.needs_backward, err, errlen);
     *out = (plan){.strat = o->strat,
                   .batch = o->batch,
@@ -623,11 +626,8 @@ static int make(const net *g, const accel_array *a, const plan_options *o,
         rc = finish(&sr, groups, n_groups, out);
     if (rc == 0 && !(out->memory = calloc((size_t)a->n, sizeof *out->memory)))
         rc = -1;
-    if (rc == 0) {
+    if (rc == 0)
         plan_memory_of(g, a, out, out->memory);
-        if (!o->memory_unchecked)
-            rc = plan_memory_check(g, a, out->memory, err, errlen) == 0 ? 0 : PLAN_NO_FIT;
-    }
     pool_free(&sr.pool);
     free(groups);
     free(sr.states);
@@ -638,6 +638,44 @@ static int make(const net *g, const accel_array *a, const plan_options *o,
         plan_free(out);
     }
     return rc;
+}
+
+/* The memory-seeking search's weights: the fastest plan's step time times 4^k, k from
+ * MEMORY_TRIES_BELOW below 0 up: the first plan that fits is taken, so the one that gives up the
+ * least time for memory among those tried. */
+enum { MEMORY_TRIES = 12, MEMORY_TRIES_BELOW = 4 };
+
+/* plan_make, or plan_make_chosen with a choice: the fastest plan; if it does not fit the devices'
+ * memory (and the caller checks it), a slower one that fits, or PLAN_NO_FIT with the fastest
+ * plan's shortfall named. */
+static int make(const net *g, const accel_array *a, const plan_options *o,
+                const plan_choice *choice, plan *out, char *err, size_t errlen) {
+    int rc = search_plan(g, a, o, choice, 0.0, out, err, errlen);
+    if (rc != 0 || o->memory_unchecked || plan_memory_check(g, a, out->memory, err, errlen) == 0)
+        return rc;
+    if (!choice) { /* a given choice is the user's: checked, not changed */
+        char why[512];
+        for (int k = 0; k < MEMORY_TRIES; k++) {
+            plan q;
+            double w = out->step_s * pow(4.0, k - MEMORY_TRIES_BELOW);
+            if (search_plan(g, a, o, NULL, w, &q, why, sizeof why) != 0)
+                continue; /* a weight that leaves a group without work: try the next */
+            if (plan_memory_check(g, a, q.memory, why, sizeof why) == 0) {
+                q.fastest_step_s = out->step_s;
+                plan_free(out);
+                *out = q;
+                return 0;
+            }
+            plan_free(&q);
+        }
+        size_t used = strlen(err);
+        snprintf(err + used, errlen - used,
+                 "; no %s plan that fits was found (the search weighed device memory against "
+                 "time %d ways)",
+                 strategy_name(o->strat), MEMORY_TRIES);
+    }
+    plan_free(out);
+    return PLAN_NO_FIT;
 }
 
 int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *out, char *err,

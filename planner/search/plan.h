@@ -60,6 +60,8 @@ typedef struct plan {
     double compute_s, comm_s, step_s;
     uint64_t comm_bytes;
     struct plan_memory *memory; /* [device]: peak device memory (plan_memory.h) */
+    double fastest_step_s;      /* 0, or the fastest plan's predicted step when it did not fit
+                                   the devices' memory and this slower one does (plan_make) */
     char model[1024];           /* the cost model the prediction used (array_model_label) */
 } plan;
 
@@ -74,10 +76,13 @@ typedef struct plan_choice {
 /* plan_make's errors: bad input, or a plan that does not fit its devices' memory. */
 enum { PLAN_BAD_INPUT = -1, PLAN_NO_FIT = -2 };
 
-/* Plans net on the array. Errors, with a one-line message: PLAN_BAD_INPUT (bad batch, shapes
- * beyond the cost model's limits, infeasible split, too wide network, bytes beyond 2^64 - 1,
- * naming the field) or PLAN_NO_FIT (a device whose peak memory exceeds its preset's, named by
- * plan_memory_check). */
+/* Plans net on the array: the strategy's fastest plan under the cost model. If that plan does
+ * not fit the devices' memory (plan_memory.h; unless o->memory_unchecked), the search weighs
+ * each layer's share of device memory against time, more at each try, and takes the first plan
+ * that fits (out->fastest_step_s then says what fitting cost). Errors, with a one-line message:
+ * PLAN_BAD_INPUT (bad batch, shapes beyond the cost model's limits, infeasible split, too wide
+ * network, bytes beyond 2^64 - 1, naming the field) or PLAN_NO_FIT (no plan found that fits:
+ * the fastest plan's shortfall, named by plan_memory_check). */
 int plan_make(const net *g, const accel_array *a, const plan_options *o, plan *out, char *err,
               size_t errlen);
 

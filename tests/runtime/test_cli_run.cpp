@@ -9,6 +9,7 @@ extern "C" {
 #include "array_model.h"
 }
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -114,6 +115,29 @@ TEST(CliRun, ArrayWithoutRoomIsStatusOneBeforeTheRun) {
         expect_usage_error({"--net", "mlp", "--accels", "1x" + preset + ",1xtpu-v3", "--batch",
                             "256", "--fidelity", "golden"},
                            part, 1);
+}
+
+// Devices too small for the fastest plan but not for a slower one: run takes the slower plan
+// (the planner's memory-seeking search), says so, and the emulated devices' peaks fit.
+TEST(CliRun, PlanThatFitsIsRunWhenTheFastestDoesNot) {
+    std::string json = test_dir() + "fits.json";
+    cli_output fast = cli_call(cli_run, {"run", "--fidelity", "golden", "--json", json});
+    ASSERT_EQ(fast.rc, 0) << fast.err;
+    Json f = parse_json(slurp(json));
+    double need = 0; // the fastest plan's largest device peak
+    for (const Json &dev : f["devices"].items)
+        need = std::max(need, dev["memory_peak_bytes"].num);
+    int mib = (int)std::ceil(need / 1048576.0) - 1; // one MiB short of it
+    cli_output o = cli_call(cli_run, {"run", "--fidelity", "golden", "--device-mib",
+                                      std::to_string(mib), "--json", json});
+    ASSERT_EQ(o.rc, 0) << o.err;
+    EXPECT_NE(o.out.find("memory: the fastest plan"), std::string::npos) << o.out;
+    Json j = parse_json(slurp(json));
+    EXPECT_TRUE(j["verified"].boolean);
+    EXPECT_EQ(j["fastest_step_s"].num, f["predicted_step_s"].num);
+    EXPECT_GT(j["predicted_step_s"].num, f["predicted_step_s"].num);
+    for (const Json &dev : j["devices"].items)
+        EXPECT_LE(dev["memory_peak_bytes"].num, (double)mib * 1048576.0);
 }
 
 // The case a test runs, planned here the way run plans it.
