@@ -51,7 +51,8 @@ static int run_one(const compare_args *a, const net *g, int model, outcome *out)
     int *rank_of = malloc(sizeof(int) * (size_t)arr.n);
     run_options o = a->o;
     o.placement = rank_of;
-    rc = !rank_of || cli_placement(CMD, a->placement, arr.n, rank_of) != 0 ||
+    rc = rank_of ? cli_placement(CMD, a->placement, arr.n, rank_of) : -1;
+    rc = cli_ranks_agree(CMD, rc) != 0 ||
                  cli_ranks_same(CMD, run_inputs_digest(g, &arr, &out->p, &o)) != 0
              ? -1
              : 0;

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "cli_args.h"
 #include "cli_ranks.h"
+#include "digest.h"
 #include "model_cache.h"
 #include "parallel.h"
 #include "device_model.h"
@@ -333,35 +334,46 @@ static int gather_measured(calibration *c, double timeout_s) {
     if (ranks == 1)
         return 0;
     static const char *const names[] = {NULL, "calibration GEMMs' cycles"};
-    char err[512];
     cluster_name_kinds(cl, names, 2);
-    uint64_t *cycles = calloc((size_t)c->n_gemm + 1, sizeof *cycles);
+    char err[512] = "out of host memory";
+    uint64_t *cycles = calloc((size_t)c->n_gemm / (size_t)ranks + 1, sizeof *cycles);
     int rc = cycles ? 0 : -1;
     for (int r = rank == 0 ? 1 : rank; rc == 0 && r < (rank == 0 ? ranks : rank + 1); r++) {
-        int n = 0;
+        int64_t n = c->n_gemm > r ? (c->n_gemm - r + ranks - 1) / ranks : 0; /* rank r's GEMMs */
         if (rank != 0) {
-            for (int q = r; q < c->n_gemm; q += ranks)
-                cycles[n++] = c->gemm[q].measured;
+            for (int64_t i = 0; i < n; i++)
+                cycles[i] = c->gemm[r + i * ranks].measured;
             cluster_msg m = {1, -1, {n}, cycles, sizeof *cycles * (uint64_t)n};
             rc = cluster_send(cl, 0, &m, err, sizeof err);
             continue;
         }
         cluster_msg m;
         rc = cluster_recv(cl, r, &m, timeout_s, "its calibration GEMMs' cycles", err, sizeof err);
-        for (int q = r; rc == 0 && q < c->n_gemm; q += ranks)
-            if ((uint64_t)n + 1 > m.bytes / sizeof(uint64_t)) {
-                snprintf(err, sizeof err, "rank %d sent %llu bytes of cycles", r,
-                         (unsigned long long)m.bytes);
-                rc = -1;
-            } else {
-                memcpy(&c->gemm[q].measured, (const uint64_t *)m.payload + n++, sizeof(uint64_t));
-            }
+        if (rc == 0 && (m.arg[0] != n || m.bytes != sizeof *cycles * (uint64_t)n)) {
+            snprintf(err, sizeof err, "rank 0: rank %d sent %llu bytes of cycles for %lld GEMMs", r,
+                     (unsigned long long)m.bytes, (long long)n);
+            cluster_fail(cl);
+            rc = -1;
+        }
+        for (int64_t i = 0; rc == 0 && i < n; i++)
+            memcpy(&c->gemm[r + i * ranks].measured, (const uint64_t *)m.payload + i,
+                   sizeof(uint64_t));
         free(m.payload);
     }
     if (rc != 0)
-        cli_error(CMD, "%s", cycles ? err : "out of host memory");
+        cli_error(CMD, "%s", err);
     free(cycles);
     return rc;
+}
+
+/* What the ranks of a calibration must agree on: the preset, the GEMMs and the backend. */
+static uint64_t measured_digest(const accel_preset *p, const calibration *c, int backend) {
+    uint64_t h = digest_int(preset_digest(DIGEST_INIT, p), backend);
+    for (int q = 0; q < c->n_gemm; q++) {
+        const cal_gemm *g = &c->gemm[q];
+        h = digest_int(digest_int(digest_int(digest_int(h, g->m), g->k), g->n), g->accumulate);
+    }
+    return h;
 }
 
 /* The preset, the shapes and the declared outputs; -1 with the error printed. */
@@ -396,7 +408,8 @@ static int calibrate(cal_args *a) {
     char err[1024], path[512];
     calibration c;
     memset(&c, 0, sizeof c);
-    if (cli_ranks_agree(CMD, prepare(a, &p, &c, path, sizeof path)) != 0) {
+    if (cli_ranks_agree(CMD, prepare(a, &p, &c, path, sizeof path)) != 0 ||
+        cli_ranks_same(CMD, measured_digest(&p, &c, a->backend)) != 0) {
         calibration_free(&c);
         return EXIT_USAGE;
     }
@@ -459,7 +472,7 @@ static int calibrate(cal_args *a) {
 int cli_calibrate(int argc, char **argv) {
     cal_args a;
     int pr = parse(argc, argv, &a);
-    if (pr != CLI_RUN)
+    if (cli_ranks_agree(CMD, pr == CLI_BAD ? -1 : 0) != 0 || pr != CLI_RUN)
         return pr == CLI_DONE ? 0 : EXIT_USAGE;
     return cli_finish(CMD, a.compare ? cal_compare(&a.cmp) : calibrate(&a));
 }

@@ -48,14 +48,21 @@ int cli_ranks_agree(const char *cmd, int rc) {
 
 int cli_ranks_same(const char *cmd, uint64_t inputs) {
     char err[512];
-    if (!the_cluster)
-        return 0;
-    if (cluster_same(the_cluster, "build (the accpar program)", cluster_build_digest(), err,
-                     sizeof err) == 0 &&
-        cluster_same(the_cluster, "inputs (network, array, plan, fidelity, seed)", inputs, err,
-                     sizeof err) == 0)
+    if (!the_cluster ||
+        cluster_same(the_cluster, "inputs (network, array, plan, fidelity, seed, placement)",
+                     inputs, err, sizeof err) == 0)
         return 0;
     cli_error(cmd, "%s", err);
+    return -1;
+}
+
+int cli_ranks_same_build(void) {
+    char err[512];
+    if (!the_cluster || cluster_same(the_cluster, "build (the accpar program)",
+                                     cluster_build_digest(), err, sizeof err) == 0)
+        return 0;
+    if (cli_rank() == 0)
+        fprintf(stderr, "accpar: %s\n", err);
     return -1;
 }
 

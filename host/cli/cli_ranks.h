@@ -27,9 +27,13 @@ void cli_record_error(const char *text);
  * error was printed already) and every rank returns -1. */
 int cli_ranks_agree(const char *cmd, int rc);
 
-/* Collective: the same build on every rank and the same digest of the inputs (run.h's
- * run_inputs_digest); else rank 0 prints which rank differs and every rank returns -1. */
+/* Collective: the same digest of the inputs on every rank (run.h's run_inputs_digest, or the
+ * command's own); else rank 0 prints which rank differs and every rank returns -1. */
 int cli_ranks_same(const char *cmd, uint64_t inputs);
+
+/* Collective, at the start of the program: the same build on every rank (a digest of the
+ * program file); else rank 0 prints which rank differs and every rank returns -1. */
+int cli_ranks_same_build(void);
 
 /* --placement's text, a rank for each of n devices ("0,0,1,1"), into rank_of, checked against
  * the job's ranks. NULL text: run_placement's default. Prints the error and returns -1. */
@@ -44,7 +48,7 @@ int cli_default_jobs(void);
                "under mpirun: each device's rank, in device order\n"                               \
                "[contiguous blocks of devices per rank]"),                                         \
         CLI_REAL("--rank-timeout", (timeout), "S",                                                 \
-                 "under mpirun: give up on a rank silent for S seconds [60]", 0.1, 86400)
+                 "under mpirun: give up on a rank silent for S seconds [60]", 3, 86400)
 #define CLI_RANK_TIMEOUT_DEFAULT_S 60.0
 
 #ifdef __cplusplus

@@ -408,7 +408,7 @@ static int make_plan(run_args *a, net *g, accel_array *arr, plan *p) {
 int cli_run(int argc, char **argv) {
     run_args a;
     int pr = parse(argc, argv, &a);
-    if (pr != CLI_RUN)
+    if (cli_ranks_agree(CMD, pr == CLI_BAD ? -1 : 0) != 0 || pr != CLI_RUN)
         return pr == CLI_DONE ? 0 : EXIT_USAGE;
     static accel_array arr;
     net g = {0};
@@ -422,7 +422,8 @@ int cli_run(int argc, char **argv) {
     }
     int *rank_of = malloc(sizeof(int) * (size_t)arr.n);
     a.o.placement = rank_of;
-    if (!rank_of || cli_placement(CMD, a.placement, arr.n, rank_of) != 0 ||
+    int placed = rank_of ? cli_placement(CMD, a.placement, arr.n, rank_of) : -1;
+    if (cli_ranks_agree(CMD, placed) != 0 ||
         cli_ranks_same(CMD, run_inputs_digest(&g, &arr, &p, &a.o)) != 0) {
         free(rank_of);
         plan_free(&p);

@@ -83,7 +83,7 @@ int main(int argc, char **argv) {
     cli_cluster_set(c);
     if (cli_rank() != 0 && !freopen("/dev/null", "w", stdout)) /* rank 0 reports */
         return EXIT_USAGE;
-    int status = dispatch(argc, argv);
+    int status = cli_ranks_same_build() != 0 ? EXIT_USAGE : dispatch(argc, argv);
     cluster_end(c);
     return status;
 }

@@ -15,7 +15,7 @@
 enum {
     TAG_HEAD = 1,
     TAG_PAYLOAD = 2,
-    WHY_BYTES = 256,
+    WHY_BYTES = 1024,
 };
 #define CLUSTER_MAGIC 0x52504341u /* "ACPR" */
 /* MPI counts are ints: payloads go in chunks. */
@@ -30,18 +30,20 @@ typedef struct frame {
     uint64_t bytes, sum; /* sum: digest of the frame's other fields and the payload */
 } frame;
 
-typedef enum { FAULT_NONE, FAULT_DROP, FAULT_CORRUPT, FAULT_KILL } fault_kind;
+typedef enum { FAULT_NONE, FAULT_DROP, FAULT_CORRUPT, FAULT_FLIP, FAULT_KILL } fault_kind;
 
 struct cluster {
     int rank, size, local_size;
     uint64_t *sent_seq, *recv_seq; /* [rank] */
-    uint64_t bytes, messages;
+    uint64_t bytes, messages;      /* payload bytes and messages, sent and received */
+    uint64_t sent;                 /* messages sent: the test faults' numbering */
     int broken; /* a message was lost or damaged: the ranks are not waited for at the end */
     const char *const *kind_names; /* [kind], for messages about messages */
     uint32_t n_kinds;
     fault_kind fault; /* test builds only */
     int fault_rank;
-    uint64_t fault_at;
+    uint64_t fault_at;  /* the rank's message number (from 1), or */
+    int64_t fault_kind; /* >= 0: its first message of this kind */
 };
 
 static uint64_t frame_sum(const frame *f, const void *payload) {
@@ -49,6 +51,37 @@ static uint64_t frame_sum(const frame *f, const void *payload) {
     g.sum = 0;
     uint64_t h = digest_bytes(DIGEST_INIT, &g, sizeof g);
     return payload ? digest_bytes(h, payload, (size_t)f->bytes) : h;
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Waits for a request to complete, sleeping between polls (a blocking MPI wait spins a core,
+ * which the emulation on the same machine needs). Returns 0, or -1 on timeout: the request is
+ * cancelled, unless it completed meanwhile (then 0). */
+static int wait_for(MPI_Request *req, double timeout_s) {
+    double deadline = timeout_s > 0 ? now_s() + timeout_s : 0;
+    long nap_ns = 10000;
+    for (;;) {
+        int done = 0;
+        MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (done)
+            return 0;
+        if (deadline > 0 && now_s() > deadline) {
+            MPI_Status st;
+            int cancelled = 0;
+            MPI_Cancel(req);
+            MPI_Wait(req, &st); /* the buffer is the caller's until the request is over */
+            MPI_Test_cancelled(&st, &cancelled);
+            return cancelled ? -1 : 0;
+        }
+        struct timespec t = {0, nap_ns};
+        nanosleep(&t, NULL);
+        nap_ns = nap_ns < 1000000 ? nap_ns * 2 : nap_ns;
+    }
 }
 
 static const char *getenv_any(const char *a, const char *b) {
@@ -60,12 +93,17 @@ static const char *getenv_any(const char *a, const char *b) {
 static void read_fault(cluster *c) {
     const char *s = getenv("ACCPAR_TEST_CLUSTER_FAULT");
     char kind[16];
-    unsigned long long at;
-    if (!s || sscanf(s, "%15[a-z]:%d:%llu", kind, &c->fault_rank, &at) != 3)
+    unsigned long long at = 0;
+    unsigned of_kind;
+    c->fault_kind = -1;
+    if (s && sscanf(s, "%15[a-z]:%d:k%u", kind, &c->fault_rank, &of_kind) == 3)
+        c->fault_kind = of_kind;
+    else if (!s || sscanf(s, "%15[a-z]:%d:%llu", kind, &c->fault_rank, &at) != 3)
         return;
     c->fault_at = at;
     c->fault = strcmp(kind, "drop") == 0      ? FAULT_DROP
                : strcmp(kind, "corrupt") == 0 ? FAULT_CORRUPT
+               : strcmp(kind, "flip") == 0    ? FAULT_FLIP
                : strcmp(kind, "kill") == 0    ? FAULT_KILL
                                               : FAULT_NONE;
 }
@@ -155,12 +193,16 @@ int cluster_agree(cluster *c, const char *why, char *err, size_t errlen) {
     char mine[WHY_BYTES] = "";
     if (why)
         snprintf(mine, sizeof mine, "%s", why[0] ? why : "failed");
+    for (char *s = mine; *s; s++) /* one line */
+        *s = *s == '\n' ? ' ' : *s;
     char *all = malloc((size_t)c->size * WHY_BYTES);
     if (!all) {
         snprintf(err, errlen, "rank %d: out of host memory", c->rank);
         cluster_abort(c, 2);
     }
-    MPI_Allgather(mine, WHY_BYTES, MPI_CHAR, all, WHY_BYTES, MPI_CHAR, MPI_COMM_WORLD);
+    MPI_Request req;
+    MPI_Iallgather(mine, WHY_BYTES, MPI_CHAR, all, WHY_BYTES, MPI_CHAR, MPI_COMM_WORLD, &req);
+    wait_for(&req, 0);
     int rc = 0;
     for (int r = 0; r < c->size && rc == 0; r++)
         if (all[(size_t)r * WHY_BYTES]) {
@@ -178,7 +220,9 @@ int cluster_same(cluster *c, const char *what, uint64_t digest, char *err, size_
         snprintf(err, errlen, "rank %d: out of host memory", c->rank);
         cluster_abort(c, 2);
     }
-    MPI_Allgather(&digest, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+    MPI_Request req;
+    MPI_Iallgather(&digest, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD, &req);
+    wait_for(&req, 0);
     int rc = 0;
     for (int r = 1; r < c->size && rc == 0; r++)
         if (all[r] != all[0]) {
@@ -194,28 +238,37 @@ int cluster_same(cluster *c, const char *what, uint64_t digest, char *err, size_
 }
 
 /* Whether this rank's message number n (from 1) is the test fault's. */
-static int faulty(const cluster *c, fault_kind k) {
-    return c->fault == k && c->fault_rank == c->rank && c->messages == c->fault_at;
+static int faulty(cluster *c, fault_kind k, const cluster_msg *m) {
+    if (c->fault != k || c->fault_rank != c->rank)
+        return 0;
+    if (c->fault_kind < 0)
+        return c->sent == c->fault_at;
+    if (m->kind != (uint32_t)c->fault_kind)
+        return 0;
+    c->fault = FAULT_NONE; /* the first of its kind only */
+    return 1;
 }
 
 int cluster_send(cluster *c, int to, const cluster_msg *m, char *err, size_t errlen) {
     frame f = {CLUSTER_MAGIC, m->kind, ++c->sent_seq[to], m->device, 0, {0}, m->bytes, 0};
     memcpy(f.arg, m->arg, sizeof f.arg);
-    f.sum = frame_sum(&f, m->payload);
+    c->sent++;
     c->messages++;
-    if (faulty(c, FAULT_KILL))
+    if (faulty(c, FAULT_KILL, m))
         raise(SIGKILL);
-    if (faulty(c, FAULT_DROP))
+    if (faulty(c, FAULT_DROP, m))
         return 0;
     const uint8_t *p = m->payload;
     uint8_t *damaged = NULL;
-    if (faulty(c, FAULT_CORRUPT) && m->bytes == 0)
-        f.arg[3] ^= 1; /* no payload: a field of the frame */
-    else if (faulty(c, FAULT_CORRUPT) && (damaged = malloc(m->bytes))) {
+    int flip = faulty(c, FAULT_FLIP, m), corrupt = !flip && faulty(c, FAULT_CORRUPT, m);
+    if ((flip || corrupt) && m->bytes > 0 && (damaged = malloc(m->bytes))) {
         memcpy(damaged, p, m->bytes);
-        damaged[m->bytes / 2] ^= 0x10;
-        p = damaged;
+        damaged[flip ? m->bytes - 1 : m->bytes / 2] ^= 0x10; /* flip: a sign or exponent bit */
     }
+    f.sum = frame_sum(&f, flip && damaged ? damaged : p); /* flip: damaged before it is sent */
+    if (corrupt && m->bytes == 0)
+        f.arg[3] ^= 1; /* no payload: a field of the frame */
+    p = damaged ? damaged : p;
     int rc = MPI_Send(&f, (int)sizeof f, MPI_BYTE, to, TAG_HEAD, MPI_COMM_WORLD);
     for (uint64_t at = 0; rc == MPI_SUCCESS && at < m->bytes; at += CHUNK_BYTES) {
         uint64_t n = m->bytes - at < CHUNK_BYTES ? m->bytes - at : CHUNK_BYTES;
@@ -232,33 +285,6 @@ int cluster_send(cluster *c, int to, const cluster_msg *m, char *err, size_t err
     return 0;
 }
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* Waits for a request to complete, sleeping between polls (a blocking MPI wait spins a core,
- * which the emulation on the same machine needs). Returns 0, or -1 on timeout (cancelled). */
-static int wait_for(MPI_Request *req, double timeout_s) {
-    double deadline = timeout_s > 0 ? now_s() + timeout_s : 0;
-    long nap_ns = 10000;
-    for (;;) {
-        int done = 0;
-        MPI_Test(req, &done, MPI_STATUS_IGNORE);
-        if (done)
-            return 0;
-        if (deadline > 0 && now_s() > deadline) {
-            MPI_Cancel(req);
-            MPI_Request_free(req);
-            return -1;
-        }
-        struct timespec t = {0, nap_ns};
-        nanosleep(&t, NULL);
-        nap_ns = nap_ns < 1000000 ? nap_ns * 2 : nap_ns;
-    }
-}
-
 int cluster_recv(cluster *c, int from, cluster_msg *m, double timeout_s, const char *awaiting,
                  char *err, size_t errlen) {
     frame f;
@@ -267,50 +293,44 @@ int cluster_recv(cluster *c, int from, cluster_msg *m, double timeout_s, const c
     MPI_Irecv(&f, (int)sizeof f, MPI_BYTE, from, TAG_HEAD, MPI_COMM_WORLD, &req);
     if (wait_for(&req, timeout_s) != 0) {
         c->broken = 1;
+        char lost[96] = "a message";
+        if (c->sent_seq[from] > 0)
+            snprintf(lost, sizeof lost, "message %llu or its answer",
+                     (unsigned long long)c->sent_seq[from]);
         snprintf(err, errlen,
-                 "rank %d: no message from rank %d for %g s while waiting for %s (message %llu "
-                 "or its answer was lost, or rank %d stopped)",
-                 c->rank, from, timeout_s, awaiting, (unsigned long long)c->sent_seq[from], from);
+                 "rank %d: no message from rank %d for %g s while waiting for %s (%s was lost, "
+                 "or rank %d stopped)",
+                 c->rank, from, timeout_s, awaiting, lost, from);
         return -1;
     }
     uint64_t want = c->recv_seq[from] + 1;
-    if (f.magic != CLUSTER_MAGIC) {
-        snprintf(err, errlen, "rank %d: message %llu from rank %d is not an accpar message",
-                 c->rank, (unsigned long long)want, from);
-        return -1;
-    }
-    uint8_t *p = f.bytes ? malloc(f.bytes) : NULL;
-    for (uint64_t at = 0; at < f.bytes; at += CHUNK_BYTES) {
-        uint64_t n = f.bytes - at < CHUNK_BYTES ? f.bytes - at : CHUNK_BYTES;
-        /* without memory the payload is still taken off the wire, into a scratch chunk */
-        static uint8_t sink[1 << 16];
-        for (uint64_t k = 0; !p && k < n; k += sizeof sink) {
-            int part = (int)(n - k < sizeof sink ? n - k : sizeof sink);
-            MPI_Irecv(sink, part, MPI_BYTE, from, TAG_PAYLOAD, MPI_COMM_WORLD, &req);
-            wait_for(&req, 0);
-        }
-        if (p) {
-            MPI_Irecv(p + at, (int)n, MPI_BYTE, from, TAG_PAYLOAD, MPI_COMM_WORLD, &req);
-            wait_for(&req, 0);
-        }
-    }
-    c->recv_seq[from] = f.seq; /* after a gap, the sender's numbering is taken up again */
     char what[160], kind[32];
     snprintf(kind, sizeof kind, "kind %u", f.kind);
     snprintf(what, sizeof what, "message %llu from rank %d (%s, %llu bytes)",
              (unsigned long long)f.seq, from,
              f.kind < c->n_kinds && c->kind_names[f.kind] ? c->kind_names[f.kind] : kind,
              (unsigned long long)f.bytes);
-    int bad = 1;
-    if (f.bytes && !p)
-        snprintf(err, errlen, "rank %d: out of host memory for %s", c->rank, what);
-    else if (frame_sum(&f, p) != f.sum)
+    uint8_t *p = f.magic == CLUSTER_MAGIC && f.bytes ? malloc(f.bytes) : NULL;
+    if (f.magic != CLUSTER_MAGIC || (f.bytes && !p)) { /* its payload stays on the wire */
+        c->broken = 1;
+        if (f.magic != CLUSTER_MAGIC)
+            snprintf(err, errlen, "rank %d: message %llu from rank %d is not an accpar message",
+                     c->rank, (unsigned long long)want, from);
+        else
+            snprintf(err, errlen, "rank %d: out of host memory for %s", c->rank, what);
+        return -1;
+    }
+    for (uint64_t at = 0; at < f.bytes; at += CHUNK_BYTES) {
+        uint64_t n = f.bytes - at < CHUNK_BYTES ? f.bytes - at : CHUNK_BYTES;
+        MPI_Irecv(p + at, (int)n, MPI_BYTE, from, TAG_PAYLOAD, MPI_COMM_WORLD, &req);
+        wait_for(&req, 0);
+    }
+    c->recv_seq[from] = f.seq; /* after a gap, the sender's numbering is taken up again */
+    c->messages++;
+    if (frame_sum(&f, p) != f.sum) {
+        c->broken = 1;
         snprintf(err, errlen, "rank %d: %s arrived corrupted: its checksum does not match", c->rank,
                  what);
-    else
-        bad = 0;
-    if (bad) {
-        c->broken = 1;
         free(p);
         return -1;
     }

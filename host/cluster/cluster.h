@@ -38,7 +38,9 @@ int cluster_size(const cluster *c);
 /* The ranks on this machine (mpirun's count), for sharing its cores among them. */
 int cluster_local_size(const cluster *c);
 
-/* Collective: each rank passes NULL if it is ready, else why not. Returns 0 on every rank if all
+/* The collectives below wait without spinning a core, as cluster_recv does.
+ *
+ * Collective: each rank passes NULL if it is ready, else why not. Returns 0 on every rank if all
  * are ready; else -1 on every rank with err "rank R: why" for the lowest rank that is not. */
 int cluster_agree(cluster *c, const char *why, char *err, size_t errlen);
 
@@ -72,20 +74,21 @@ enum { CLUSTER_GAP = 1 };
 int cluster_recv(cluster *c, int from, cluster_msg *m, double timeout_s, const char *awaiting,
                  char *err, size_t errlen);
 
-/* Payload bytes this rank has sent and received, and messages sent. */
+/* Payload bytes and messages this rank has sent and received. */
 uint64_t cluster_bytes(const cluster *c);
 uint64_t cluster_messages(const cluster *c);
 
-/* A digest of the running program's file (/proc/self/exe) and version: the same build on every
- * rank. 0 if it cannot be read. */
+/* A digest of the running program's file (/proc/self/exe): the same build on every rank. 0 if it
+ * cannot be read. */
 uint64_t cluster_build_digest(void);
 
 #ifdef ACCPAR_TEST_HOOKS
 /* Test-only faults, read from the environment variable ACCPAR_TEST_CLUSTER_FAULT when the
  * cluster starts: "drop:R:N" (rank R never sends its message number N), "corrupt:R:N" (a bit of its
- * payload, or of its frame if it has none, flipped after the checksum is taken), "kill:R:N" (rank R
- * is killed by SIGKILL instead of sending message N). Messages are numbered from 1 per rank in the
- * order it sends. */
+ * payload, or of its frame if it has none, flipped after the checksum is taken), "flip:R:N" (a bit
+ * of its payload flipped before the checksum is taken: wrong data, as a faulty device would send),
+ * "kill:R:N" (rank R is killed by SIGKILL instead of sending message N). Messages are numbered from
+ * 1 per rank in the order it sends; "kK" for N names instead the rank's first message of kind K. */
 #endif
 
 #ifdef __cplusplus

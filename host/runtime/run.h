@@ -102,7 +102,8 @@ int run_step(const net *g, const accel_array *a, const plan *p, const run_option
 void run_result_free(run_result *r);
 
 /* A digest of everything a step's outcome depends on (network, array and its models, the plan's
- * choices and shapes, fidelity and seed): the ranks of a cluster must agree on it. */
+ * choices and shapes, fidelity and seed) and of the placement: the ranks of a cluster must agree
+ * on it. */
 uint64_t run_inputs_digest(const net *g, const accel_array *a, const plan *p, const run_options *o);
 
 /* The default placement of n devices on `ranks` ranks: contiguous blocks in device order, rank r

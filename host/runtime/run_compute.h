@@ -14,6 +14,14 @@ typedef struct run_device_tally {
     char failure[512]; /* the first failed check, "" if none */
 } run_device_tally;
 
+/* A device's GEMMs of a layer, done: its tally, and 0 or -1 with its error (a device error, host
+ * memory), taken in device order wherever the device ran. */
+typedef struct run_device_outcome {
+    run_device_tally tally;
+    int rc;
+    char err[512];
+} run_device_outcome;
+
 /* One GEMM on device d for node v, phase ph, at the run's fidelity; checks its cycles against
  * the closed form of the planner's shape for that device and adds up the planner's selected
  * model's prediction (into the device's own slots of c->r); adds to *t. Returns 0 or -1 with

@@ -155,9 +155,7 @@ static int device_gemms(run_ctx *c, int v, int d, const run_layer_data *t, phase
  * whose error goes to the job. */
 typedef struct device_job {
     run_ctx c;
-    run_device_tally tally;
-    int rc;
-    char err[512];
+    run_device_outcome o;
 } device_job;
 
 typedef struct layer_jobs {
@@ -173,7 +171,7 @@ static void run_job(void *ctx, int d, int worker) {
     layer_jobs *L = ctx;
     device_job *j = &L->jobs[d];
     if (run_local(&j->c, d))
-        j->rc = device_gemms(&j->c, L->v, d, L->t, L->phases, L->out, &j->tally);
+        j->o.rc = device_gemms(&j->c, L->v, d, L->t, L->phases, L->out, &j->o.tally);
 }
 
 /* The GEMMs of the phases on every device, the devices in parallel (o->jobs); out[ph][d]
@@ -183,7 +181,7 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
     int n = c->r->n_devices, rc = 0;
     uint64_t *cycles = calloc((size_t)n, sizeof *cycles);
     device_job *jobs = calloc((size_t)n, sizeof *jobs);
-    run_device_tally *remote = calloc((size_t)n, sizeof *remote); /* other ranks' devices */
+    run_device_outcome *remote = calloc((size_t)n, sizeof *remote); /* other ranks' devices */
     if (!cycles || !jobs || !remote) {
         free(cycles);
         free(jobs);
@@ -193,8 +191,8 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
     }
     for (int d = 0; d < n; d++) {
         jobs[d].c = *c;
-        jobs[d].c.err = jobs[d].err;
-        jobs[d].c.errlen = sizeof jobs[d].err;
+        jobs[d].c.err = jobs[d].o.err;
+        jobs[d].c.errlen = sizeof jobs[d].o.err;
     }
     layer_jobs L = {jobs, v, t, phases, out};
     /* the other ranks' devices start first, then this rank's; their results come back after */
@@ -204,10 +202,11 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
     if (rc == 0)
         rc = run_remote_gemms_recv(c, v, phases, out, remote);
     for (int d = 0; d < n; d++) {
-        const run_device_tally *tally = run_local(c, d) ? &jobs[d].tally : &remote[d];
-        if (jobs[d].rc != 0 && rc == 0) {
+        const run_device_outcome *o = run_local(c, d) ? &jobs[d].o : &remote[d];
+        const run_device_tally *tally = &o->tally;
+        if (o->rc != 0 && rc == 0) {
             rc = -1;
-            snprintf(c->err, c->errlen, "%s", jobs[d].err);
+            snprintf(c->err, c->errlen, "%s", o->err);
         }
         cycles[d] = tally->cycles;
         c->r->host_bytes += tally->host_bytes;

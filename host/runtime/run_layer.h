@@ -17,7 +17,8 @@ void run_layer_tensors_free(run_layer_data *t);
 
 /* Device d's share of layer v: its operands, one buffer holding its F(l) block (its piece from
  * the F conversions, else the generated tensor's), its W block and its E(l+1) block, with the
- * element counts run_device_operand_elems gives; NULL when out of host memory. */
+ * element counts run_device_operand_elems gives (the forward GEMM reads the first two only); NULL
+ * when out of host memory. */
 void run_device_operand_elems(const run_ctx *c, int v, int d, int64_t n[3]);
 float *run_device_operands(run_ctx *c, int v, int d, const run_layer_data *t);
 

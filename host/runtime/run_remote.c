@@ -1,5 +1,5 @@
 /* The other ranks' devices (run_remote.h): rank 0's requests and the other ranks' service. */
-#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep */
 #include "run_remote.h"
 
 #include "parallel.h"
@@ -50,11 +50,9 @@ static const char *const KIND_NAME[KINDS] = {
 
 /* What a device's GEMMs of a layer leave besides the results: its tally and its counters. */
 typedef struct remote_counts {
-    run_device_tally tally;
+    run_device_outcome o;
     uint64_t layer_cycles, layer_contract, cycles, contract;
     double model;
-    int32_t rc;
-    char err[512];
 } remote_counts;
 
 static cluster *cl(const run_ctx *c) {
@@ -90,8 +88,9 @@ static int answer(run_ctx *c, int from, uint32_t want, cluster_msg *m, const cha
         cluster_fail(cl(c));
         rc = -1;
     } else if (m->kind != want) {
-        snprintf(why, len, "rank 0: rank %d answered %s with a message of kind %u", from, awaiting,
-                 m->kind);
+        snprintf(why, len, "rank 0: rank %d answered %s with a message of kind %u (%s)", from,
+                 awaiting, m->kind,
+                 m->kind < KINDS && KIND_NAME[m->kind] ? KIND_NAME[m->kind] : "unknown");
         cluster_fail(cl(c));
         rc = -1;
     }
@@ -168,8 +167,10 @@ int run_dev_copy_out(run_ctx *c, int d, uint64_t addr, void *dst, uint64_t bytes
         return -1;
     int rc = 0;
     if (a.bytes != bytes) {
-        snprintf(why, len, "rank %d sent %llu bytes of device %d's memory, %llu were asked for",
+        snprintf(why, len,
+                 "rank 0: rank %d sent %llu bytes of device %d's memory, %llu were asked for",
                  owner(c, d), (unsigned long long)a.bytes, d, (unsigned long long)bytes);
+        cluster_fail(cl(c));
         rc = -1;
     } else {
         memcpy(dst, a.payload, bytes);
@@ -193,13 +194,17 @@ int run_remote_gemms_send(run_ctx *c, int v, const run_layer_data *t, phase_set 
         int64_t n[3];
         run_device_operand_elems(c, v, d, n);
         float *ops = run_device_operands(c, v, d, t);
-        if (!ops)
+        if (!ops) { /* other ranks may hold part of a batch: the job cannot go on */
+            cluster_fail(cl(c));
             return -1;
+        }
+        /* the forward GEMM does not read E(l+1): its block stays here */
+        int64_t elems = n[0] + n[1] + (phases == PHASE_BIT(PHASE_FORWARD) ? 0 : n[2]);
         cluster_msg m = {REQ_GEMMS,
                          d,
                          {v, (int64_t)phases, devices_of(c, owner(c, d))},
                          ops,
-                         sizeof(float) * (uint64_t)(n[0] + n[1] + n[2])};
+                         sizeof(float) * (uint64_t)elems};
         int rc = send_req(c, owner(c, d), &m, c->err, c->errlen);
         free(ops);
         if (rc != 0)
@@ -208,27 +213,31 @@ int run_remote_gemms_send(run_ctx *c, int v, const run_layer_data *t, phase_set 
     return 0;
 }
 
-/* Device d's answer: its counters into c->r, its results into out[ph][d]. */
+/* Device d's answer: its outcome; on success its counters into c->r and its results into
+ * out[ph][d]. -1 (the ranks' messages cannot be trusted) if the answer is not device d's. */
 static int take_result(run_ctx *c, int v, int d, phase_set phases, const cluster_msg *a,
-                       float **out[PHASES], run_device_tally *tally) {
+                       float **out[PHASES], run_device_outcome *outcome) {
     uint64_t need = sizeof(remote_counts);
     for (int ph = 0; ph < PHASES; ph++)
         if (phases & PHASE_BIT(ph))
             need += sizeof(float) * (uint64_t)run_device_result_elems(c, v, d, (gemm_phase)ph);
-    if (a->device != d || a->bytes != need) {
-        snprintf(c->err, c->errlen,
-                 "rank 0: rank %d answered for device %d with %llu bytes; device %d's results are "
-                 "%llu",
-                 owner(c, d), a->device, (unsigned long long)a->bytes, d, (unsigned long long)need);
-        return -1;
-    }
     remote_counts k;
-    memcpy(&k, a->payload, sizeof k);
-    if (k.rc != 0) {
-        snprintf(c->err, c->errlen, "%.*s", (int)sizeof k.err, k.err);
+    if (a->device != d || a->bytes < sizeof k) {
+        snprintf(c->err, c->errlen, "rank 0: rank %d answered for device %d, expected device %d",
+                 owner(c, d), a->device, d);
         return -1;
     }
-    *tally = k.tally;
+    memcpy(&k, a->payload, sizeof k);
+    *outcome = k.o;
+    outcome->err[sizeof outcome->err - 1] = '\0';
+    if (k.o.rc != 0) /* the device failed: its error, taken in device order by the caller */
+        return 0;
+    if (a->bytes != need) {
+        snprintf(c->err, c->errlen,
+                 "rank 0: rank %d sent %llu bytes of device %d's results, %llu were expected",
+                 owner(c, d), (unsigned long long)a->bytes, d, (unsigned long long)need);
+        return -1;
+    }
     run_layer *L = &c->r->layers[v];
     L->cycles[d] = k.layer_cycles;
     L->contract_cycles[d] = k.layer_contract;
@@ -240,16 +249,22 @@ static int take_result(run_ctx *c, int v, int d, phase_set phases, const cluster
         if (!(phases & PHASE_BIT(ph)))
             continue;
         int64_t n = run_device_result_elems(c, v, d, (gemm_phase)ph);
-        if (!(out[ph][d] = run_floats(c, n)))
-            return -1;
+        if (!(out[ph][d] = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1)))) {
+            *outcome = (run_device_outcome){.rc = -1};
+            snprintf(outcome->err, sizeof outcome->err,
+                     "layer %s: out of host memory for device %d's results", c->g->nodes[v].name,
+                     d);
+            return 0;
+        }
         memcpy(out[ph][d], at, sizeof(float) * (size_t)n);
         at += sizeof(float) * (size_t)n;
     }
     return 0;
 }
 
+/* Every remote device's answer is taken, even after one failed: its rank is sending them. */
 int run_remote_gemms_recv(run_ctx *c, int v, phase_set phases, float **out[PHASES],
-                          run_device_tally *tally) {
+                          run_device_outcome *outcome) {
     for (int d = 0; d < c->r->n_devices; d++) {
         if (run_local(c, d))
             continue;
@@ -258,10 +273,12 @@ int run_remote_gemms_recv(run_ctx *c, int v, phase_set phases, float **out[PHASE
         snprintf(what, sizeof what, "device %d's results of layer %s", d, c->g->nodes[v].name);
         if (answer(c, owner(c, d), ANS_RESULT, &a, what, c->err, c->errlen) != 0)
             return -1;
-        int rc = take_result(c, v, d, phases, &a, out, &tally[d]);
+        int rc = take_result(c, v, d, phases, &a, out, &outcome[d]);
         free(a.payload);
-        if (rc != 0)
+        if (rc != 0) {
+            cluster_fail(cl(c));
             return -1;
+        }
     }
     return 0;
 }
@@ -292,12 +309,22 @@ int run_remote_marks(run_ctx *c) {
     return 0;
 }
 
-void run_remote_release(run_ctx *c, int rc, int verified) {
-    char why[256];
+int run_remote_release(run_ctx *c, int rc, int verified) {
+    char why[512];
+    int failed = 0;
     for (int r = 1; r < c->r->ranks; r++) {
-        cluster_msg m = {REQ_END, -1, {rc, verified}, NULL, 0};
-        cluster_send(cl(c), r, &m, why, sizeof why);
+        cluster_msg m = {REQ_END, -1, {rc, verified}, NULL, 0}, a;
+        if (cluster_send(cl(c), r, &m, why, sizeof why) != 0 ||
+            answer(c, r, ANS_STATUS, &a, "its acknowledgement of the step's end", why,
+                   sizeof why) != 0) {
+            if (!failed++ && rc == 0) /* else the step's own error stands */
+                snprintf(c->err, c->errlen, "%s", why);
+            cluster_fail(cl(c)); /* a rank that did not hear the end must not be waited for */
+            continue;
+        }
+        free(a.payload);
     }
+    return failed ? -1 : 0;
 }
 
 /* ---- the service on the other ranks ---- */
@@ -333,9 +360,9 @@ static void batch_job(void *ctx, int i, int worker) {
     run_ctx c = *B->c;
     remote_counts *k = &B->counts[i];
     int d = B->dev[i];
-    c.err = k->err;
-    c.errlen = sizeof k->err;
-    k->rc = run_device_layer(&c, B->v, d, B->ops[i], B->phases, B->out[i], &k->tally);
+    c.err = k->o.err;
+    c.errlen = sizeof k->o.err;
+    k->o.rc = run_device_layer(&c, B->v, d, B->ops[i], B->phases, B->out[i], &k->o.tally);
     run_layer *L = &c.r->layers[B->v];
     k->layer_cycles = L->cycles[d];
     k->layer_contract = L->contract_cycles[d];
@@ -351,9 +378,47 @@ static void *batch_thread(void *ctx) {
     return NULL;
 }
 
-static void nap(double s) {
-    struct timespec t = {0, (long)(s * 1e9)};
-    nanosleep(&t, NULL);
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* A heartbeat when the last one is an interval old. */
+static void heartbeat(run_ctx *c, double *last) {
+    if (now_s() - *last < HEARTBEAT_S)
+        return;
+    reply(c, ANS_BUSY, -1, 0, 0, NULL, 0);
+    *last = now_s();
+}
+
+/* Device i of the batch's answer: its counts, then (on success) its results. */
+static void send_result(run_ctx *c, batch *B, int i) {
+    int d = B->dev[i];
+    remote_counts *k = &B->counts[i];
+    uint64_t bytes = sizeof *k;
+    for (int ph = 0; ph < PHASES && k->o.rc == 0; ph++)
+        if (B->phases & PHASE_BIT(ph))
+            bytes += sizeof(float) * (uint64_t)run_device_result_elems(c, B->v, d, (gemm_phase)ph);
+    uint8_t *p = bytes > sizeof *k ? malloc(bytes) : NULL;
+    if (bytes > sizeof *k && !p) {
+        k->o.rc = -1;
+        snprintf(k->o.err, sizeof k->o.err, "rank %d: out of host memory for device %d's results",
+                 c->rank, d);
+    }
+    if (p) {
+        memcpy(p, k, sizeof *k);
+        uint8_t *at = p + sizeof *k;
+        for (int ph = 0; ph < PHASES; ph++)
+            if (B->phases & PHASE_BIT(ph)) {
+                size_t n =
+                    sizeof(float) * (size_t)run_device_result_elems(c, B->v, d, (gemm_phase)ph);
+                memcpy(at, B->out[i][ph], n);
+                at += n;
+            }
+    }
+    reply(c, ANS_RESULT, d, 0, 0, p ? (void *)p : (void *)k, p ? bytes : sizeof *k);
+    free(p);
 }
 
 /* Runs a full batch on the rank's cores while the main thread, the one that may call MPI, sends
@@ -361,47 +426,21 @@ static void nap(double s) {
 static void run_batch(batch *B) {
     run_ctx *c = B->c;
     pthread_t t;
+    double last = now_s();
     atomic_init(&B->done, 0);
     if (pthread_create(&t, NULL, batch_thread, B) != 0) {
         batch_thread(B);
     } else {
-        for (double quiet = 0; !atomic_load(&B->done);) {
-            nap(0.01);
-            if ((quiet += 0.01) >= HEARTBEAT_S) {
-                reply(c, ANS_BUSY, -1, 0, 0, NULL, 0);
-                quiet = 0;
-            }
+        while (!atomic_load(&B->done)) {
+            struct timespec nap = {0, 10 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+            heartbeat(c, &last);
         }
         pthread_join(t, NULL);
     }
     for (int i = 0; i < B->n; i++) {
-        int d = B->dev[i];
-        uint64_t bytes = sizeof(remote_counts);
-        for (int ph = 0; ph < PHASES && B->counts[i].rc == 0; ph++)
-            if (B->phases & PHASE_BIT(ph))
-                bytes +=
-                    sizeof(float) * (uint64_t)run_device_result_elems(c, B->v, d, (gemm_phase)ph);
-        uint8_t *p = malloc(bytes);
-        if (!p) {
-            B->counts[i].rc = -1;
-            snprintf(B->counts[i].err, sizeof B->counts[i].err,
-                     "rank %d: out of host memory for device %d's results", c->rank, d);
-            bytes = sizeof(remote_counts);
-            p = (uint8_t *)&B->counts[i];
-        } else {
-            memcpy(p, &B->counts[i], sizeof(remote_counts));
-            uint8_t *at = p + sizeof(remote_counts);
-            for (int ph = 0; ph < PHASES && bytes > sizeof(remote_counts); ph++)
-                if (B->phases & PHASE_BIT(ph)) {
-                    size_t n =
-                        sizeof(float) * (size_t)run_device_result_elems(c, B->v, d, (gemm_phase)ph);
-                    memcpy(at, B->out[i][ph], n);
-                    at += n;
-                }
-        }
-        reply(c, ANS_RESULT, d, 0, 0, p, bytes);
-        if (p != (uint8_t *)&B->counts[i])
-            free(p);
+        heartbeat(c, &last);
+        send_result(c, B, i);
     }
 }
 
@@ -458,12 +497,25 @@ static void serve_one(run_ctx *c, cluster_msg *m, batch *B) {
         free(p);
         break;
     }
-    case REQ_GEMMS:
-        if (B->n == PARALLEL_MAX_JOBS) {
-            char e[128];
-            int n = snprintf(e, sizeof e, "rank %d: more than %d devices on one rank", c->rank,
-                             PARALLEL_MAX_JOBS);
-            reply(c, ANS_ERROR, d, 0, 0, e, (uint64_t)n);
+    case REQ_GEMMS: {
+        char e[160] = "";
+        int v = (int)m->arg[0];
+        int64_t n[3];
+        if (v >= 0 && v < c->g->n && net_is_weighted(&c->g->nodes[v])) {
+            run_device_operand_elems(c, v, d, n);
+            if (m->arg[1] != PHASE_BIT(PHASE_FORWARD))
+                n[1] += n[2];
+            if (m->bytes != sizeof(float) * (uint64_t)(n[0] + n[1]))
+                snprintf(e, sizeof e, "rank %d: %llu bytes of operands for device %d", c->rank,
+                         (unsigned long long)m->bytes, d);
+        } else {
+            snprintf(e, sizeof e, "rank %d: GEMMs asked of node %d", c->rank, v);
+        }
+        if (!e[0] && B->n == PARALLEL_MAX_JOBS)
+            snprintf(e, sizeof e, "rank %d: more than %d devices on one rank", c->rank,
+                     PARALLEL_MAX_JOBS);
+        if (e[0]) {
+            reply(c, ANS_ERROR, d, 0, 0, e, strlen(e));
             break;
         }
         if (B->n == 0) {
@@ -479,6 +531,7 @@ static void serve_one(run_ctx *c, cluster_msg *m, batch *B) {
             batch_clear(B);
         }
         break;
+    }
     }
 }
 
@@ -496,8 +549,9 @@ static void reply_marks(run_ctx *c) {
 
 int run_serve(run_ctx *c, int *verified) {
     batch *B = calloc(1, sizeof *B);
-    if (!B) {
-        snprintf(c->err, c->errlen, "rank %d: out of host memory", c->rank);
+    if (!B) { /* rank 0 would wait for this rank's answers: end the job */
+        fprintf(stderr, "accpar: rank %d: out of host memory\n", c->rank);
+        cluster_fail(cl(c));
         return RUN_FAILED;
     }
     B->c = c;
@@ -508,10 +562,12 @@ int run_serve(run_ctx *c, int *verified) {
         if (rc != 0) /* rank 0 learns it at its next answer, and ends the step */
             reply(c, ANS_ERROR, -1, 0, 0, why, strlen(why));
         if (rc != -1 && m.kind == REQ_END) {
+            if (rc == 0)
+                reply(c, ANS_STATUS, -1, 0, 0, NULL, 0);
             *verified = (int)m.arg[1];
             batch_clear(B);
             free(B);
-            return (int)m.arg[0];
+            return rc != 0 ? RUN_FAILED : (int)m.arg[0];
         }
         if (rc != 0)
             ; /* the stream is broken: rank 0 ends the step on the error */

@@ -263,6 +263,8 @@ uint64_t run_inputs_digest(const net *g, const accel_array *a, const plan *p,
         h = digest_bytes(h, p->levels[k].state, sizeof(int) * (size_t)p->n_nodes);
     }
     h = digest_bytes(h, p->class_of, sizeof(int) * (size_t)p->n_devices);
+    if (o->placement)
+        h = digest_bytes(h, o->placement, sizeof(int) * (size_t)p->n_devices);
     return digest_bytes(h, p->gemms,
                         sizeof(gemm_dims) * (size_t)p->n_classes * (size_t)p->n_nodes * PHASES);
 }
@@ -301,7 +303,9 @@ static int setup(run_ctx *c) {
     char what[256];
     snprintf(what, sizeof what, "the step of %s at batch %lld (an estimate)", g->name,
              (long long)c->p->batch);
-    if (host_memory_check(what, host_bytes_estimate(g, c->p), c->err, c->errlen) != 0)
+    /* rank 0 holds the tensors; other ranks only their devices' working sets */
+    if (cluster_rank(c->o->cluster) == 0 &&
+        host_memory_check(what, host_bytes_estimate(g, c->p), c->err, c->errlen) != 0)
         return RUN_FAILED;
     r->plan = c->p;
     r->n_nodes = g->n;
@@ -507,7 +511,8 @@ static int step(const net *g, const accel_array *a, const plan *p, const run_opt
         rc = run_serve(&c, &out->verified);
     else if (rc == 0) {
         rc = execute(&c);
-        run_remote_release(&c, rc, out->verified);
+        if (run_remote_release(&c, rc, out->verified) != 0 && rc == 0)
+            rc = RUN_FAILED;
     }
     teardown(&c);
     if (rc != 0)

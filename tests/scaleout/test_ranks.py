@@ -27,9 +27,10 @@ def mpi_env(extra=None):
     e = dict(os.environ)
     # Open MPI refuses root without these; tests run as root in CI containers
     e.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    # in the sanitizer build: Open MPI's own allocations outlive MPI_Finalize, which
-    # LeakSanitizer would report as the program's (the one-process runs keep leak checks)
-    e["ASAN_OPTIONS"] = ":".join(filter(None, [e.get("ASAN_OPTIONS"), "detect_leaks=0"]))
+    # in the sanitizer build: Open MPI's own allocations outlive MPI_Finalize; LeakSanitizer
+    # is told they are not the program's (lsan.supp), and keeps checking the program's
+    supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan.supp")
+    e["LSAN_OPTIONS"] = ":".join(filter(None, [e.get("LSAN_OPTIONS"), "suppressions=" + supp]))
     e.update(extra or {})
     return e
 
@@ -149,12 +150,15 @@ def case_calibrate():
     print("ok: calibrate --compare tiny-cnn on 2 ranks: the same report")
 
 
-def expect_failure(args_np, pattern, label, extra_env=None):
-    """The job must end non-zero within BOUND_S with a line matching pattern."""
+def expect_failure(args_np, pattern, label, extra_env=None, status=None):
+    """The job must end non-zero (status, if given) within BOUND_S with a line matching
+    pattern."""
     p, wall = mpirun(args_np, extra_env, wall=BOUND_S * 3)
     out = p.stdout + p.stderr
     if p.returncode == 0:
         fail(f"{label}: the job succeeded")
+    if status is not None and p.returncode != status:
+        fail(f"{label}: status {p.returncode}, expected {status}:\n{out[-3000:]}")
     if wall > BOUND_S:
         fail(f"{label}: the job took {wall:.1f} s to end (bound {BOUND_S} s)")
     lines = [l for l in out.splitlines() if re.search(pattern, l)]
@@ -177,21 +181,34 @@ def case_lost_message():
     # a lost message is named by its receiver when the next one comes out of sequence, or by
     # rank 0 when it hears nothing for --rank-timeout seconds
     lost = (r"accpar run: (.*: )?rank \d: (message \d+ from rank \d never arrived|no message from "
-            r"rank 1 for 3 s while waiting for .* \(message \d+ or its answer was lost)")
-    for fault in ("drop:1:1", "drop:1:2", "drop:1:5", "drop:0:2", "drop:0:3", "drop:0:9"):
+            r"rank 1 for 3 s while waiting for .* \((message \d+ or its answer|a message) was "
+            r"lost)")
+    # k7: rank 0's end of the step; k8: rank 1's first status answer (run_remote.c's kinds)
+    for fault in ("drop:1:1", "drop:1:2", "drop:1:5", "drop:0:2", "drop:0:3", "drop:0:9",
+                  "drop:0:k7", "drop:1:k8"):
         args, e = faulty_run(fault)
         expect_failure(args, lost, f"lost {fault}", e)
 
 
 def case_corrupted_message():
-    for fault in ("corrupt:1:1", "corrupt:1:2", "corrupt:1:4"):
+    for fault in ("corrupt:1:1", "corrupt:1:2", "corrupt:1:4", "corrupt:1:k8"):
         args, e = faulty_run(fault)
         expect_failure(args, r"accpar run: (.*: )?rank 0: message \d+ from rank 1 \(.*\) arrived "
                        r"corrupted", f"damaged {fault}", e)
-    for fault in ("corrupt:0:1", "corrupt:0:3", "corrupt:0:8"):
+    for fault in ("corrupt:0:1", "corrupt:0:3", "corrupt:0:8", "corrupt:0:k7"):
         args, e = faulty_run(fault)
         expect_failure(args, r"accpar run: (.*: )?rank 1: message \d+ from rank 0 \(.*\) arrived "
                        r"corrupted", f"damaged {fault}", e)
+
+
+def case_wrong_result():
+    # a result damaged before it is sent (as a faulty device would compute it): the checksum
+    # holds, verification fails on rank 0 and names the device; every rank exits 1
+    for fault in ("flip:1:k10", "flip:2:k10"):
+        args, e = faulty_run(fault)
+        args[1] = "3"
+        expect_failure(args, r"^verification: FAILED: layer .* vs OpenBLAS: .* \(held by device "
+                       r"\d\)", f"wrong result {fault}", e, status=1)
 
 
 def case_killed_rank():
@@ -218,7 +235,7 @@ def case_bad_input_on_one_rank():
 def case_different_build():
     run = ["run", "--fidelity", "replay"]
     expect_failure(["-np", "1", ARGS.accpar] + run + [":", "-np", "1", ARGS.faults] + run,
-                   r"^accpar run: rank 1: not the same build \(the accpar program\) as rank 0",
+                   r"^accpar: rank 1: not the same build \(the accpar program\) as rank 0",
                    "another program on rank 1")
     expect_failure(["-np", "1", ARGS.accpar] + run + [":", "-np", "1", ARGS.accpar] + run +
                    ["--seed", "2"],
@@ -247,6 +264,7 @@ CASES = {
     "CalibrateOnRanks": case_calibrate,
     "LostMessageIsNamed": case_lost_message,
     "CorruptedMessageIsNamed": case_corrupted_message,
+    "WrongResultFailsVerification": case_wrong_result,
     "KilledRankEndsTheJob": case_killed_rank,
     "BadInputOnOneRank": case_bad_input_on_one_rank,
     "DifferentBuildIsRefused": case_different_build,
