@@ -569,12 +569,11 @@ int run_serve(run_ctx *c, int *verified) {
             free(B);
             return rc != 0 ? RUN_FAILED : (int)m.arg[0];
         }
-        if (rc != 0)
-            ; /* the stream is broken: rank 0 ends the step on the error */
-        else if (m.kind == REQ_MARKS)
+        if (rc == 0 && m.kind == REQ_MARKS)
             reply_marks(c);
-        else
+        else if (rc == 0)
             serve_one(c, &m, B);
+        /* else the stream is broken: rank 0 ends the step on the error it was sent */
         free(m.payload);
     }
 }
