@@ -101,7 +101,8 @@ static int parse_args(int argc, char **argv, plan_args *a) {
         "chosen strategy and prints the plan: every level's ratio alpha and every layer's type,\n"
         "the predicted times and each device's peak memory (docs/runtime.md).",
         opts,
-        "Exit status: 0 planned, 1 a plan does not fit its devices' memory (the line names the\n"
+        "Exit status: 0 planned (when the fastest plan does not fit the devices' memory, a\n"
+        "slower one that does, said so), 1 no plan fits (the line names the fastest plan's\n"
         "device, its need, the layer and the capacity), 2 bad usage or input.",
         NULL,
         0,

@@ -124,9 +124,8 @@ static int parse(int argc, char **argv, run_args *a) {
         "Under mpirun the devices are spread over the ranks; rank 0 reports, exactly as one\n"
         "process would (docs/scale-out.md).",
         opts,
-        "Exit status: 0 verified, 1 a check failed, the plan does not fit the devices' memory\n"
-        "or the step the host's (both found before the run), or the run failed, 2 bad usage\n"
-        "or input.",
+        "Exit status: 0 verified, 1 a check failed, no plan fits the devices' memory or the\n"
+        "step the host's (both found before the run), or the run failed, 2 bad usage or input.",
         NULL,
         0,
         NULL};
