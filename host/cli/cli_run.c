@@ -293,6 +293,7 @@ static int write_json(const run_args *a, const net *g, const accel_array *arr,
     json_int(&j, "link_bytes", (int64_t)r->link_bytes);
     json_int(&j, "predicted_bytes", (int64_t)r->predicted_bytes);
     json_int(&j, "host_bytes", (int64_t)r->host_bytes);
+    json_int(&j, "host_memory_bytes", (int64_t)r->host_memory_bytes);
     json_uint(&j, "trace_estimate_bytes", r->trace_estimate_bytes);
     json_int(&j, "transfers", (int64_t)r->transfers);
     json_uint(&j, "macs", r->macs);

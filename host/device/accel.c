@@ -81,6 +81,10 @@ accel_status accel_open_backend(const accel_preset *preset, accel_backend backen
         free(dev);
         return ACCEL_ENOMEM;
     }
+#ifdef MADV_HUGEPAGE
+    /* 2 MiB pages where the kernel allows them: a GEMM's operands fault in 512x less often */
+    madvise(dev->mem, dev->mem_bytes, MADV_HUGEPAGE);
+#endif
     if (dev->ops->open(preset, dev->mem, dev->mem_bytes, &dev->state, err, errlen) != 0) {
         munmap(dev->mem, dev->mem_bytes);
         free(dev);
@@ -143,9 +147,25 @@ accel_status accel_alloc(accel_dev *dev, uint64_t bytes, uint64_t *addr) {
     return ACCEL_OK;
 }
 
+/* Gives a freed block's whole pages back to the host, so the host holds what the devices hold
+ * now, not the most each ever held; they read as zeros when touched again. Small blocks are kept
+ * (not worth the page faults). */
+enum { RELEASE_MIN_BYTES = 4 << 20, RELEASE_PAGE = 2 << 20 };
+
+static void release(accel_dev *dev, const block *b) {
+    if (b->bytes < RELEASE_MIN_BYTES)
+        return;
+    uintptr_t start = (uintptr_t)dev->mem + b->addr;
+    uintptr_t lo = (start + RELEASE_PAGE - 1) / RELEASE_PAGE * RELEASE_PAGE;
+    uintptr_t hi = (start + b->bytes) / RELEASE_PAGE * RELEASE_PAGE;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 accel_status accel_free(accel_dev *dev, uint64_t addr) {
     for (size_t i = 0; i < dev->nblocks; i++) {
         if (dev->blocks[i].addr == addr) {
+            release(dev, &dev->blocks[i]);
             dev->allocated -= dev->blocks[i].bytes;
             memmove(dev->blocks + i, dev->blocks + i + 1,
                     (dev->nblocks - i - 1) * sizeof *dev->blocks);

@@ -105,11 +105,12 @@ static void to_bf16(uint16_t *dst, const float *src, int64_t n, int64_t stride) 
 static void pack(const layout *l, const gemm_args *g, uint16_t *a, uint16_t *b, float *c) {
     const gemm_schedule *s = l->s;
     const int64_t R = s->preset->array_rows, C = s->preset->array_cols;
-    for (int64_t i = 0; i < g->m; i++) {
-        int64_t chunk = i / s->m_chunk, r = i % s->m_chunk;
-        for (int64_t k0 = 0; k0 < g->k; k0 += R) {
+    /* k outermost: a transposed A is read R of its rows at a time, which stay in cache */
+    for (int64_t k0 = 0; k0 < g->k; k0 += R) {
+        int64_t n = g->k - k0 < R ? g->k - k0 : R;
+        for (int64_t i = 0; i < g->m; i++) {
+            int64_t chunk = i / s->m_chunk, r = i % s->m_chunk;
             uint16_t *dst = a + a_panel_index(l, chunk, k0 / R) + (uint64_t)r * (uint64_t)R;
-            int64_t n = g->k - k0 < R ? g->k - k0 : R;
             if (g->trans_a)
                 to_bf16(dst, g->a + k0 * g->m + i, n, g->m);
             else

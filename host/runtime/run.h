@@ -74,6 +74,7 @@ typedef struct run_result {
     uint64_t link_bytes;      /* carried by the platform's links */
     uint64_t predicted_bytes; /* the planner's */
     uint64_t host_bytes, transfers;
+    uint64_t host_memory_bytes;    /* the step's host-memory account (checked before it starts) */
     uint64_t trace_estimate_bytes; /* the waveforms' estimated size (rtl with trace_dir), else 0 */
     uint64_t macs; /* multiply-adds of the devices' GEMMs (M*K*N each), the step's arithmetic */
     int verified;
@@ -129,6 +130,9 @@ typedef struct run_fault {
     run_fault_kind kind;
     int node, device, phase;
     int transfer;
+    int64_t check_chunk; /* > 0: the OpenBLAS checks cut the im2col rows into chunks of at most
+                            this many values (run_verify.c), so a small step takes the paths of
+                            a large one; with any kind */
 } run_fault;
 
 /* run_step with a fault injected. */

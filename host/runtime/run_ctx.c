@@ -1,4 +1,5 @@
 /* The runtime's shared services (run_ctx.h). */
+#define _DEFAULT_SOURCE /* madvise */
 #include "run_ctx.h"
 
 #include "vec.h"
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 void run_fail(run_ctx *c, const char *fmt, ...) {
     if (!c->r->verified)
@@ -18,12 +20,35 @@ void run_fail(run_ctx *c, const char *fmt, ...) {
     va_end(ap);
 }
 
-float *run_floats(run_ctx *c, int64_t n) {
-    float *p = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-    if (!p)
-        snprintf(c->err, c->errlen, "layer %s: out of host memory (%lld floats)",
-                 c->g->nodes[c->node].name, (long long)n);
+/* A host buffer; a large one asks for 2 MiB pages where the kernel allows them (the step's
+ * layer-sized buffers would otherwise fault in 4 KiB at a time). */
+enum { HUGE_MIN_BYTES = 8 << 20, HUGE_PAGE = 2 << 20 };
+
+static void *host_buffer(run_ctx *c, int64_t n, size_t size, const char *what) {
+    size_t bytes = size * (size_t)(n > 0 ? n : 1);
+    void *p = malloc(bytes);
+    if (!p) {
+        snprintf(c->err, c->errlen, "layer %s: out of host memory (%lld %s)",
+                 c->g->nodes[c->node].name, (long long)n, what);
+        return NULL;
+    }
+#ifdef MADV_HUGEPAGE
+    if (bytes >= HUGE_MIN_BYTES) {
+        uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        uintptr_t hi = ((uintptr_t)p + bytes) / HUGE_PAGE * HUGE_PAGE;
+        if (hi > lo)
+            madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
+#endif
     return p;
+}
+
+float *run_floats(run_ctx *c, int64_t n) {
+    return host_buffer(c, n, sizeof(float), "floats");
+}
+
+double *run_doubles(run_ctx *c, int64_t n) {
+    return host_buffer(c, n, sizeof(double), "doubles");
 }
 
 void run_event_add(run_ctx *c, const run_event *e) {

@@ -70,6 +70,7 @@ void run_fail(run_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* n floats, or NULL with "layer NAME: out of host memory (n floats)" in c->err. */
 float *run_floats(run_ctx *c, int64_t n);
+double *run_doubles(run_ctx *c, int64_t n); /* the same for doubles */
 
 /* Appends an event to the step's timeline when one is asked for (trace_dir or trace_events). */
 void run_event_add(run_ctx *c, const run_event *e);

@@ -35,3 +35,7 @@ void run_fault_result(const run_ctx *c, int d, int v, gemm_phase ph, float *out,
     for (int64_t j = 0; j < n; j++) /* one row of the result, wrong */
         out[m / 2 * n + j] = out[m / 2 * n + j] * 2.0f + 1.0f;
 }
+
+int64_t run_fault_check_chunk(const run_ctx *c, int64_t chunk) {
+    return c->fault && c->fault->check_chunk > 0 ? c->fault->check_chunk : chunk;
+}

@@ -16,6 +16,8 @@ int64_t run_fault_pack(const run_ctx *c, int v, int kind, float *packed, int64_t
 /* Corrupts device d's result of node v's phase ph (m x n, row-major). */
 void run_fault_result(const run_ctx *c, int d, int v, gemm_phase ph, float *out, int64_t m,
                       int64_t n);
+/* The checks' chunk size: the test's, else `chunk`. */
+int64_t run_fault_check_chunk(const run_ctx *c, int64_t chunk);
 #else
 static inline int run_fault_drops_transfer(const run_ctx *c) {
     (void)c;
@@ -32,6 +34,10 @@ static inline int64_t run_fault_pack(const run_ctx *c, int v, int kind, float *p
 static inline void run_fault_result(const run_ctx *c, int d, int v, gemm_phase ph, float *out,
                                     int64_t m, int64_t n) {
     (void)c, (void)d, (void)v, (void)ph, (void)out, (void)m, (void)n;
+}
+static inline int64_t run_fault_check_chunk(const run_ctx *c, int64_t chunk) {
+    (void)c;
+    return chunk;
 }
 #endif
 

@@ -5,21 +5,13 @@
 #include "run_reduce.h"
 #include "run_remote.h"
 #include "run_tensor.h"
+#include "run_verify.h"
 
-#include "digest.h"
 #include "parallel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static double *doubles(run_ctx *c, int64_t n) {
-    double *p = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-    if (!p)
-        snprintf(c->err, c->errlen, "layer %s: out of host memory (%lld doubles)",
-                 c->g->nodes[c->node].name, (long long)n);
-    return p;
-}
 
 int run_layer_tensors(run_ctx *c, int v, run_layer_data *t) {
     const net_node *nd = &c->g->nodes[v];
@@ -33,9 +25,9 @@ int run_layer_tensors(run_ctx *c, int v, run_layer_data *t) {
     t->gerr = run_floats(c, run_block_elems(&t->g_blk));
     if (!t->x || !t->w || !t->gerr)
         return -1;
-    run_gen_block(c->o->seed, v, RUN_T_IN_ACT, nd->cin, &t->x_blk, t->x);
-    run_gen_block(c->o->seed, v, RUN_T_WEIGHT, nd->cout, &t->w_blk, t->w);
-    run_gen_block(c->o->seed, v, RUN_T_OUT_ERR, nd->cout, &t->g_blk, t->gerr);
+    run_gen_block(c->o->seed, v, RUN_T_IN_ACT, nd->cin, &t->x_blk, t->x, c->o->jobs);
+    run_gen_block(c->o->seed, v, RUN_T_WEIGHT, nd->cout, &t->w_blk, t->w, c->o->jobs);
+    run_gen_block(c->o->seed, v, RUN_T_OUT_ERR, nd->cout, &t->g_blk, t->gerr, c->o->jobs);
     return 0;
 }
 
@@ -85,22 +77,21 @@ int64_t run_device_result_elems(const run_ctx *c, int v, int d, gemm_phase ph) {
                                   : di * run_len(b->co);
 }
 
-/* The device's E(l): col2im of its backward GEMM's output. */
+/* The device's E(l): col2im of its backward GEMM's output, one sample at a time. */
 static int device_error(run_ctx *c, const net_node *nd, const run_box *b, const float *eg,
                         float *out) {
-    int64_t rows = run_len(b->b) * nd->hout * nd->wout, di = run_len(b->ci) * nd->k * nd->k;
-    int64_t n = run_len(b->b) * run_len(b->ci) * run_hw_in(nd);
-    double *cols = doubles(c, rows * di), *img = doubles(c, n);
-    if (cols && img) {
-        for (int64_t k = 0; k < rows * di; k++)
-            cols[k] = eg[k];
-        run_col2im(nd, run_len(b->b), run_len(b->ci), cols, img);
+    int64_t rps = nd->hout * nd->wout, nci = run_len(b->ci), n = nci * run_hw_in(nd);
+    int64_t di = nci * nd->k * nd->k;
+    double *img = run_doubles(c, n);
+    for (int64_t s = 0; img && s < run_len(b->b); s++) {
+        memset(img, 0, sizeof *img * (size_t)n);
+        run_col2im_add_floats(nd, nci, (run_range){0, nci}, eg + s * rps * di, s * rps,
+                              (s + 1) * rps, img);
         for (int64_t k = 0; k < n; k++)
-            out[k] = (float)img[k];
+            out[s * n + k] = (float)img[k];
     }
-    free(cols);
     free(img);
-    return cols && img ? 0 : -1;
+    return img ? 0 : -1;
 }
 
 int run_device_layer(run_ctx *c, int v, int d, const float *ops, phase_set phases,
@@ -114,7 +105,7 @@ int run_device_layer(run_ctx *c, int v, int d, const float *ops, phase_set phase
     float *a = run_floats(c, rows * di);
     int rc = a ? 0 : -1;
     if (rc == 0)
-        run_im2col(nd, run_len(b->b), run_len(b->ci), ops, a);
+        run_im2col(nd, run_len(b->ci), ops, 0, rows, a);
     for (int ph = 0; ph < PHASES && rc == 0; ph++)
         if ((phases & PHASE_BIT(ph)) &&
             !(out[ph] = run_floats(c, run_device_result_elems(c, v, d, (gemm_phase)ph))))
@@ -245,82 +236,6 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
     return rc;
 }
 
-/* Names the devices whose own block holds element `index` of a phase's whole result. */
-static void holders(run_ctx *c, int v, gemm_phase ph, int64_t index, char *out, size_t len) {
-    const net_node *nd = &c->g->nodes[v];
-    run_block whole = run_result_block(nd, ph, run_geom_box(&c->G, v, 0, 0));
-    int64_t ny = run_len(whole.y) * whole.my;
-    int64_t x = index / ny / whole.mx, y = index % ny / whole.my;
-    size_t used = (size_t)snprintf(out, len, "held by device");
-    for (int d = 0; d < c->r->n_devices && used < len; d++) {
-        run_block own = run_result_block(nd, ph, run_geom_box(&c->G, v, d, c->G.depths - 1));
-        if (x >= own.x.lo && x < own.x.hi && y >= own.y.lo && y < own.y.hi)
-            used += (size_t)snprintf(out + used, len - used, " %d", d);
-    }
-}
-
-/* E(l) = col2im(E(l+1) W^T) against OpenBLAS: reference and magnitudes through the same col2im,
- * the bound's K the products summed per element (Do k^2). */
-static int check_backward(run_ctx *c, const net_node *nd, const gemm_args *ga, const float *result,
-                          gemm_check *chk) {
-    int64_t batch = c->p->batch, n = ga->m * ga->n, n_img = batch * nd->cin * run_hw_in(nd);
-    float *ref = run_floats(c, n);
-    double *mag = doubles(c, n), *ref_d = doubles(c, n), *mag_img = doubles(c, n_img);
-    double *ref_img = doubles(c, n_img);
-    float *ref_img_f = run_floats(c, n_img);
-    int rc = ref && mag && ref_d && mag_img && ref_img && ref_img_f
-                 ? gemm_blas_reference(ga, NULL, ref, mag, chk)
-                 : -1;
-    if (rc == 0) {
-        for (int64_t k = 0; k < n; k++)
-            ref_d[k] = ref[k];
-        run_col2im(nd, batch, nd->cin, ref_d, ref_img);
-        run_col2im(nd, batch, nd->cin, mag, mag_img);
-        for (int64_t k = 0; k < n_img; k++)
-            ref_img_f[k] = (float)ref_img[k];
-        gemm_check_values(result, ref_img_f, mag_img, batch, nd->cin * run_hw_in(nd),
-                          nd->cout * nd->k * nd->k, chk);
-    }
-    free(ref), free(mag), free(ref_d), free(mag_img), free(ref_img), free(ref_img_f);
-    return rc;
-}
-
-/* The whole result of phase ph against an unpartitioned OpenBLAS computation. */
-static int verify(run_ctx *c, int v, gemm_phase ph, const run_layer_data *t, const float *result) {
-    const net_node *nd = &c->g->nodes[v];
-    int64_t batch = c->p->batch, rows = batch * nd->hout * nd->wout;
-    int64_t di = nd->cin * nd->k * nd->k, co = nd->cout;
-    run_layer *L = &c->r->layers[v];
-    int backward = ph == PHASE_BACKWARD;
-    float *cols = backward ? NULL : run_floats(c, rows * di);
-    int rc = backward || cols ? 0 : -1;
-    if (rc == 0 && cols)
-        run_im2col(nd, batch, nd->cin, t->x, cols);
-    gemm_args ga = ph == PHASE_FORWARD ? (gemm_args){rows, di, co, 0, 0, 0, cols, t->w, NULL}
-                   : backward          ? (gemm_args){rows, co, di, 0, 1, 0, t->gerr, t->w, NULL}
-                                       : (gemm_args){di, rows, co, 1, 0, 0, cols, t->gerr, NULL};
-    if (rc == 0)
-        rc = backward ? check_backward(c, nd, &ga, result, &L->check[ph])
-                      : gemm_check_blas(&ga, NULL, result, &L->check[ph]);
-    free(cols);
-    if (rc != 0) {
-        snprintf(c->err, c->errlen, "layer %s: out of host memory for the OpenBLAS check",
-                 nd->name);
-        return -1;
-    }
-    run_block whole = run_result_block(nd, ph, run_geom_box(&c->G, v, 0, 0));
-    L->checked[ph] = 1;
-    L->result_hash[ph] =
-        digest_bytes(DIGEST_INIT, result, sizeof(float) * (size_t)run_block_elems(&whole));
-    if (!L->check[ph].passed) {
-        char who[128];
-        holders(c, v, ph, L->check[ph].first_bad, who, sizeof who);
-        run_fail(c, "layer %s %s result vs OpenBLAS: %s (%s)", nd->name, phase_name(ph),
-                 L->check[ph].message, who);
-    }
-    return 0;
-}
-
 int run_layer_phases(run_ctx *c, int v, const run_layer_data *t, phase_set phases, float **whole) {
     int n = c->r->n_devices, rc = 0;
     float **out[PHASES];
@@ -335,7 +250,7 @@ int run_layer_phases(run_ctx *c, int v, const run_layer_data *t, phase_set phase
             continue;
         rc = run_reduce(c, v, ph, out[ph]);
         if (rc == 0)
-            rc = verify(c, v, ph, t, out[ph][0]);
+            rc = run_verify(c, v, ph, t, out[ph][0]);
         if (rc == 0 && ph == PHASE_BACKWARD) {
             *whole = out[ph][0];
             out[ph][0] = NULL;

@@ -4,6 +4,7 @@
 #include "run_comm.h"
 #include "run_convert.h"
 #include "run_layer.h"
+#include "run_memory.h"
 #include "run_remote.h"
 #include "run_tensor.h"
 #include "run_trace.h"
@@ -230,29 +231,6 @@ static int add_links(run_ctx *c) {
     return 0;
 }
 
-/* The step's host memory, estimated (docs/runtime.md, "Device memory"): the device memory its
- * GEMMs and transfers write (the resident reservation is never written), and per layer its
- * unpartitioned tensors, about HOST_TENSOR_COPIES fp32 copies of F(l) in im2col form and F(l+1)
- * (the whole-layer checks, the pieces, the results), for the largest layer. */
-enum { HOST_TENSOR_COPIES = 8 };
-
-static uint64_t host_bytes_estimate(const net *g, const plan *p) {
-    uint64_t devices = 0, layer = 0;
-    for (int d = 0; p->memory && d < p->n_devices; d++)
-        devices = sat_add(devices, p->memory[d].gemm > p->memory[d].staging ? p->memory[d].gemm
-                                                                            : p->memory[d].staging);
-    for (int v = 0; v < g->n; v++) {
-        const net_node *nd = &g->nodes[v];
-        if (!net_is_weighted(nd))
-            continue;
-        uint64_t rows = (uint64_t)net_rows(nd, p->batch);
-        uint64_t elems = sat_mul(rows, (uint64_t)(net_di(nd) + nd->cout));
-        uint64_t bytes = sat_mul(elems, 4 * HOST_TENSOR_COPIES);
-        layer = bytes > layer ? bytes : layer;
-    }
-    return sat_add(devices, layer);
-}
-
 uint64_t run_inputs_digest(const net *g, const accel_array *a, const plan *p,
                            const run_options *o) {
     uint64_t h = digest_int(net_digest(g), (int64_t)accel_array_digest(a));
@@ -300,13 +278,6 @@ static int setup(run_ctx *c) {
     const net *g = c->g;
     if (check_net(g, c->err, c->errlen) != 0 || check_plan(g, c->a, c->p, c->err, c->errlen) != 0)
         return -1;
-    char what[256];
-    snprintf(what, sizeof what, "the step of %s at batch %lld (an estimate)", g->name,
-             (long long)c->p->batch);
-    /* rank 0 holds the tensors; other ranks only their devices' working sets */
-    if (cluster_rank(c->o->cluster) == 0 &&
-        host_memory_check(what, host_bytes_estimate(g, c->p), c->err, c->errlen) != 0)
-        return RUN_FAILED;
     r->plan = c->p;
     r->n_nodes = g->n;
     r->n_devices = c->a->n;
@@ -326,6 +297,12 @@ static int setup(run_ctx *c) {
     }
     if (place_devices(c) != 0)
         return -1;
+    char what[256];
+    snprintf(what, sizeof what, "the step of %s at batch %lld", g->name, (long long)c->p->batch);
+    /* rank 0 holds the tensors; other ranks only their devices' working sets */
+    r->host_memory_bytes = run_host_bytes(c);
+    if (c->rank == 0 && host_memory_check(what, r->host_memory_bytes, c->err, c->errlen) != 0)
+        return RUN_FAILED;
     run_remote_start(c);
     for (int v = 0; v < g->n; v++) {
         const net_node *nd = &g->nodes[v];
@@ -355,7 +332,7 @@ static int forward(run_ctx *c, int v) {
         if (!f)
             return -1;
         for (int e = 0; e < nd->n_in && rc == 0; e++) {
-            run_gen_block(c->o->seed, v, RUN_T_IN_ACT + e, nd->cout, &all, f);
+            run_gen_block(c->o->seed, v, RUN_T_IN_ACT + e, nd->cout, &all, f, c->o->jobs);
             rc = run_convert(c, v, e, CONVERT_F, f, NULL);
         }
         free(f);
@@ -382,7 +359,7 @@ static int backward(run_ctx *c, int v) {
         e_in = run_floats(c, run_block_elems(&all));
         if (!e_in)
             return -1;
-        run_gen_block(c->o->seed, v, RUN_T_ADD_ERR, nd->cout, &all, e_in);
+        run_gen_block(c->o->seed, v, RUN_T_ADD_ERR, nd->cout, &all, e_in, c->o->jobs);
     } else {
         run_layer_data t = {0};
         rc = run_layer_tensors(c, v, &t);

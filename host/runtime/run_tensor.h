@@ -16,16 +16,26 @@ enum {
     RUN_T_ADD_ERR = 20 /* an add's output error [B][C][H*W] */
 };
 
-/* The block k of generated tensor (node, kind) whose y axis has `y_full` indices. */
+/* The block k of generated tensor (node, kind) whose y axis has `y_full` indices, on up to `jobs`
+ * threads (each value depends on its index only). */
 void run_gen_block(uint64_t seed, int node, int kind, int64_t y_full, const run_block *k,
-                   float *out);
+                   float *out, int jobs);
 
-/* im2col of an input block [nb][nci][hin*win] of CONV/FC node nd into
- * [nb*hout*wout][nci*k*k] (columns channel-major, then kernel row, then kernel column). */
-void run_im2col(const net_node *nd, int64_t nb, int64_t nci, const float *in, float *out);
+/* Rows lo .. hi-1 of the im2col of an input block [nb][nci][hin*win] of CONV/FC node nd, whose
+ * whole im2col is [nb*hout*wout][nci*k*k] (columns channel-major, then kernel row, then kernel
+ * column), into out [hi-lo][nci*k*k]; `in` starts at the image of the sample holding row lo. */
+void run_im2col(const net_node *nd, int64_t nci, const float *in, int64_t lo, int64_t hi,
+                float *out);
 
-/* The adjoint: sums [nb*hout*wout][nci*k*k] back into [nb][nci][hin*win] (zeroed first), in
- * double (the devices' E and the OpenBLAS reference and bound all pass through it). */
-void run_col2im(const net_node *nd, int64_t nb, int64_t nci, const double *in, double *out);
+/* The adjoint, col2im, in double (the devices' E and the OpenBLAS reference and bound all pass
+ * through it): adds rows lo .. hi-1 of an im2col matrix, in [hi-lo][nci*k*k], into out, the
+ * images from the sample holding row lo on; only the columns and images of channels ch (the
+ * channels' pixels take sums from their own columns only, so parts of one col2im over disjoint
+ * channels can run at once). The rows' sums meet each pixel in row order, so a col2im done in
+ * row ranges, in order, has the bits of one done at once. */
+void run_col2im_add(const net_node *nd, int64_t nci, run_range ch, const double *in, int64_t lo,
+                    int64_t hi, double *out);
+void run_col2im_add_floats(const net_node *nd, int64_t nci, run_range ch, const float *in,
+                           int64_t lo, int64_t hi, double *out);
 
 #endif

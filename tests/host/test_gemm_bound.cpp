@@ -25,7 +25,7 @@ TEST(GemmBound, ValuesJustInsidePassAndJustOutsideFail) {
             double diff = (double)c - (double)r;
             double mag = diff / (2 * gamma_k((double)K) * (1 + side * eps));
             gemm_check chk;
-            gemm_check_values(&c, &r, &mag, 1, 1, K, &chk);
+            gemm_check_values(&c, &r, &mag, 0, 1, 1, K, &chk);
             EXPECT_NEAR(chk.max_bound_ratio, 1 + side * eps, 1e-12) << r;
             EXPECT_EQ(chk.passed, side < 0) << r << " " << chk.message;
             if (side > 0) {
@@ -70,6 +70,45 @@ TEST(GemmBound, AccumulationCountsTheLoadedTerm) {
         double ratio = (double)ulps * std::ldexp(1.0, -20) / bound;
         EXPECT_NEAR(chk.max_bound_ratio, ratio, 1e-12) << ulps;
         EXPECT_EQ(chk.passed, ratio <= 1.0) << ulps;
+    }
+}
+
+// A check done in row pieces and merged (gemm_check_merge) is the check of the whole: the same
+// worst ratio and its index, the same first bad element and message (global row numbers), also
+// across the parallel split of a large check.
+TEST(GemmBound, PiecesMergeToTheWholeCheck) {
+    for (int64_t rows : {int64_t(7), int64_t(300)}) {
+        const int64_t cols = rows > 100 ? 4000 : 5, n = rows * cols; // 300 x 4000: split in 64
+        std::vector<float> c((size_t)n), ref((size_t)n);
+        std::vector<double> mag((size_t)n, 1.0);
+        for (int64_t i = 0; i < n; i++) {
+            ref[(size_t)i] = (float)(i % 11);
+            c[(size_t)i] = ref[(size_t)i] + (float)((i * 7) % 5) * std::ldexp(1.0f, -24);
+        }
+        c[(size_t)(n / 2 + 3)] += 1.0f; // out of bound
+        c[(size_t)(n - 2)] += 2.0f;     // out of bound, later
+        gemm_check whole, total, part;
+        gemm_check_values(c.data(), ref.data(), mag.data(), 0, rows, cols, 10, &whole);
+        int64_t cuts[] = {0, 1, rows / 2, rows - 1, rows};
+        for (int i = 0; i < 4; i++) {
+            size_t at = (size_t)(cuts[i] * cols);
+            gemm_check *out = i == 0 ? &total : &part;
+            gemm_check_values(c.data() + at, ref.data() + at, mag.data() + at, cuts[i],
+                              cuts[i + 1] - cuts[i], cols, 10, out);
+            if (i > 0)
+                gemm_check_merge(&total, &part);
+        }
+        EXPECT_FALSE(whole.passed);
+        EXPECT_EQ(whole.first_bad, n / 2 + 3);
+        EXPECT_EQ(whole.worst_index, n - 2);
+        EXPECT_EQ(total.passed, whole.passed);
+        EXPECT_EQ(total.first_bad, whole.first_bad);
+        EXPECT_EQ(total.worst_index, whole.worst_index);
+        EXPECT_EQ(total.max_bound_ratio, whole.max_bound_ratio);
+        EXPECT_EQ(total.max_abs_err, whole.max_abs_err);
+        EXPECT_STREQ(total.message, whole.message);
+        std::string row = "C[" + std::to_string((n / 2 + 3) / cols) + "][";
+        EXPECT_EQ(std::string(whole.message).rfind(row, 0), 0u) << whole.message;
     }
 }
 

@@ -46,11 +46,12 @@ run_fault fault(run_fault_kind kind, int node, int phase) {
     return f;
 }
 
-void expect_corrupt_tile_named(run_fidelity fidelity, int ph) {
+void expect_corrupt_tile_named(run_fidelity fidelity, int ph, int64_t check_chunk = 0) {
     const char *phase[3] = {"forward", "backward", "gradient"};
     step_case k{"tiny-cnn", "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, fidelity, 0.5};
     run_fault f = fault(RUN_FAULT_CORRUPT_TILE, 2, ph); // conv2
     f.device = 1;
+    f.check_chunk = check_chunk;
     faulty_run run(k, f);
     ASSERT_TRUE(run.ran);
     EXPECT_FALSE(run.r.verified) << phase[ph];
@@ -66,6 +67,36 @@ void expect_corrupt_tile_named(run_fidelity fidelity, int ph) {
 TEST(Faults, CorruptedTileIsCaughtAndNamed) {
     for (int ph = 0; ph < 3; ph++)
         expect_corrupt_tile_named(RUN_FIDELITY_GOLDEN, ph);
+}
+
+// The checks cut into small chunks (pieces of one sample, chunks of several samples, dW summed
+// over chunks; run_verify.c) keep the whole check's verdicts: a clean step verifies with the same
+// results (each within the bound, though OpenBLAS rounds a chunk's rows and sums otherwise than
+// the whole's), and a
+// corrupted element is caught and named in every phase.
+TEST(Faults, ChunkedChecksKeepTheirVerdicts) {
+    step_case k{"tiny-cnn", "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, RUN_FIDELITY_GOLDEN, 0.5};
+    faulty_run whole(k, run_fault{});
+    ASSERT_TRUE(whole.ran);
+    ASSERT_TRUE(whole.r.verified) << whole.r.failure;
+    for (int64_t chunk : {1, 50, 700, 5000}) {
+        run_fault f{};
+        f.check_chunk = chunk;
+        faulty_run run(k, f);
+        ASSERT_TRUE(run.ran);
+        EXPECT_TRUE(run.r.verified) << chunk << ": " << run.r.failure;
+        for (int v = 0; v < run.g.n; v++)
+            for (int ph = 0; ph < 3; ph++) {
+                const run_layer &a = whole.r.layers[v], &b = run.r.layers[v];
+                ASSERT_EQ(a.checked[ph], b.checked[ph]);
+                if (!a.checked[ph])
+                    continue;
+                EXPECT_EQ(a.result_hash[ph], b.result_hash[ph]);
+                EXPECT_LE(b.check[ph].max_bound_ratio, 1.0); // OpenBLAS rounds a chunk otherwise
+            }
+    }
+    for (int ph = 0; ph < 3; ph++)
+        expect_corrupt_tile_named(RUN_FIDELITY_GOLDEN, ph, 50);
 }
 
 TEST(Faults, CorruptedTileIsCaughtUnderRtl) {

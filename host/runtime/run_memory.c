@@ -1,0 +1,80 @@
+/* The step's host-memory account: what the runtime allocates, layer by layer, from the same
+ * geometry and sizes the allocations use. */
+#include "run_memory.h"
+
+#include "run_layer.h"
+#include "run_verify.h"
+
+#include "parallel.h"
+#include "plan_memory.h"
+
+/* The process before the step: program, libraries, the models and their caches. */
+enum { BASE_BYTES = 256 << 20 };
+/* Device memory the host keeps after a free: blocks smaller than the release threshold
+ * (host/device/accel.c) stay in host memory, at most this much per device. */
+enum { DEVICE_KEPT_BYTES = 64 << 20 };
+
+static uint64_t add(uint64_t a, uint64_t b) {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Inserts x into the descending list top[0..n-1], dropping the smallest. */
+static void keep_largest(uint64_t *top, int n, uint64_t x) {
+    for (int i = 0; i < n; i++)
+        if (x > top[i]) {
+            uint64_t t = top[i];
+            top[i] = x;
+            x = t;
+        }
+}
+
+/* Weighted layer v: its whole tensors and results, every device's operands and results (held
+ * until the layer's checks end), the `jobs` largest device working sets (im2col of its input and
+ * its backward GEMM's output), and the checks' buffers. Adds the device input
+ * pieces kept for the backward sweep to *kept. */
+static uint64_t layer_bytes(const run_ctx *c, int v, uint64_t *kept) {
+    const net_node *nd = &c->g->nodes[v];
+    int n = c->r->n_devices, jobs = c->o->jobs < n ? c->o->jobs : n;
+    jobs = jobs < PARALLEL_MAX_JOBS ? jobs : PARALLEL_MAX_JOBS;
+    int64_t batch = c->p->batch, di = nd->cin * nd->k * nd->k, rows = batch * nd->hout * nd->wout;
+    int64_t x = batch * nd->cin * run_hw_in(nd);
+    uint64_t floats = (uint64_t)(2 * x + 2 * di * nd->cout + 2 * rows * nd->cout),
+             top[PARALLEL_MAX_JOBS] = {0};
+    for (int d = 0; d < n; d++) {
+        int64_t ops[3];
+        run_device_operand_elems(c, v, d, ops);
+        const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
+        int64_t work = run_len(b->b) * nd->hout * nd->wout * run_len(b->ci) * nd->k * nd->k;
+        floats += (uint64_t)(ops[0] + ops[1] + ops[2]);
+        for (int ph = 0; ph < PHASES; ph++)
+            floats += (uint64_t)run_device_result_elems(c, v, d, (gemm_phase)ph);
+        keep_largest(top, jobs, (uint64_t)(2 * work));
+        *kept = add(*kept, 4 * (uint64_t)ops[0]);
+    }
+    for (int i = 0; i < jobs; i++)
+        floats += top[i];
+    return add(4 * floats, run_verify_host_bytes(c, v));
+}
+
+uint64_t run_host_bytes(const run_ctx *c) {
+    const plan *p = c->p;
+    int n = p->n_devices, jobs = c->o->jobs < n ? c->o->jobs : n;
+    jobs = jobs < PARALLEL_MAX_JOBS ? jobs : PARALLEL_MAX_JOBS;
+    uint64_t top[PARALLEL_MAX_JOBS] = {0}, devices = 0, kept = 0, layer = 0;
+    /* device memory: the pages of the GEMMs and transfers running now, and the small blocks */
+    for (int d = 0; p->memory && d < n; d++) {
+        uint64_t work =
+            p->memory[d].gemm > p->memory[d].staging ? p->memory[d].gemm : p->memory[d].staging;
+        keep_largest(top, jobs, work);
+        devices = add(devices, work < DEVICE_KEPT_BYTES ? work : DEVICE_KEPT_BYTES);
+    }
+    for (int i = 0; i < jobs; i++)
+        devices = add(devices, top[i]);
+    for (int v = 0; v < c->g->n; v++) {
+        if (!net_is_weighted(&c->g->nodes[v]))
+            continue;
+        uint64_t bytes = layer_bytes(c, v, &kept);
+        layer = bytes > layer ? bytes : layer;
+    }
+    return add(add(BASE_BYTES, devices), add(kept, layer));
+}
