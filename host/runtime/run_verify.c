@@ -156,16 +156,20 @@ typedef struct col2im_job {
     const double *mag;
     int64_t lo, hi;
     double *img_ref, *img_mag;
+    int parts;
 } col2im_job;
 
-static int col2im_parts(const net_node *nd) {
-    return (int)(nd->cin < IM2COL_PARTS ? nd->cin : IM2COL_PARTS);
+/* One channel range per thread: each range walks every row of the chunk, so more ranges than
+ * threads only repeat that walk (any split gives the same bits: the ranges' pixels are
+ * disjoint). */
+static int col2im_parts(const run_ctx *c, const net_node *nd) {
+    return (int)(nd->cin < c->o->jobs ? nd->cin : c->o->jobs);
 }
 
 static void col2im_part(void *ctx, int i, int worker) {
     (void)worker;
     const col2im_job *j = ctx;
-    int64_t n = j->nd->cin, parts = col2im_parts(j->nd);
+    int64_t n = j->nd->cin, parts = j->parts;
     run_range ch = {n * i / parts, n * (i + 1) / parts};
     run_col2im_add_floats(j->nd, n, ch, j->ref, j->lo, j->hi, j->img_ref);
     run_col2im_add(j->nd, n, ch, j->mag, j->lo, j->hi, j->img_mag);
@@ -194,8 +198,8 @@ static int check_backward(run_ctx *c, const net_node *nd, const run_layer_data *
             memset(img_ref, 0, sizeof *img_ref * (size_t)(ch.nb * img));
             memset(img_mag, 0, sizeof *img_mag * (size_t)(ch.nb * img));
         }
-        col2im_job j = {nd, ref, mag, ch.lo, ch.hi, img_ref, img_mag};
-        parallel_for(col2im_parts(nd), c->o->jobs, col2im_part, &j);
+        col2im_job j = {nd, ref, mag, ch.lo, ch.hi, img_ref, img_mag, col2im_parts(c, nd)};
+        parallel_for(j.parts, c->o->jobs, col2im_part, &j);
         if (!ch.last)
             continue;
         for (int64_t e = 0; e < ch.nb * img; e++)
