@@ -35,6 +35,7 @@ static void keep_largest(uint64_t *top, int n, uint64_t x) {
 static uint64_t layer_bytes(const run_ctx *c, int v, uint64_t *kept) {
     const net_node *nd = &c->g->nodes[v];
     int n = c->r->n_devices, jobs = c->o->jobs < n ? c->o->jobs : n;
+    jobs = jobs > 1 ? jobs : 1;
     jobs = jobs < PARALLEL_MAX_JOBS ? jobs : PARALLEL_MAX_JOBS;
     int64_t batch = c->p->batch, di = nd->cin * nd->k * nd->k, rows = batch * nd->hout * nd->wout;
     int64_t x = batch * nd->cin * run_hw_in(nd);
@@ -59,6 +60,7 @@ static uint64_t layer_bytes(const run_ctx *c, int v, uint64_t *kept) {
 uint64_t run_host_bytes(const run_ctx *c) {
     const plan *p = c->p;
     int n = p->n_devices, jobs = c->o->jobs < n ? c->o->jobs : n;
+    jobs = jobs > 1 ? jobs : 1;
     jobs = jobs < PARALLEL_MAX_JOBS ? jobs : PARALLEL_MAX_JOBS;
     uint64_t top[PARALLEL_MAX_JOBS] = {0}, devices = 0, kept = 0, layer = 0;
     /* device memory: the pages of the GEMMs and transfers running now, and the small blocks */

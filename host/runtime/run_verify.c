@@ -163,7 +163,8 @@ typedef struct col2im_job {
  * threads only repeat that walk (any split gives the same bits: the ranges' pixels are
  * disjoint). */
 static int col2im_parts(const run_ctx *c, const net_node *nd) {
-    return (int)(nd->cin < c->o->jobs ? nd->cin : c->o->jobs);
+    int jobs = c->o->jobs > 1 ? c->o->jobs : 1;
+    return (int)(nd->cin < jobs ? nd->cin : jobs);
 }
 
 static void col2im_part(void *ctx, int i, int worker) {
@@ -255,7 +256,7 @@ uint64_t run_verify_host_bytes(const run_ctx *c, int v) {
     int64_t di = nd->cin * nd->k * nd->k, co = nd->cout, img = nd->cin * run_hw_in(nd);
     chunking k = chunking_of(c, nd, di);
     int64_t rows = chunk_rows_max(&k), nb = k.pieces > 1 ? 1 : rows / k.rps;
-    int64_t workers = c->o->jobs, blk = 256; /* gemm_check.c's blocks of rows */
+    int64_t workers = c->o->jobs > 1 ? c->o->jobs : 1, blk = 256; /* gemm_check.c's blocks of rows */
     /* each phase's buffers here (4- and 8-byte values) and its references' scratch */
     int64_t fwd = rows * (di + co) * 4 + rows * co * 8 + (workers * blk * (di + co) + di * co) * 4;
     int64_t bwd = rows * di * 12 + nb * img * 20 + (workers * blk * (co + di) + co * di) * 4;
