@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "cli_args.h"
 #include "fma_peak.h"
+#include "gemm.h"
 #include "host_memory.h"
 #include "json.h"
 #include "parallel.h"
@@ -30,8 +31,8 @@ int cli_machine(int argc, char **argv) {
         "[--jobs N] [--seconds S] [--json PATH]",
         "Prints the processors this process may use, the memory it may use, and the fp32\n"
         "multiply-add peak measured with N threads each running independent FMA chains in the\n"
-        "widest vector unit (an FMA counts 2 flops). scripts/bench-run divides the emulation's\n"
-        "arithmetic by this peak.",
+        "widest vector unit (an FMA counts 2 flops), and the OpenBLAS kernels the checks run on.\n"
+        "scripts/bench-run divides the emulation's arithmetic by this peak.",
         opts,
         NULL,
         NULL,
@@ -45,9 +46,9 @@ int cli_machine(int argc, char **argv) {
     const char *isa;
     double peak = fma_peak_flops((int)jobs, seconds, &isa);
     printf("processors: %d\nhost memory: %.1f GiB\nfp32 FMA peak: %.1f GFLOP/s with %lld "
-           "thread%s (%s)\n",
+           "thread%s (%s)\nOpenBLAS kernels of the checks: %s\n",
            parallel_cores(), (double)host_memory_bytes() / (1u << 30), peak / 1e9, (long long)jobs,
-           jobs == 1 ? "" : "s", isa);
+           jobs == 1 ? "" : "s", isa, gemm_check_blas_kernels());
     if (!json)
         return cli_finish(CMD, 0);
     json_out j = {0};
@@ -57,6 +58,7 @@ int cli_machine(int argc, char **argv) {
     json_int(&j, "threads", jobs);
     json_str(&j, "vector_unit", isa);
     json_num(&j, "fp32_fma_peak_flops", peak);
+    json_str(&j, "blas_kernels", gemm_check_blas_kernels());
     json_end_object(&j);
     return cli_finish(CMD, cli_write_json(CMD, &j, json) != 0 ? EXIT_USAGE : 0);
 }

@@ -58,15 +58,23 @@ typedef struct gemm_check {
  * results do not depend on it. */
 void gemm_check_threads(int n);
 
+/* The OpenBLAS kernels the checks run on: its core name, e.g. "Haswell". */
+const char *gemm_check_blas_kernels(void);
+
+/* The magnitude of element (i, j) that the bound scales, docs/design.md:
+ *   mag_ij = sum over blocks of GEMM_CHECK_NORM_TERMS consecutive k of |a_i,blk| |b_blk,j|
+ * (2-norms; + |c_ij| when accumulating), by Cauchy-Schwarz at least sum_k |a_ik b_kj|. */
+#define GEMM_CHECK_NORM_TERMS 16
+
 /* Compares c against OpenBLAS sgemm on the same inputs (c_in: C before the GEMM when
- * accumulating, else NULL) with the bound 2 * gamma_K * sum_k |a_ik b_kj| of docs/design.md. */
+ * accumulating, else NULL) with the bound 2 * gamma_K * mag_ij of docs/design.md. */
 int gemm_check_blas(const gemm_args *g, const float *c_in, const float *c, gemm_check *out);
 
 /* Its two halves, for results that pass through further sums (a partitioned GEMM, col2im):
- * ref = OpenBLAS op(A) op(B) (+ c_in) and mag = sum_k |a_ik b_kj| (+ |c_ij|), each M x N
- * (mag from fp32 sums of at most 1024 terms added in fp64: relative error below 6.1e-5);
- * then c against ref with the bound 2 gamma_terms mag, terms being the most products any
- * element sums. Both return 0, or -1 (out of memory, with out->message set). */
+ * ref = OpenBLAS op(A) op(B) (+ c_in) and mag, each M x N (mag by sgemm on the block norms in
+ * chunks of at most 1024 blocks added in fp64: relative error below 6.1e-5); then c against
+ * ref with the bound 2 gamma_terms mag, terms being the most products any element sums. Both
+ * return 0, or -1 (out of memory, with out->message set). */
 int gemm_blas_reference(const gemm_args *g, const float *c_in, float *ref, double *mag,
                         gemm_check *out);
 void gemm_check_values(const float *c, const float *ref, const double *mag, int64_t row0,

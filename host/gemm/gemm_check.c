@@ -1,6 +1,6 @@
 /* The independent check of a GEMM: OpenBLAS sgemm on the same bf16 inputs, and the
- * per-element bound |c - blas| <= 2 gamma_K sum_k |a_ik b_kj| (docs/design.md,
- * docs/accelerator.md). */
+ * per-element bound |c - blas| <= 2 gamma_K mag_ij, mag_ij >= sum_k |a_ik b_kj| (gemm.h,
+ * docs/design.md, docs/accelerator.md). */
 #include "gemm.h"
 
 #include "parallel.h"
@@ -27,47 +27,68 @@ static int same_special(float x, float y) {
  * count, so the reference is computed in blocks of BLOCK_ROWS rows of C, a split that does not
  * depend on the thread count, and the blocks run in parallel. */
 static int check_threads = 1;
-enum { BLOCK_ROWS = 256, BLOCK_K = 1024 };
+enum { BLOCK_ROWS = 256, NORM_TERMS = GEMM_CHECK_NORM_TERMS, CHUNK_NORMS = 1024 };
 
 void gemm_check_threads(int n) {
     openblas_set_num_threads(1);
     check_threads = n > 0 ? n : 1;
 }
 
+const char *gemm_check_blas_kernels(void) {
+    return openblas_get_corename();
+}
+
+/* out[r][b] = the 2-norm of terms b*NORM_TERMS .. of row r0 + r of a rows x K operand (the last
+ * block may be shorter; kb = the number of blocks). Element (r, k) is at src[(r0 + r) * ld + k],
+ * or with k_major at src[k * ld + r0 + r], summed in sum (rows floats); either way the loops
+ * read src in storage order. */
+static void block_norms(const float *src, int64_t ld, int k_major, int64_t r0, int64_t rows,
+                        int64_t K, float *out, float *sum) {
+    const int64_t kb = (K + NORM_TERMS - 1) / NORM_TERMS;
+    for (int64_t b = 0; b < kb; b++) {
+        int64_t k0 = b * NORM_TERMS, n = K - k0 < NORM_TERMS ? K - k0 : NORM_TERMS;
+        if (!k_major) {
+            for (int64_t r = 0; r < rows; r++) {
+                const float *x = src + (r0 + r) * ld + k0;
+                float s[4] = {0}; /* four chains: a row's terms are contiguous */
+                for (int64_t k = 0; k < n; k++)
+                    s[k & 3] += x[k] * x[k];
+                out[r * kb + b] = sqrtf((s[0] + s[1]) + (s[2] + s[3]));
+            }
+            continue;
+        }
+        for (int64_t r = 0; r < rows; r++)
+            sum[r] = 0.0f;
+        for (int64_t k = k0; k < k0 + n; k++) {
+            const float *x = src + k * ld + r0;
+            for (int64_t r = 0; r < rows; r++)
+                sum[r] += x[r] * x[r];
+        }
+        for (int64_t r = 0; r < rows; r++)
+            out[r * kb + b] = sqrtf(sum[r]);
+    }
+}
+
 typedef struct blas_blocks {
     const gemm_args *g;
-    const float *abs_b; /* |op(B)| as K x N, row-major */
-    float *scratch;     /* per worker: |A| rows x K, then rows x N of one K chunk (rows: a block's
-                           at most) */
+    const float *norm_b; /* op(B)'s columns' block norms, N x kb */
+    int64_t kb;
+    float *scratch; /* per worker: A's block norms (rows x kb), C's rows for one chunk of blocks
+                       (rows x N) and a row of sums (rows: a block's at most) */
     size_t scratch_per_worker;
     float *ref;
     double *mag;
     float beta;
 } blas_blocks;
 
-/* out[r][c] = |src[(r0 + r) * ld + c]| for r < rows, c < cols; transposed: the same of
- * src[c * ld + r0 + r]. The loops read src in its storage order. */
-static void abs_slice(const float *src, int64_t ld, int transposed, int64_t r0, int64_t rows,
-                      int64_t cols, float *out) {
-    if (!transposed) {
-        for (int64_t r = 0; r < rows; r++)
-            for (int64_t c = 0; c < cols; c++)
-                out[r * cols + c] = fabsf(src[(r0 + r) * ld + c]);
-    } else {
-        for (int64_t c = 0; c < cols; c++)
-            for (int64_t r = 0; r < rows; r++)
-                out[r * cols + c] = fabsf(src[c * ld + r0 + r]);
-    }
-}
-
-/* Rows m0 .. of ref and mag: sgemm on the rows' slices of A and C; sum_k |a_ik b_kj| (+ |c_ij|)
- * by sgemm on |A| and |B| over chunks of BLOCK_K terms, each chunk's sum added in fp64. A chunk
- * of n nonnegative terms summed in fp32 is within gamma_n of its exact sum, so mag is within
- * gamma_BLOCK_K (6.1e-5) of sum_k |a_ik b_kj|: far inside the bound's slack (docs/design.md). */
+/* Rows m0 .. of ref and mag: sgemm on the rows' slices of A and C; and the magnitudes by
+ * Cauchy-Schwarz over blocks of NORM_TERMS terms, sum_k |a_ik b_kj| <= sum_blocks |a_i,blk|
+ * |b_blk,j| (2-norms): sgemm on the block norms, a GEMM NORM_TERMS times smaller than the
+ * products' own, over chunks of CHUNK_NORMS blocks, each chunk's sum added in fp64 (+ |c_ij|). */
 static void blas_block(void *ctx, int blk, int worker) {
     const blas_blocks *B = ctx;
     const gemm_args *g = B->g;
-    const int64_t M = g->m, K = g->k, N = g->n, m0 = (int64_t)blk * BLOCK_ROWS;
+    const int64_t M = g->m, K = g->k, N = g->n, kb = B->kb, m0 = (int64_t)blk * BLOCK_ROWS;
     int rows = (int)(M - m0 < BLOCK_ROWS ? M - m0 : BLOCK_ROWS);
     enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
@@ -75,14 +96,15 @@ static void blas_block(void *ctx, int blk, int worker) {
     size_t a_off = (size_t)(g->trans_a ? m0 : m0 * K), c_off = (size_t)(m0 * N);
     cblas_sgemm(CblasRowMajor, ta, tb, rows, (int)N, (int)K, 1.0f, g->a + a_off, lda, g->b, ldb,
                 B->beta, B->ref + c_off, (int)N);
-    float *abs_a = B->scratch + (size_t)worker * B->scratch_per_worker;
-    float *part = abs_a + (size_t)(M < BLOCK_ROWS ? M : BLOCK_ROWS) * (size_t)K;
+    const size_t most = (size_t)(M < BLOCK_ROWS ? M : BLOCK_ROWS);
+    float *norm_a = B->scratch + (size_t)worker * B->scratch_per_worker;
+    float *part = norm_a + most * (size_t)kb, *sum = part + most * (size_t)N;
     double *mag = B->mag + c_off;
-    abs_slice(g->a, lda, g->trans_a, m0, rows, K, abs_a);
-    for (int64_t k0 = 0; k0 < K; k0 += BLOCK_K) {
-        int kc = (int)(K - k0 < BLOCK_K ? K - k0 : BLOCK_K);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, (int)N, kc, 1.0f, abs_a + k0,
-                    (int)K, B->abs_b + k0 * N, (int)N, 0.0f, part, (int)N);
+    block_norms(g->a, lda, g->trans_a, m0, rows, K, norm_a, sum);
+    for (int64_t b0 = 0; b0 < kb; b0 += CHUNK_NORMS) {
+        int bc = (int)(kb - b0 < CHUNK_NORMS ? kb - b0 : CHUNK_NORMS);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, (int)N, bc, 1.0f, norm_a + b0,
+                    (int)kb, B->norm_b + b0, (int)kb, 0.0f, part, (int)N);
         for (size_t i = 0; i < (size_t)rows * (size_t)N; i++)
             mag[i] += part[i];
     }
@@ -90,26 +112,28 @@ static void blas_block(void *ctx, int blk, int worker) {
 
 int gemm_blas_reference(const gemm_args *g, const float *c_in, float *ref, double *mag,
                         gemm_check *out) {
-    const int64_t M = g->m, K = g->k, N = g->n;
+    const int64_t M = g->m, K = g->k, N = g->n, kb = (K + NORM_TERMS - 1) / NORM_TERMS;
     const int blocks = (int)((M + BLOCK_ROWS - 1) / BLOCK_ROWS);
     const int workers = check_threads < blocks ? check_threads : blocks;
-    size_t per = (size_t)(M < BLOCK_ROWS ? M : BLOCK_ROWS) * (size_t)(K + N), nc = (size_t)(M * N);
+    size_t most = (size_t)(M < BLOCK_ROWS ? M : BLOCK_ROWS), nc = (size_t)(M * N);
+    size_t per = most * ((size_t)kb + (size_t)N + 1);
     float *scratch = malloc((size_t)workers * per * sizeof *scratch);
-    float *abs_b = malloc((size_t)(K * N) * sizeof *abs_b);
+    float *norm_b = malloc((size_t)(N * kb + N) * sizeof *norm_b);
     memset(out, 0, sizeof *out);
-    if (!scratch || !abs_b) {
-        free(scratch), free(abs_b);
+    if (!scratch || !norm_b) {
+        free(scratch), free(norm_b);
         snprintf(out->message, sizeof out->message, "out of host memory for the BLAS check");
         return -1;
     }
-    abs_slice(g->b, g->trans_b ? K : N, g->trans_b, 0, K, N, abs_b);
+    /* op(B)'s column j is row j of an N x K operand: k-major unless B is stored transposed */
+    block_norms(g->b, g->trans_b ? K : N, !g->trans_b, 0, N, K, norm_b, norm_b + N * kb);
     for (size_t i = 0; i < nc; i++) {
         ref[i] = c_in ? c_in[i] : 0.0f;
         mag[i] = c_in ? fabs((double)c_in[i]) : 0.0;
     }
-    blas_blocks B = {g, abs_b, scratch, per, ref, mag, c_in ? 1.0f : 0.0f};
+    blas_blocks B = {g, norm_b, kb, scratch, per, ref, mag, c_in ? 1.0f : 0.0f};
     parallel_for(blocks, workers, blas_block, &B);
-    free(scratch), free(abs_b);
+    free(scratch), free(norm_b);
     return 0;
 }
 

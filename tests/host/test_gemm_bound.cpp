@@ -1,7 +1,9 @@
 // The OpenBLAS error bound is tight: a result just inside it passes and one just outside fails,
-// with the bound 2 gamma_K sum_k |a_ik b_kj| computed here from docs/design.md's formula.
+// with the bound 2 gamma_K m_ij computed here from docs/design.md's formula (on all-ones
+// operands m_ij, the block norms' sum, equals sum_k |a_ik b_kj|).
 #include "test_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -109,6 +111,64 @@ TEST(GemmBound, PiecesMergeToTheWholeCheck) {
         EXPECT_STREQ(total.message, whole.message);
         std::string row = "C[" + std::to_string((n / 2 + 3) / cols) + "][";
         EXPECT_EQ(std::string(whole.message).rfind(row, 0), 0u) << whole.message;
+    }
+}
+
+// The magnitude the bound scales (gemm.h): at least sum_k |a_ik b_kj| on every element, so the
+// check never fails a correct result; equal to the block norms' sum computed in fp64 up to its
+// fp32 rounding; and, on dense random data, within 1.6x of sum_k |a_ik b_kj| (Cauchy-Schwarz
+// over blocks of 16 bf16 values): how much the blocks loosen the check. Shapes: K not a
+// multiple of the block, every transposition, accumulation, half the values zero (ReLU-like).
+TEST(GemmBound, BlockNormMagnitudeBoundsTheProducts) {
+    struct shape {
+        int64_t m, k, n;
+        int ta, tb, acc, sparse;
+    } shapes[] = {{3, 1, 2, 0, 0, 0, 0},     {5, 17, 3, 1, 0, 0, 0},   {300, 40, 7, 0, 1, 1, 0},
+                  {9, 1000, 11, 1, 1, 0, 1}, {260, 33, 5, 0, 0, 0, 1}, {4, 20000, 3, 1, 0, 1, 0}};
+    const int64_t T = GEMM_CHECK_NORM_TERMS;
+    for (const shape &s : shapes) {
+        std::vector<float> a = random_bf16((size_t)(s.m * s.k), 7 + (uint64_t)s.k),
+                           b = random_bf16((size_t)(s.k * s.n), 9 + (uint64_t)s.n),
+                           c_in = random_bf16((size_t)(s.m * s.n), 11);
+        if (s.sparse)
+            for (size_t i = 0; i < a.size(); i += 2)
+                a[i] = 0.0f;
+        gemm_args g{s.m, s.k, s.n, s.ta, s.tb, s.acc, a.data(), b.data(), nullptr};
+        auto at = [&](int64_t i, int64_t k) {
+            return (double)a[(size_t)(s.ta ? k * s.m + i : i * s.k + k)];
+        };
+        auto bt = [&](int64_t k, int64_t j) {
+            return (double)b[(size_t)(s.tb ? j * s.k + k : k * s.n + j)];
+        };
+        std::vector<float> ref((size_t)(s.m * s.n));
+        std::vector<double> mag((size_t)(s.m * s.n));
+        gemm_check chk;
+        ASSERT_EQ(
+            gemm_blas_reference(&g, s.acc ? c_in.data() : nullptr, ref.data(), mag.data(), &chk),
+            0);
+        double looseness = 0;
+        for (int64_t i = 0; i < s.m; i++)
+            for (int64_t j = 0; j < s.n; j++) {
+                double exact = s.acc ? std::fabs((double)c_in[(size_t)(i * s.n + j)]) : 0.0;
+                double norms = exact;
+                for (int64_t k0 = 0; k0 < s.k; k0 += T) {
+                    double na = 0, nb = 0;
+                    for (int64_t k = k0; k < std::min(s.k, k0 + T); k++) {
+                        exact += std::fabs(at(i, k) * bt(k, j));
+                        na += at(i, k) * at(i, k);
+                        nb += bt(k, j) * bt(k, j);
+                    }
+                    norms += std::sqrt(na) * std::sqrt(nb);
+                }
+                double got = mag[(size_t)(i * s.n + j)];
+                ASSERT_NEAR(got, norms, 1e-4 * norms) << s.k << " " << i << " " << j;
+                ASSERT_GE(got, exact * (1 - 1e-4)) << s.k << " " << i << " " << j;
+                looseness += got / exact;
+            }
+        looseness /= (double)(s.m * s.n);
+        if (!s.sparse && s.k >= T) {
+            EXPECT_LE(looseness, 1.6) << s.k;
+        }
     }
 }
 
