@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "accel_api.h"
 #include "accel_backend.h"
+#include "page_pool.h"
 
 #include "vec.h"
 
@@ -23,7 +24,9 @@ struct accel_dev {
     void *state;
     uint8_t *mem;
     uint64_t mem_bytes;
-    block *blocks; /* allocations, sorted by address */
+    uint8_t *filled; /* per PAGE_POOL_PAGE of memory: 1 if it may hold pages (touched since
+                        open or since its pages went to the pool) */
+    block *blocks;   /* allocations, sorted by address */
     size_t nblocks, cap_blocks;
     uint64_t allocated, allocated_peak; /* bytes in allocations (port-word multiples) */
     accel_cmd *queue;
@@ -75,7 +78,11 @@ accel_status accel_open_backend(const accel_preset *preset, accel_backend backen
      * have its chip's 32 GiB while a run uses what it touches. */
     dev->mem = mmap(NULL, dev->mem_bytes, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (dev->mem == MAP_FAILED) {
+    dev->filled = calloc(dev->mem_bytes / PAGE_POOL_PAGE + 2, 1);
+    if (dev->mem == MAP_FAILED || !dev->filled) {
+        if (dev->mem != MAP_FAILED)
+            munmap(dev->mem, dev->mem_bytes);
+        free(dev->filled);
         snprintf(err, errlen, "preset '%s': cannot allocate %d MiB of device memory", preset->name,
                  preset->mem_mib);
         free(dev);
@@ -87,6 +94,7 @@ accel_status accel_open_backend(const accel_preset *preset, accel_backend backen
 #endif
     if (dev->ops->open(preset, dev->mem, dev->mem_bytes, &dev->state, err, errlen) != 0) {
         munmap(dev->mem, dev->mem_bytes);
+        free(dev->filled);
         free(dev);
         return ACCEL_EBACKEND;
     }
@@ -99,6 +107,7 @@ void accel_close(accel_dev *dev) {
         return;
     dev->ops->close(dev->state);
     munmap(dev->mem, dev->mem_bytes);
+    free(dev->filled);
     free(dev->blocks);
     free(dev->queue);
     free(dev);
@@ -114,6 +123,36 @@ uint64_t accel_mem_peak(const accel_dev *dev) {
 
 const char *accel_last_error(const accel_dev *dev) {
     return dev->err;
+}
+
+/* Device memory as whole PAGE_POOL_PAGE pages of the host's address space: the pages that
+ * [addr, addr + bytes) covers, whole (lo .. hi - 1) or in part (first .. last), as indices into
+ * dev->filled. */
+typedef struct page_span {
+    uintptr_t lo, hi, first, last;
+} page_span;
+
+static page_span pages_of(const accel_dev *dev, uint64_t addr, uint64_t bytes) {
+    const uintptr_t P = PAGE_POOL_PAGE, base = (uintptr_t)dev->mem / P * P;
+    uintptr_t start = (uintptr_t)dev->mem + addr, end = start + bytes;
+    return (page_span){(start + P - 1) / P - base / P, end / P - base / P, start / P - base / P,
+                       (end - 1) / P - base / P};
+}
+
+static uint8_t *page_at(const accel_dev *dev, uintptr_t i) {
+    const uintptr_t P = PAGE_POOL_PAGE;
+    return (uint8_t *)(((uintptr_t)dev->mem / P + i) * P);
+}
+
+/* A new allocation's empty whole pages take pages from the pool (freed by any device, so the
+ * host does not zero fresh ones); every page it touches may then hold data. */
+static void fill_pages(accel_dev *dev, uint64_t addr, uint64_t bytes) {
+    page_span s = pages_of(dev, addr, bytes);
+    for (uintptr_t i = s.lo; i < s.hi; i++)
+        if (!dev->filled[i] && !page_pool_take(page_at(dev, i)))
+            break; /* the pool is empty */
+    for (uintptr_t i = s.first; i <= s.last; i++)
+        dev->filled[i] = 1;
 }
 
 accel_status accel_alloc(accel_dev *dev, uint64_t bytes, uint64_t *addr) {
@@ -139,6 +178,7 @@ accel_status accel_alloc(accel_dev *dev, uint64_t bytes, uint64_t *addr) {
     dev->blocks = b;
     memmove(dev->blocks + i + 1, dev->blocks + i, (dev->nblocks - i) * sizeof *dev->blocks);
     dev->blocks[i] = (block){at, size};
+    fill_pages(dev, at, size);
     dev->nblocks++;
     dev->allocated += size;
     if (dev->allocated > dev->allocated_peak)
@@ -147,19 +187,19 @@ accel_status accel_alloc(accel_dev *dev, uint64_t bytes, uint64_t *addr) {
     return ACCEL_OK;
 }
 
-/* Gives a freed block's whole pages back to the host, so the host holds what the devices hold
- * now, not the most each ever held; they read as zeros when touched again. Small blocks are kept
- * (not worth the page faults). */
-enum { RELEASE_MIN_BYTES = 4 << 20, RELEASE_PAGE = 2 << 20 };
+/* Gives a freed block's whole pages to the pool (or back to the host), so the host holds what
+ * the devices hold now, not the most each ever held; the range reads as zeros until an
+ * allocation takes pooled pages into it. Small blocks keep theirs (not worth the moves). */
+enum { RELEASE_MIN_BYTES = 4 << 20 };
 
 static void release(accel_dev *dev, const block *b) {
     if (b->bytes < RELEASE_MIN_BYTES)
         return;
-    uintptr_t start = (uintptr_t)dev->mem + b->addr;
-    uintptr_t lo = (start + RELEASE_PAGE - 1) / RELEASE_PAGE * RELEASE_PAGE;
-    uintptr_t hi = (start + b->bytes) / RELEASE_PAGE * RELEASE_PAGE;
-    if (hi > lo)
-        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    page_span s = pages_of(dev, b->addr, b->bytes);
+    for (uintptr_t i = s.lo; i < s.hi; i++) {
+        page_pool_put(page_at(dev, i));
+        dev->filled[i] = 0;
+    }
 }
 
 accel_status accel_free(accel_dev *dev, uint64_t addr) {

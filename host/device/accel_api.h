@@ -74,7 +74,8 @@ const char *accel_backend_name(accel_backend backend);
 int accel_backend_parse(const char *name, accel_backend *out);
 const char *accel_last_error(const accel_dev *dev);
 
-/* Device memory: allocations are aligned to the port width. */
+/* Device memory: allocations are aligned to the port width; their contents are undefined
+ * (zeros, or data a freed block of this or another device left: host/device/page_pool.h). */
 accel_status accel_alloc(accel_dev *dev, uint64_t bytes, uint64_t *addr);
 /* The most bytes allocated at once since the device was opened (sizes rounded up to port
  * words, as allocated). */

@@ -1,7 +1,5 @@
 #include "bf16.h"
 
-#include "rng.h"
-
 #include <math.h>
 #include <float.h>
 #include <string.h>
@@ -22,8 +20,4 @@ uint32_t accel_mul(uint16_t a, uint16_t b) {
 
 uint32_t accel_add(uint32_t x, uint32_t y) {
     return accel_result(accel_flush(accel_operand(bits_float(x)) + accel_operand(bits_float(y))));
-}
-
-float bf16_random(uint64_t *rng_state) {
-    return bf16_round((float)(2.0 * rng_unit(rng_state) - 1.0));
 }

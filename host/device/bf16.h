@@ -5,6 +5,8 @@
 #ifndef ACCPAR_BF16_H
 #define ACCPAR_BF16_H
 
+#include "rng.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -60,7 +62,9 @@ static inline uint32_t accel_result(float f) {
 }
 
 /* A random value uniform in [-1, 1), rounded to bf16 (rng.h's generator). */
-float bf16_random(uint64_t *rng_state);
+static inline float bf16_random(uint64_t *rng_state) {
+    return bf16_to_float(bf16_from_float((float)(2.0 * rng_unit(rng_state) - 1.0)));
+}
 
 /* The accelerator's product and sum, on bit patterns. */
 uint32_t accel_mul(uint16_t a, uint16_t b);

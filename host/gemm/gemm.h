@@ -77,6 +77,9 @@ int gemm_check_blas(const gemm_args *g, const float *c_in, const float *c, gemm_
  * return 0, or -1 (out of memory, with out->message set). */
 int gemm_blas_reference(const gemm_args *g, const float *c_in, float *ref, double *mag,
                         gemm_check *out);
+/* The host bytes gemm_blas_reference allocates for an m x k x n GEMM (beyond ref and mag) when
+ * the checks run on `threads` threads. */
+uint64_t gemm_blas_reference_bytes(int64_t m, int64_t k, int64_t n, int threads);
 void gemm_check_values(const float *c, const float *ref, const double *mag, int64_t row0,
                        int64_t rows, int64_t cols, int64_t terms, gemm_check *out);
 /* For a check done in pieces: rows row0 .. row0 + rows - 1 of a larger matrix above (indices

@@ -110,15 +110,33 @@ static void blas_block(void *ctx, int blk, int worker) {
     }
 }
 
+/* gemm_blas_reference's scratch for an M x K x N GEMM on `workers` threads: per worker, a
+ * block's rows of A's block norms, of one chunk's products and of sums; and B's block norms. */
+typedef struct scratch_size {
+    size_t per_worker, norm_b; /* floats */
+} scratch_size;
+
+static scratch_size scratch_of(int64_t M, int64_t K, int64_t N) {
+    size_t kb = (size_t)((K + NORM_TERMS - 1) / NORM_TERMS);
+    size_t most = (size_t)(M < BLOCK_ROWS ? M : BLOCK_ROWS);
+    return (scratch_size){most * (kb + (size_t)N + 1), (size_t)N * (kb + 1)};
+}
+
+uint64_t gemm_blas_reference_bytes(int64_t m, int64_t k, int64_t n, int threads) {
+    scratch_size s = scratch_of(m, k, n);
+    return (uint64_t)((size_t)(threads > 1 ? threads : 1) * s.per_worker + s.norm_b) *
+           sizeof(float);
+}
+
 int gemm_blas_reference(const gemm_args *g, const float *c_in, float *ref, double *mag,
                         gemm_check *out) {
     const int64_t M = g->m, K = g->k, N = g->n, kb = (K + NORM_TERMS - 1) / NORM_TERMS;
     const int blocks = (int)((M + BLOCK_ROWS - 1) / BLOCK_ROWS);
     const int workers = check_threads < blocks ? check_threads : blocks;
-    size_t most = (size_t)(M < BLOCK_ROWS ? M : BLOCK_ROWS), nc = (size_t)(M * N);
-    size_t per = most * ((size_t)kb + (size_t)N + 1);
+    const scratch_size sz = scratch_of(M, K, N);
+    size_t nc = (size_t)(M * N), per = sz.per_worker;
     float *scratch = malloc((size_t)workers * per * sizeof *scratch);
-    float *norm_b = malloc((size_t)(N * kb + N) * sizeof *norm_b);
+    float *norm_b = malloc(sz.norm_b * sizeof *norm_b);
     memset(out, 0, sizeof *out);
     if (!scratch || !norm_b) {
         free(scratch), free(norm_b);

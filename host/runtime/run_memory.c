@@ -57,21 +57,34 @@ static uint64_t layer_bytes(const run_ctx *c, int v, uint64_t *kept) {
     return add(4 * floats, run_verify_host_bytes(c, v));
 }
 
-uint64_t run_host_bytes(const run_ctx *c) {
+/* A device's working set: its largest GEMM's operands or its largest transfer's staging. */
+static uint64_t device_work(const plan *p, int d) {
+    return p->memory[d].gemm > p->memory[d].staging ? p->memory[d].gemm : p->memory[d].staging;
+}
+
+uint64_t run_page_pool_bytes(const run_ctx *c) {
     const plan *p = c->p;
     int n = p->n_devices, jobs = c->o->jobs < n ? c->o->jobs : n;
     jobs = jobs > 1 ? jobs : 1;
     jobs = jobs < PARALLEL_MAX_JOBS ? jobs : PARALLEL_MAX_JOBS;
-    uint64_t top[PARALLEL_MAX_JOBS] = {0}, devices = 0, kept = 0, layer = 0;
-    /* device memory: the pages of the GEMMs and transfers running now, and the small blocks */
-    for (int d = 0; p->memory && d < n; d++) {
-        uint64_t work =
-            p->memory[d].gemm > p->memory[d].staging ? p->memory[d].gemm : p->memory[d].staging;
-        keep_largest(top, jobs, work);
+    uint64_t top[PARALLEL_MAX_JOBS] = {0}, bytes = 0;
+    for (int d = 0; p->memory && d < n; d++)
+        keep_largest(top, jobs, device_work(p, d));
+    for (int i = 0; i < jobs; i++)
+        bytes = add(bytes, top[i]);
+    return bytes;
+}
+
+uint64_t run_host_bytes(const run_ctx *c) {
+    const plan *p = c->p;
+    /* device memory: the pages of the GEMMs and transfers running now (the --jobs largest
+     * working sets), as many again in the page pool between a free and the next allocation, and
+     * the small blocks */
+    uint64_t devices = 2 * run_page_pool_bytes(c), kept = 0, layer = 0;
+    for (int d = 0; p->memory && d < p->n_devices; d++) {
+        uint64_t work = device_work(p, d);
         devices = add(devices, work < DEVICE_KEPT_BYTES ? work : DEVICE_KEPT_BYTES);
     }
-    for (int i = 0; i < jobs; i++)
-        devices = add(devices, top[i]);
     for (int v = 0; v < c->g->n; v++) {
         if (!net_is_weighted(&c->g->nodes[v]))
             continue;

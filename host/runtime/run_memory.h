@@ -11,4 +11,8 @@
  * tensors, device pieces, working buffers and checks. Needs c->G. */
 uint64_t run_host_bytes(const run_ctx *c);
 
+/* The page pool's limit for the step (host/device/page_pool.h): the --jobs largest device
+ * working sets, what the devices running at once free and allocate again. */
+uint64_t run_page_pool_bytes(const run_ctx *c);
+
 #endif

@@ -13,6 +13,7 @@
 #include "digest.h"
 #include "host_memory.h"
 #include "output_set.h"
+#include "page_pool.h"
 #include "plan_memory.h"
 
 #include <stdio.h>
@@ -303,6 +304,7 @@ static int setup(run_ctx *c) {
     r->host_memory_bytes = run_host_bytes(c);
     if (c->rank == 0 && host_memory_check(what, r->host_memory_bytes, c->err, c->errlen) != 0)
         return RUN_FAILED;
+    page_pool_set_limit(run_page_pool_bytes(c)); /* if it cannot, pages are zeroed afresh */
     run_remote_start(c);
     for (int v = 0; v < g->n; v++) {
         const net_node *nd = &g->nodes[v];
@@ -414,6 +416,7 @@ static void check_bytes(run_ctx *c) {
 static void teardown(run_ctx *c) {
     for (int d = 0; c->dev && d < c->a->n; d++)
         accel_close(c->dev[d]);
+    page_pool_set_limit(0);
     for (int v = 0; c->input && v < c->g->n; v++)
         free_inputs(c, v);
     platform_close(c->pf);

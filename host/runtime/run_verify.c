@@ -256,12 +256,14 @@ uint64_t run_verify_host_bytes(const run_ctx *c, int v) {
     int64_t di = nd->cin * nd->k * nd->k, co = nd->cout, img = nd->cin * run_hw_in(nd);
     chunking k = chunking_of(c, nd, di);
     int64_t rows = chunk_rows_max(&k), nb = k.pieces > 1 ? 1 : rows / k.rps;
-    int64_t workers = c->o->jobs > 1 ? c->o->jobs : 1, blk = 256; /* gemm_check.c's blocks of rows */
+    int jobs = c->o->jobs;
     /* each phase's buffers here (4- and 8-byte values) and its references' scratch */
-    int64_t fwd = rows * (di + co) * 4 + rows * co * 8 + (workers * blk * (di + co) + di * co) * 4;
-    int64_t bwd = rows * di * 12 + nb * img * 20 + (workers * blk * (co + di) + co * di) * 4;
+    int64_t fwd = rows * (di + co) * 4 + rows * co * 8 +
+                  (int64_t)gemm_blas_reference_bytes(rows, di, co, jobs);
+    int64_t bwd =
+        rows * di * 12 + nb * img * 20 + (int64_t)gemm_blas_reference_bytes(rows, co, di, jobs);
     int64_t grad = rows * di * 4 + di * co * 12 * (chunk_count(&k) > 1 ? 2 : 1) +
-                   (workers * (di < blk ? di : blk) * (rows + co) + rows * co) * 4;
+                   (int64_t)gemm_blas_reference_bytes(di, rows, co, jobs);
     int64_t most = fwd > bwd ? fwd : bwd;
     return (uint64_t)(most > grad ? most : grad);
 }
