@@ -133,10 +133,10 @@ typedef struct page_span {
 } page_span;
 
 static page_span pages_of(const accel_dev *dev, uint64_t addr, uint64_t bytes) {
-    const uintptr_t P = PAGE_POOL_PAGE, base = (uintptr_t)dev->mem / P * P;
+    const uintptr_t P = PAGE_POOL_PAGE, first_page = (uintptr_t)dev->mem / P;
     uintptr_t start = (uintptr_t)dev->mem + addr, end = start + bytes;
-    return (page_span){(start + P - 1) / P - base / P, end / P - base / P, start / P - base / P,
-                       (end - 1) / P - base / P};
+    return (page_span){(start + P - 1) / P - first_page, end / P - first_page,
+                       start / P - first_page, (end - 1) / P - first_page};
 }
 
 static uint8_t *page_at(const accel_dev *dev, uintptr_t i) {

@@ -4,10 +4,6 @@
 #include <float.h>
 #include <string.h>
 
-float bf16_round(float f) {
-    return bf16_to_float(bf16_from_float(f));
-}
-
 /* The host's IEEE float operations give the accelerator's results once subnormal inputs are
  * zeroed and tiny results flushed: a bf16 product has at most 16 significant bits, so the
  * float product is exact unless it overflows (to Inf, as required) or falls below FLT_MIN

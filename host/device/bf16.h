@@ -45,7 +45,9 @@ static inline float bf16_to_float(uint16_t b) {
 }
 
 /* f rounded to bf16 precision, as a float. */
-float bf16_round(float f);
+static inline float bf16_round(float f) {
+    return bf16_to_float(bf16_from_float(f));
+}
 
 /* An operand as the array reads it: a subnormal becomes a zero of its sign. */
 static inline float accel_operand(float f) {
@@ -63,7 +65,7 @@ static inline uint32_t accel_result(float f) {
 
 /* A random value uniform in [-1, 1), rounded to bf16 (rng.h's generator). */
 static inline float bf16_random(uint64_t *rng_state) {
-    return bf16_to_float(bf16_from_float((float)(2.0 * rng_unit(rng_state) - 1.0)));
+    return bf16_round((float)(2.0 * rng_unit(rng_state) - 1.0));
 }
 
 /* The accelerator's product and sum, on bit patterns. */

@@ -16,8 +16,8 @@ extern "C" {
 /* The unit the pool moves: a 2 MiB page (a huge page where the kernel gives them). */
 enum { PAGE_POOL_PAGE = 2 << 20 };
 
-/* Sets how many bytes the pool may hold (rounded down to whole pages); pages held beyond a
- * lowered limit go back to the kernel. Returns 0, or -1 if the pool's address range cannot be
+/* Gives every page the pool holds back to the kernel and sets how many bytes it may hold from
+ * now on (rounded down to whole pages). Returns 0, or -1 if the pool's address range cannot be
  * reserved (the pool is then off). */
 int page_pool_set_limit(size_t bytes);
 
