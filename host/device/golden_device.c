@@ -11,11 +11,11 @@
 typedef struct golden {
     accel_preset p;
     uint8_t *mem;
-    uint16_t *act;    /* [act_rows][R] */
+    float *act;       /* [act_rows + GOLDEN_ROWS_BLOCK][R], as the PEs read them (the extra
+                         rows: a MATMUL's last block of rows may read past act_rows) */
     uint32_t *acc;    /* [mxus][acc_rows][C] fp32 bits */
     uint16_t *shadow; /* [mxus][R][C] */
     float *weights;   /* [mxus][R][c_pad], as the PEs read them, zero past C */
-    float *rows;      /* a MATMUL's activation rows as operands, [rows rounded up][R] */
     size_t c_pad;     /* C rounded up to the kernel's column block */
     cycle_breakdown cb;
 } golden;
@@ -28,7 +28,6 @@ static void golden_close(void *state) {
     free(g->acc);
     free(g->shadow);
     free(g->weights);
-    free(g->rows);
     free(g);
 }
 
@@ -37,21 +36,18 @@ static int golden_open(const accel_preset *p, uint8_t *memory, uint64_t mem_byte
     (void)mem_bytes;
     golden *g = calloc(1, sizeof *g);
     size_t R = (size_t)p->array_rows, tile = R * (size_t)p->array_cols;
-    size_t rows_pad = ((size_t)p->act_buffer_rows + GOLDEN_ROWS_BLOCK - 1) / GOLDEN_ROWS_BLOCK *
-                      GOLDEN_ROWS_BLOCK;
     if (g) {
         g->p = *p;
         g->mem = memory;
         g->c_pad =
             ((size_t)p->array_cols + GOLDEN_COLS_BLOCK - 1) / GOLDEN_COLS_BLOCK * GOLDEN_COLS_BLOCK;
-        g->act = calloc((size_t)p->act_buffer_rows * R, sizeof *g->act);
+        g->act = calloc(((size_t)p->act_buffer_rows + GOLDEN_ROWS_BLOCK) * R, sizeof *g->act);
         g->acc = calloc((size_t)p->mxus * (size_t)p->acc_buffer_rows * (size_t)p->array_cols,
                         sizeof *g->acc);
         g->shadow = calloc((size_t)p->mxus * tile, sizeof *g->shadow);
         g->weights = calloc((size_t)p->mxus * R * g->c_pad, sizeof *g->weights);
-        g->rows = calloc(rows_pad * R, sizeof *g->rows);
     }
-    if (!g || !g->act || !g->acc || !g->shadow || !g->weights || !g->rows) {
+    if (!g || !g->act || !g->acc || !g->shadow || !g->weights) {
         golden_close(g);
         snprintf(err, errlen, "golden: out of host memory for preset '%s'", p->name);
         return -1;
@@ -60,12 +56,21 @@ static int golden_open(const accel_preset *p, uint8_t *memory, uint64_t mem_byte
     return 0;
 }
 
+/* n bf16 values from device memory as the PEs read them. */
+static void load_rows(float *to, const uint8_t *from, size_t n) {
+    for (size_t e = 0; e < n; e++) {
+        uint16_t b;
+        memcpy(&b, from + 2 * e, sizeof b);
+        to[e] = accel_operand(bf16_to_float(b));
+    }
+}
+
 static uint32_t *acc_row(golden *g, uint32_t mxu, uint32_t row) {
     return g->acc + ((size_t)mxu * (size_t)g->p.acc_buffer_rows + row) * (size_t)g->p.array_cols;
 }
 
-/* The MXUs' work: the weights and activation rows as operands (padded with zeros to the
- * kernel's blocks), then each MXU's tile in golden_kernel.c, in the array's order. */
+/* The MXUs' work: the weights as operands (padded with zeros to the kernel's column blocks),
+ * then each MXU's tile in golden_kernel.c, in the array's order. */
 static void matmul(golden *g, const accel_cmd *c) {
     const size_t R = (size_t)g->p.array_rows, C = (size_t)g->p.array_cols;
     for (uint32_t x = 0; x < c->mxus; x++)
@@ -75,15 +80,11 @@ static void matmul(golden *g, const accel_cmd *c) {
                     accel_operand(bf16_to_float(g->shadow[(x * R + k) * C + n]));
     if (c->pf_mxus)
         memcpy(g->shadow, g->mem + c->pf_addr, (size_t)c->pf_mxus * R * C * sizeof *g->shadow);
-    size_t n_rows = c->rows,
-           padded = (n_rows + GOLDEN_ROWS_BLOCK - 1) / GOLDEN_ROWS_BLOCK * GOLDEN_ROWS_BLOCK;
-    const uint16_t *act = g->act + (size_t)c->act_off * R;
-    for (size_t e = 0; e < n_rows * R; e++)
-        g->rows[e] = accel_operand(bf16_to_float(act[e]));
-    memset(g->rows + n_rows * R, 0, (padded - n_rows) * R * sizeof *g->rows);
+    golden_rows rows;
+    golden_rows_scan(&rows, g->act + (size_t)c->act_off * R, (int)c->rows, (int)R);
     for (uint32_t x = 0; x < c->mxus; x++)
-        golden_tile(g->rows, g->weights + x * R * g->c_pad, g->c_pad, (int)c->rows, (int)R, (int)C,
-                    c->accumulate, acc_row(g, x, c->acc_off), C);
+        golden_tile(&rows, g->weights + x * R * g->c_pad, g->c_pad, (int)C, c->accumulate,
+                    acc_row(g, x, c->acc_off), C);
 }
 
 static int golden_execute(void *state, const accel_cmd *cmds, size_t n, char *err, size_t errlen) {
@@ -97,7 +98,7 @@ static int golden_execute(void *state, const accel_cmd *cmds, size_t n, char *er
         uint64_t acc_bytes = (uint64_t)c->rows * 4u * C;
         switch (c->op) {
         case ACCEL_LOAD_A:
-            memcpy(g->act + (size_t)c->act_off * R, g->mem + c->addr, (size_t)c->rows * 2u * R);
+            load_rows(g->act + (size_t)c->act_off * R, g->mem + c->addr, (size_t)c->rows * R);
             model_add_load(p, (uint64_t)c->rows * 2u * R, 1, &g->cb);
             break;
         case ACCEL_LOAD_W:

@@ -38,14 +38,37 @@ static columns flush_columns(columns v) {
 }
 #endif
 
+/* A tile as the loops below run it: depth products per sum (then, with zero_tail, the +0
+ * products of the operands' zero tail), the columns below run_cols in blocks; the rest have zero
+ * weights only, so every one of their sums is +0. */
+typedef struct tile {
+    const float *a;
+    size_t a_stride;
+    int rows, depth, zero_tail;
+    const float *w;
+    size_t w_stride;
+    int cols, run_cols, accumulate;
+    uint32_t *acc;
+    size_t acc_stride;
+} tile;
+
+/* A result written as the array writes it: s, or with accumulate the sum with what acc holds. */
+#define STORE(out, s)                                                                              \
+    ((out) = accel_result(accumulate ? FLUSH(OPERAND(bits_float(out)) + (s)) : (s)))
+
 /* The tile's loops, with STEP(s, x, wk) the update of a block's column sums s by the products
  * of activation x and weight row wk. Instantiated twice below: the array's product-then-add, and
  * a fused multiply-add where that gives the same bits. */
 #define TILE_LOOPS(STEP)                                                                           \
+    const float *a = t->a, *w = t->w;                                                              \
+    const size_t a_stride = t->a_stride, w_stride = t->w_stride, acc_stride = t->acc_stride;       \
+    const int rows = t->rows, depth = t->depth, cols = t->cols, run_cols = t->run_cols;            \
+    const int accumulate = t->accumulate, zero_tail = t->zero_tail;                                \
+    uint32_t *acc = t->acc;                                                                        \
     for (int i0 = 0; i0 < rows; i0 += RB) {                                                        \
-        const float *ab = a + (size_t)i0 * (size_t)depth;                                          \
-        int ni = rows - i0 < RB ? rows - i0 : RB;                                                  \
-        for (int n0 = 0; n0 < cols; n0 += CB) {                                                    \
+        const float *ab = a + (size_t)i0 * a_stride;                                               \
+        int ni = rows - i0 < RB ? rows - i0 : RB, n0 = 0;                                          \
+        for (; n0 < run_cols; n0 += CB) {                                                          \
             columns s[RB];                                                                         \
             for (int i = 0; i < RB; i++)                                                           \
                 s[i] = (columns){0}; /* +0: the top PE's partial-sum input */                      \
@@ -53,16 +76,20 @@ static columns flush_columns(columns v) {
                 columns wk;                                                                        \
                 memcpy(&wk, w + (size_t)k * w_stride + (size_t)n0, sizeof wk);                     \
                 for (int i = 0; i < RB; i++)                                                       \
-                    s[i] = STEP(s[i], ab[(size_t)i * (size_t)depth + (size_t)k], wk);              \
+                    s[i] = STEP(s[i], ab[(size_t)i * a_stride + (size_t)k], wk);                   \
             }                                                                                      \
+            for (int i = 0; zero_tail && i < RB; i++)                                              \
+                s[i] = s[i] + (columns){0}; /* turns -0 into +0, as the tail's products do */      \
             int nn = cols - n0 < CB ? cols - n0 : CB;                                              \
             for (int i = 0; i < ni; i++) {                                                         \
                 uint32_t *out = acc + (size_t)(i0 + i) * acc_stride + (size_t)n0;                  \
                 for (int n = 0; n < nn; n++)                                                       \
-                    out[n] = accel_result(                                                         \
-                        accumulate ? FLUSH(OPERAND(bits_float(out[n])) + s[i][n]) : s[i][n]);      \
+                    STORE(out[n], s[i][n]);                                                        \
             }                                                                                      \
         }                                                                                          \
+        for (int i = 0; i < ni; i++)                                                               \
+            for (int n = n0; n < cols; n++)                                                        \
+                STORE(acc[(size_t)(i0 + i) * acc_stride + (size_t)n], 0.0f);                       \
     }
 
 #define PRODUCT_THEN_ADD(s, x, wk) FLUSH_COLUMNS((s) + FLUSH_COLUMNS((x) * (wk)))
@@ -70,49 +97,90 @@ static columns flush_columns(columns v) {
 
 /* noinline: on x86 the MXCSR mode is set around these calls, and no float operation may move
  * across them. */
-static __attribute__((noinline)) KERNEL_CLONES void tile_body(const float *a, const float *w,
-                                                              size_t w_stride, int rows, int depth,
-                                                              int cols, int accumulate,
-                                                              uint32_t *acc, size_t acc_stride) {
+static __attribute__((noinline)) KERNEL_CLONES void tile_body(const tile *t) {
     TILE_LOOPS(PRODUCT_THEN_ADD)
 }
 
 /* The one function built with multiply-add contraction (the rest of the project has none). */
 static __attribute__((noinline, optimize("fp-contract=fast"))) KERNEL_CLONES void
-tile_fused(const float *a, const float *w, size_t w_stride, int rows, int depth, int cols,
-           int accumulate, uint32_t *acc, size_t acc_stride) {
+tile_fused(const tile *t) {
     TILE_LOOPS(FUSED)
 }
 
-/* 1 if every value is zero or has a magnitude in [2^-63, 2^63): then every product of two of
- * them lies in [2^-126, 2^126), a normal finite fp32 value, and is exact (two bf16 significands
- * make at most 16 bits). A fused multiply-add rounds the exact product plus the sum once; the
- * array rounds the product (no change: it is exact and normal, so no flush) and then the sum
- * once: the same bits, the result's flush to zero included (FTZ applies to both). */
-static int fma_exact(const float *x, size_t n, size_t stride, size_t width) {
-    int ok = 1;
-    for (size_t r = 0; r < n; r++)
-        for (size_t c = 0; c < width; c++) {
-            uint32_t u;
-            memcpy(&u, &x[r * stride + c], sizeof u);
-            uint32_t e = (u >> 23) & 0xffu;
-            ok &= e == 0 ? (u & 0x7fffffu) == 0 : e >= 64 && e < 190;
-        }
-    return ok;
+/* 1 if the value is zero or has a magnitude in [2^-63, 2^63): then every product of two such
+ * values lies in [2^-126, 2^126), a normal finite fp32 value, and is exact (two bf16
+ * significands make at most 16 bits). A fused multiply-add rounds the exact product plus the sum
+ * once; the array rounds the product (no change: it is exact and normal, so no flush) and then
+ * the sum once: the same bits, the result's flush to zero included (FTZ applies to both). */
+static int fusable(uint32_t u) {
+    uint32_t e = (u >> 23) & 0xffu;
+    return e == 0 ? (u & 0x7fffffu) == 0 : e >= 64 && e < 190;
 }
 
-void golden_tile(const float *a, const float *w, size_t w_stride, int rows, int depth, int cols,
-                 int accumulate, uint32_t *acc, size_t acc_stride) {
+enum { POSITIVE_ZERO = 0u, MAGNITUDE = 0x7fffffffu };
+
+static uint32_t bits_at(const float *x, size_t i) {
+    uint32_t u;
+    memcpy(&u, &x[i], sizeof u);
+    return u;
+}
+
+void golden_rows_scan(golden_rows *r, const float *a, int rows, int depth) {
+    int ok = 1, zero_from = 0;
+    for (int i = 0; i < rows; i++) {
+        const float *row = a + (size_t)i * (size_t)depth;
+        for (int k = 0; k < depth; k++)
+            ok &= fusable(bits_at(row, (size_t)k));
+        int last = depth; /* only a tail longer than every row's so far can matter */
+        while (last > zero_from && bits_at(row, (size_t)last - 1) == POSITIVE_ZERO)
+            last--;
+        zero_from = last;
+    }
+    *r = (golden_rows){a, rows, depth, ok, zero_from};
+}
+
+/* What the kernel may assume of one MXU's weights: as golden_rows, and the columns from
+ * zero_cols on all zero (of either sign). */
+typedef struct weights_scan {
+    int fusable, zero_from, zero_cols;
+} weights_scan;
+
+static weights_scan scan_weights(const float *w, size_t stride, int depth, int cols) {
+    weights_scan s = {1, depth, cols};
+    for (int k = 0; k < depth; k++)
+        for (int n = 0; n < cols; n++)
+            s.fusable &= fusable(bits_at(w, (size_t)k * stride + (size_t)n));
+    for (int all_zero = 1; s.zero_from > 0 && all_zero; s.zero_from -= all_zero)
+        for (int n = 0; n < cols; n++)
+            all_zero &= bits_at(w, (size_t)(s.zero_from - 1) * stride + (size_t)n) == POSITIVE_ZERO;
+    for (int all_zero = 1; s.zero_cols > 0 && all_zero; s.zero_cols -= all_zero)
+        for (int k = 0; k < depth; k++)
+            all_zero &= (bits_at(w, (size_t)k * stride + (size_t)s.zero_cols - 1) & MAGNITUDE) == 0;
+    return s;
+}
+
+void golden_tile(const golden_rows *r, const float *w, size_t w_stride, int cols, int accumulate,
+                 uint32_t *acc, size_t acc_stride) {
+    tile t = {r->a, (size_t)r->depth, r->rows, r->depth,  0, w, w_stride, cols,
+              cols, accumulate,       acc,     acc_stride};
 #if defined(__x86_64__)
     unsigned mode = _mm_getcsr();
     _mm_setcsr(mode | MXCSR_FTZ_DAZ);
 #endif
-    /* the fused form relies on the hardware's flush of the result (FTZ) */
-    if (HARDWARE_FLUSH && fma_exact(a, (size_t)rows, (size_t)depth, (size_t)depth) &&
-        fma_exact(w, (size_t)depth, w_stride, (size_t)cols))
-        tile_fused(a, w, w_stride, rows, depth, cols, accumulate, acc, acc_stride);
-    else
-        tile_body(a, w, w_stride, rows, depth, cols, accumulate, acc, acc_stride);
+    weights_scan ws = scan_weights(w, w_stride, r->depth, cols);
+    /* the fused form relies on the hardware's flush of the result (FTZ). It also skips what
+     * has a known sum: the depth rows where activations and weights are both +0 (their +0
+     * products leave a sum as it is, but for -0, which becomes +0), and the columns of zero
+     * weights (finite activations times zero: every sum stays +0). */
+    if (HARDWARE_FLUSH && r->fusable && ws.fusable) {
+        int run = r->zero_from > ws.zero_from ? r->zero_from : ws.zero_from;
+        t.zero_tail = run < r->depth;
+        t.depth = run;
+        t.run_cols = ws.zero_cols;
+        tile_fused(&t);
+    } else {
+        tile_body(&t);
+    }
 #if defined(__x86_64__)
     _mm_setcsr(mode);
 #endif

@@ -64,10 +64,49 @@ uint32_t accumulator(uint64_t *rng) {
 // the fused range (2^-63 ..), products and sums around FLT_MIN; or from just below it (2^-64 ..).
 enum Operands { MIXED, TINY, FUSED_RANGE, BELOW_FUSED_RANGE };
 
+// Zeros the kernel may skip: none; the last `zeros` depth rows +0 in both operands (a GEMM's
+// padding of K); the same with the weights' zeros of random sign (nothing to skip); the last
+// `zeros` weight columns zero of random sign (the padding of N).
+enum Padding { NO_PADDING, ZERO_DEPTH, SIGNED_ZERO_DEPTH, ZERO_COLUMNS };
+
 struct Case {
     int rows, depth, cols, accumulate;
     Operands kind;
+    Padding padding = NO_PADDING;
+    int zeros = 0;
 };
+
+// The array's chain, one operation at a time: s = +0, s = add(s, mul(a_ik, w_kn)) for k = 0 ..,
+// then the result or its sum with the accumulator, into want.
+void array_chain(const Case &c, const std::vector<uint16_t> &a16, const std::vector<uint16_t> &w16,
+                 std::vector<uint32_t> &want, size_t acc_stride) {
+    for (int i = 0; i < c.rows; i++)
+        for (int n = 0; n < c.cols; n++) {
+            uint32_t s = 0; // +0
+            for (int k = 0; k < c.depth; k++)
+                s = accel_add(s,
+                              accel_mul(a16[(size_t)i * c.depth + k], w16[(size_t)k * c.cols + n]));
+            uint32_t &out = want[(size_t)i * acc_stride + n];
+            out = c.accumulate ? accel_add(out, s) : accel_result(bits_float(s));
+        }
+}
+
+// golden_tile on bf16 operands, as the golden device gives them to it.
+void kernel(const Case &c, const std::vector<uint16_t> &a16, const std::vector<uint16_t> &w16,
+            std::vector<uint32_t> &acc, size_t acc_stride) {
+    const int rb = GOLDEN_ROWS_BLOCK, cb = GOLDEN_COLS_BLOCK;
+    size_t rows_pad = (size_t)(c.rows + rb - 1) / rb * rb;
+    size_t stride = (size_t)(c.cols + cb - 1) / cb * cb;
+    std::vector<float> a(rows_pad * c.depth, 0.0f), w((size_t)c.depth * stride, 0.0f);
+    for (size_t e = 0; e < a16.size(); e++)
+        a[e] = accel_operand(bf16_to_float(a16[e]));
+    for (int k = 0; k < c.depth; k++)
+        for (int n = 0; n < c.cols; n++)
+            w[(size_t)k * stride + n] = accel_operand(bf16_to_float(w16[(size_t)k * c.cols + n]));
+    golden_rows rows;
+    golden_rows_scan(&rows, a.data(), c.rows, c.depth);
+    golden_tile(&rows, w.data(), stride, c.cols, c.accumulate, acc.data(), acc_stride);
+}
 
 uint16_t draw(Operands kind, uint64_t *rng, int depth) {
     switch (kind) {
@@ -101,43 +140,42 @@ TEST(GoldenKernel, EqualsTheArraysOperationsInTheArraysOrder) {
                           {16, 16, 16, 0, FUSED_RANGE},
                           {24, 8, 40, 1, FUSED_RANGE},
                           {9, 3, 17, 0, BELOW_FUSED_RANGE},
-                          {16, 16, 16, 1, BELOW_FUSED_RANGE}};
+                          {16, 16, 16, 1, BELOW_FUSED_RANGE},
+                          {9, 8, 17, 0, FUSED_RANGE, ZERO_DEPTH, 5},
+                          {16, 24, 40, 1, FUSED_RANGE, ZERO_DEPTH, 20},
+                          {9, 8, 17, 0, FUSED_RANGE, SIGNED_ZERO_DEPTH, 5},
+                          {9, 8, 17, 1, MIXED, ZERO_DEPTH, 5},
+                          {9, 6, 40, 0, FUSED_RANGE, ZERO_COLUMNS, 30},
+                          {9, 6, 40, 1, FUSED_RANGE, ZERO_COLUMNS, 17},
+                          {8, 6, 16, 1, FUSED_RANGE, ZERO_COLUMNS, 16},
+                          {9, 6, 40, 1, MIXED, ZERO_COLUMNS, 30}};
     uint64_t rng = 7;
     long long checked = 0, specials = 0;
     for (const Case &c : cases) {
         SCOPED_TRACE(::testing::Message() << c.rows << "x" << c.depth << "x" << c.cols
                                           << (c.accumulate ? " accumulate" : ""));
-        const int rb = GOLDEN_ROWS_BLOCK, cb = GOLDEN_COLS_BLOCK;
-        size_t rows_pad = (size_t)(c.rows + rb - 1) / rb * rb;
-        size_t stride = (size_t)(c.cols + cb - 1) / cb * cb;
         std::vector<uint16_t> a16((size_t)c.rows * c.depth), w16((size_t)c.depth * c.cols);
         for (auto &x : a16)
             x = draw(c.kind, &rng, c.depth);
         for (auto &x : w16)
             x = draw(c.kind, &rng, c.depth);
-        std::vector<float> a(rows_pad * c.depth, 0.0f), w((size_t)c.depth * stride, 0.0f);
-        for (size_t e = 0; e < a16.size(); e++)
-            a[e] = accel_operand(bf16_to_float(a16[e]));
-        for (int k = 0; k < c.depth; k++)
+        for (int k = c.depth - c.zeros; c.padding != ZERO_COLUMNS && k < c.depth; k++) {
+            for (int i = 0; i < c.rows; i++)
+                a16[(size_t)i * c.depth + k] = 0;
             for (int n = 0; n < c.cols; n++)
-                w[(size_t)k * stride + n] =
-                    accel_operand(bf16_to_float(w16[(size_t)k * c.cols + n]));
+                w16[(size_t)k * c.cols + n] =
+                    c.padding == SIGNED_ZERO_DEPTH ? (uint16_t)(rng_next(&rng) & 0x8000u) : 0;
+        }
+        for (int n = c.cols - c.zeros; c.padding == ZERO_COLUMNS && n < c.cols; n++)
+            for (int k = 0; k < c.depth; k++)
+                w16[(size_t)k * c.cols + n] = (uint16_t)(rng_next(&rng) & 0x8000u);
         const size_t acc_stride = (size_t)c.cols + 3; // a wider accumulator row: untouched tail
         std::vector<uint32_t> acc((size_t)c.rows * acc_stride);
         for (auto &x : acc)
             x = accumulator(&rng);
         std::vector<uint32_t> want = acc;
-        for (int i = 0; i < c.rows; i++)
-            for (int n = 0; n < c.cols; n++) {
-                uint32_t s = 0; // +0
-                for (int k = 0; k < c.depth; k++)
-                    s = accel_add(
-                        s, accel_mul(a16[(size_t)i * c.depth + k], w16[(size_t)k * c.cols + n]));
-                uint32_t &out = want[(size_t)i * acc_stride + n];
-                out = c.accumulate ? accel_add(out, s) : accel_result(bits_float(s));
-            }
-        golden_tile(a.data(), w.data(), stride, c.rows, c.depth, c.cols, c.accumulate, acc.data(),
-                    acc_stride);
+        array_chain(c, a16, w16, want, acc_stride);
+        kernel(c, a16, w16, acc, acc_stride);
         for (size_t e = 0; e < acc.size(); e++) {
             ASSERT_EQ(acc[e], want[e]) << "element " << e / acc_stride << "," << e % acc_stride;
             float f = bits_float(want[e]);
@@ -149,12 +187,44 @@ TEST(GoldenKernel, EqualsTheArraysOperationsInTheArraysOrder) {
     EXPECT_LT(specials, checked / 2) << "and ordinary values too";
 }
 
+// A sum flushed to -0 before a zero tail of K: the tail's +0 products make it +0 on the array,
+// -0 products leave it -0, so a kernel that skips a tail must know which it has.
+TEST(GoldenKernel, SkippedZeroTailGivesTheArraysSignOfZero) {
+    const Case c = {1, 4, 1, 0, FUSED_RANGE, ZERO_DEPTH, 2};
+    // 1.5 * 2^-126 - 1.5078125 * 2^-126 = -2^-133: below FLT_MIN, flushed to -0
+    std::vector<uint16_t> a16 = {bf16_from_float(0x1.8p-63f), bf16_from_float(-0x1.82p-63f), 0, 0};
+    std::vector<uint16_t> w16 = {bf16_from_float(0x1p-63f), bf16_from_float(0x1p-63f), 0, 0};
+    std::vector<uint32_t> want(1, 0xdeadbeefu), acc = want;
+    array_chain(c, a16, w16, want, 1);
+    ASSERT_EQ(want[0], 0u) << "the array's result is +0";
+    kernel(c, a16, w16, acc, 1);
+    EXPECT_EQ(acc[0], want[0]);
+    // a tail where only one operand is +0: the other's values decide the products' signs, so
+    // the tail leaves the -0 (negative values, or -0) or turns it into +0 (positive values)
+    const float tails[][2] = {{-1.0f, -2.0f}, {1.0f, 2.0f}, {-0.0f, -0.0f}};
+    const uint32_t results[] = {0x80000000u, 0u, 0x80000000u};
+    for (int zero_weights = 0; zero_weights < 2; zero_weights++)
+        for (int t = 0; t < 3; t++) {
+            std::vector<uint16_t> a_t = a16, w_t = w16;
+            for (int k = 2; k < 4; k++)
+                (zero_weights ? a_t : w_t)[(size_t)k] = bf16_from_float(tails[t][k - 2]);
+            std::vector<uint32_t> want_t(1, 0u), acc_t = want_t;
+            array_chain(c, a_t, w_t, want_t, 1);
+            ASSERT_EQ(want_t[0], results[t]) << "the array's result, tail " << t;
+            kernel(c, a_t, w_t, acc_t, 1);
+            EXPECT_EQ(acc_t[0], want_t[0])
+                << (zero_weights ? "weights" : "activations") << " +0, tail " << t;
+        }
+}
+
 // The kernel sets the flush modes for itself only: after it, the host's float arithmetic has
 // gradual underflow again.
 TEST(GoldenKernel, LeavesTheHostsFloatModeAsItFoundIt) {
     std::vector<float> a(GOLDEN_ROWS_BLOCK, 1.0f), w(GOLDEN_COLS_BLOCK, 1.0f);
     uint32_t acc = 0;
-    golden_tile(a.data(), w.data(), GOLDEN_COLS_BLOCK, 1, 1, 1, 0, &acc, 1);
+    golden_rows rows;
+    golden_rows_scan(&rows, a.data(), 1, 1);
+    golden_tile(&rows, w.data(), GOLDEN_COLS_BLOCK, 1, 0, &acc, 1);
     EXPECT_EQ(bits_float(acc), 1.0f);
     volatile float tiny = FLT_MIN;
     EXPECT_NE(tiny / 4.0f, 0.0f) << "subnormal results flushed after the kernel";
