@@ -10,6 +10,17 @@ uint64_t digest_bytes(uint64_t h, const void *data, size_t n) {
     return h;
 }
 
+uint64_t digest_words(uint64_t h, const void *data, size_t n) {
+    const unsigned char *p = data;
+    size_t i = 0;
+    for (; n - i >= sizeof(uint64_t); i += sizeof(uint64_t)) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof w);
+        h = (h ^ w) * 0x100000001b3ull;
+    }
+    return digest_bytes(h, p + i, n - i);
+}
+
 uint64_t digest_str(uint64_t h, const char *s) {
     return digest_bytes(h, s, strlen(s) + 1);
 }

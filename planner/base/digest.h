@@ -15,6 +15,10 @@ enum { DIGEST_HEX = 17 }; /* 16 hex digits and a NUL */
 
 /* h extended by n bytes of data. */
 uint64_t digest_bytes(uint64_t h, const void *data, size_t n);
+/* The same step on 8-byte words (host byte order; a tail shorter than a word bytewise): 8 times
+ * fewer multiplies, for large buffers compared on one machine, e.g. a run's results. Like
+ * digest_bytes, any one changed word changes the digest (each step is a bijection of h). */
+uint64_t digest_words(uint64_t h, const void *data, size_t n);
 /* h extended by a string and its terminating NUL (so "ab","c" differs from "a","bc"). */
 uint64_t digest_str(uint64_t h, const char *s);
 /* h extended by the decimal text of x (platform independent). */
