@@ -45,18 +45,22 @@ const char *gemm_check_blas_kernels(void) {
 static void block_norms(const float *src, int64_t ld, int k_major, int64_t r0, int64_t rows,
                         int64_t K, float *out, float *sum) {
     const int64_t kb = (K + NORM_TERMS - 1) / NORM_TERMS;
-    for (int64_t b = 0; b < kb; b++) {
-        int64_t k0 = b * NORM_TERMS, n = K - k0 < NORM_TERMS ? K - k0 : NORM_TERMS;
-        if (!k_major) {
-            for (int64_t r = 0; r < rows; r++) {
-                const float *x = src + (r0 + r) * ld + k0;
-                float s[4] = {0}; /* four chains: a row's terms are contiguous */
-                for (int64_t k = 0; k < n; k++)
-                    s[k & 3] += x[k] * x[k];
-                out[r * kb + b] = sqrtf((s[0] + s[1]) + (s[2] + s[3]));
-            }
-            continue;
+    for (int64_t r = 0; !k_major && r < rows; r++) {
+        const float *x = src + (r0 + r) * ld;
+        for (int64_t b = 0; b < kb; b++) {
+            int64_t k0 = b * NORM_TERMS, n = K - k0 < NORM_TERMS ? K - k0 : NORM_TERMS;
+            float s[4] = {0}; /* four chains (term k in chain k % 4): one vector register */
+            int64_t k = 0;
+            for (; k + 4 <= n; k += 4)
+                for (int l = 0; l < 4; l++)
+                    s[l] += x[k0 + k + l] * x[k0 + k + l];
+            for (; k < n; k++)
+                s[k & 3] += x[k0 + k] * x[k0 + k];
+            out[r * kb + b] = sqrtf((s[0] + s[1]) + (s[2] + s[3]));
         }
+    }
+    for (int64_t b = 0; k_major && b < kb; b++) {
+        int64_t k0 = b * NORM_TERMS, n = K - k0 < NORM_TERMS ? K - k0 : NORM_TERMS;
         for (int64_t r = 0; r < rows; r++)
             sum[r] = 0.0f;
         for (int64_t k = k0; k < k0 + n; k++) {
@@ -76,12 +80,12 @@ typedef struct blas_blocks {
     float *scratch; /* per worker: A's block norms (rows x kb), C's rows for one chunk of blocks
                        (rows x N) and a row of sums (rows: a block's at most) */
     size_t scratch_per_worker;
+    const float *c_in; /* C before the GEMM when accumulating, else NULL */
     float *ref;
     double *mag;
-    float beta;
 } blas_blocks;
 
-/* Rows m0 .. of ref and mag: sgemm on the rows' slices of A and C; and the magnitudes by
+/* Rows m0 .. of ref and mag: sgemm on the rows' slices of A and C (+ c_in); and the magnitudes by
  * Cauchy-Schwarz over blocks of NORM_TERMS terms, sum_k |a_ik b_kj| <= sum_blocks |a_i,blk|
  * |b_blk,j| (2-norms): sgemm on the block norms, a GEMM NORM_TERMS times smaller than the
  * products' own, over chunks of CHUNK_NORMS blocks, each chunk's sum added in fp64 (+ |c_ij|). */
@@ -94,18 +98,23 @@ static void blas_block(void *ctx, int blk, int worker) {
     enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
     int lda = (int)(g->trans_a ? M : K), ldb = (int)(g->trans_b ? K : N);
     size_t a_off = (size_t)(g->trans_a ? m0 : m0 * K), c_off = (size_t)(m0 * N);
+    size_t nc = (size_t)rows * (size_t)N;
+    double *mag = B->mag + c_off;
+    for (size_t i = 0; i < nc; i++)
+        mag[i] = B->c_in ? fabs((double)B->c_in[c_off + i]) : 0.0;
+    if (B->c_in)
+        memcpy(B->ref + c_off, B->c_in + c_off, nc * sizeof *B->ref);
     cblas_sgemm(CblasRowMajor, ta, tb, rows, (int)N, (int)K, 1.0f, g->a + a_off, lda, g->b, ldb,
-                B->beta, B->ref + c_off, (int)N);
+                B->c_in ? 1.0f : 0.0f, B->ref + c_off, (int)N);
     const size_t most = (size_t)(M < BLOCK_ROWS ? M : BLOCK_ROWS);
     float *norm_a = B->scratch + (size_t)worker * B->scratch_per_worker;
     float *part = norm_a + most * (size_t)kb, *sum = part + most * (size_t)N;
-    double *mag = B->mag + c_off;
     block_norms(g->a, lda, g->trans_a, m0, rows, K, norm_a, sum);
     for (int64_t b0 = 0; b0 < kb; b0 += CHUNK_NORMS) {
         int bc = (int)(kb - b0 < CHUNK_NORMS ? kb - b0 : CHUNK_NORMS);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, (int)N, bc, 1.0f, norm_a + b0,
                     (int)kb, B->norm_b + b0, (int)kb, 0.0f, part, (int)N);
-        for (size_t i = 0; i < (size_t)rows * (size_t)N; i++)
+        for (size_t i = 0; i < nc; i++)
             mag[i] += part[i];
     }
 }
@@ -134,7 +143,7 @@ int gemm_blas_reference(const gemm_args *g, const float *c_in, float *ref, doubl
     const int blocks = (int)((M + BLOCK_ROWS - 1) / BLOCK_ROWS);
     const int workers = check_threads < blocks ? check_threads : blocks;
     const scratch_size sz = scratch_of(M, K, N);
-    size_t nc = (size_t)(M * N), per = sz.per_worker;
+    size_t per = sz.per_worker;
     float *scratch = malloc((size_t)workers * per * sizeof *scratch);
     float *norm_b = malloc(sz.norm_b * sizeof *norm_b);
     memset(out, 0, sizeof *out);
@@ -145,11 +154,7 @@ int gemm_blas_reference(const gemm_args *g, const float *c_in, float *ref, doubl
     }
     /* op(B)'s column j is row j of an N x K operand: k-major unless B is stored transposed */
     block_norms(g->b, g->trans_b ? K : N, !g->trans_b, 0, N, K, norm_b, norm_b + N * kb);
-    for (size_t i = 0; i < nc; i++) {
-        ref[i] = c_in ? c_in[i] : 0.0f;
-        mag[i] = c_in ? fabs((double)c_in[i]) : 0.0;
-    }
-    blas_blocks B = {g, norm_b, kb, scratch, per, ref, mag, c_in ? 1.0f : 0.0f};
+    blas_blocks B = {g, norm_b, kb, scratch, per, c_in, ref, mag};
     parallel_for(blocks, workers, blas_block, &B);
     free(scratch), free(norm_b);
     return 0;
