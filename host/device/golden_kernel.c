@@ -161,8 +161,17 @@ static weights_scan scan_weights(const float *w, size_t stride, int depth, int c
 
 void golden_tile(const golden_rows *r, const float *w, size_t w_stride, int cols, int accumulate,
                  uint32_t *acc, size_t acc_stride) {
-    tile t = {r->a, (size_t)r->depth, r->rows, r->depth,  0, w, w_stride, cols,
-              cols, accumulate,       acc,     acc_stride};
+    tile t = {.a = r->a,
+              .a_stride = (size_t)r->depth,
+              .rows = r->rows,
+              .depth = r->depth,
+              .w = w,
+              .w_stride = w_stride,
+              .cols = cols,
+              .run_cols = cols,
+              .accumulate = accumulate,
+              .acc = acc,
+              .acc_stride = acc_stride};
 #if defined(__x86_64__)
     unsigned mode = _mm_getcsr();
     _mm_setcsr(mode | MXCSR_FTZ_DAZ);
