@@ -119,20 +119,14 @@ static int fusable(uint32_t u) {
 
 enum { POSITIVE_ZERO = 0u, MAGNITUDE = 0x7fffffffu };
 
-static uint32_t bits_at(const float *x, size_t i) {
-    uint32_t u;
-    memcpy(&u, &x[i], sizeof u);
-    return u;
-}
-
 void golden_rows_scan(golden_rows *r, const float *a, int rows, int depth) {
     int ok = 1, zero_from = 0;
     for (int i = 0; i < rows; i++) {
         const float *row = a + (size_t)i * (size_t)depth;
         for (int k = 0; k < depth; k++)
-            ok &= fusable(bits_at(row, (size_t)k));
+            ok &= fusable(float_bits(row[(size_t)k]));
         int last = depth; /* only a tail longer than every row's so far can matter */
-        while (last > zero_from && bits_at(row, (size_t)last - 1) == POSITIVE_ZERO)
+        while (last > zero_from && float_bits(row[(size_t)last - 1]) == POSITIVE_ZERO)
             last--;
         zero_from = last;
     }
@@ -149,13 +143,15 @@ static weights_scan scan_weights(const float *w, size_t stride, int depth, int c
     weights_scan s = {1, depth, cols};
     for (int k = 0; k < depth; k++)
         for (int n = 0; n < cols; n++)
-            s.fusable &= fusable(bits_at(w, (size_t)k * stride + (size_t)n));
+            s.fusable &= fusable(float_bits(w[(size_t)k * stride + (size_t)n]));
     for (int all_zero = 1; s.zero_from > 0 && all_zero; s.zero_from -= all_zero)
         for (int n = 0; n < cols; n++)
-            all_zero &= bits_at(w, (size_t)(s.zero_from - 1) * stride + (size_t)n) == POSITIVE_ZERO;
+            all_zero &=
+                float_bits(w[(size_t)(s.zero_from - 1) * stride + (size_t)n]) == POSITIVE_ZERO;
     for (int all_zero = 1; s.zero_cols > 0 && all_zero; s.zero_cols -= all_zero)
         for (int k = 0; k < depth; k++)
-            all_zero &= (bits_at(w, (size_t)k * stride + (size_t)s.zero_cols - 1) & MAGNITUDE) == 0;
+            all_zero &=
+                (float_bits(w[(size_t)k * stride + (size_t)s.zero_cols - 1]) & MAGNITUDE) == 0;
     return s;
 }
 
