@@ -40,6 +40,12 @@ static inline uint16_t bf16_from_float(float f) {
     return (uint16_t)(u >> 16);
 }
 
+/* n floats from src, `stride` apart, to bf16: how operands are packed for the device. */
+static inline void bf16_from_floats(uint16_t *dst, const float *src, int64_t n, int64_t stride) {
+    for (int64_t t = 0; t < n; t++)
+        dst[t] = bf16_from_float(src[t * stride]);
+}
+
 static inline float bf16_to_float(uint16_t b) {
     return bits_float((uint32_t)b << 16);
 }

@@ -93,13 +93,6 @@ static uint64_t c_index(const layout *l, int64_t i, int64_t j) {
     return c_tile_index(l, i / s->m_chunk, j / C) + (uint64_t)r * (uint64_t)C + (uint64_t)(j % C);
 }
 
-/* n values of a row-major matrix from (i, j) along j (stride 1), or along i of its transpose
- * (stride ld), to bf16. */
-static void to_bf16(uint16_t *dst, const float *src, int64_t n, int64_t stride) {
-    for (int64_t t = 0; t < n; t++)
-        dst[t] = bf16_from_float(src[t * stride]);
-}
-
 /* Writes A and B (and C) into their device memory in the device layout, zero-padded: each
  * panel row, tile row and tile row of C is a run of at most R (C) consecutive values. */
 static void pack(const layout *l, const gemm_args *g, uint16_t *a, uint16_t *b, float *c) {
@@ -108,22 +101,25 @@ static void pack(const layout *l, const gemm_args *g, uint16_t *a, uint16_t *b, 
     /* k outermost: a transposed A is read R of its rows at a time, which stay in cache */
     for (int64_t k0 = 0; k0 < g->k; k0 += R) {
         int64_t n = g->k - k0 < R ? g->k - k0 : R;
-        for (int64_t i = 0; i < g->m; i++) {
+        for (int64_t i0 = 0; !g->a && i0 < g->m; i0 += s->m_chunk)
+            g->a_blocks.fn(g->a_blocks.ctx, i0, g->m - i0 < s->m_chunk ? g->m - i0 : s->m_chunk, k0,
+                           n, a + a_panel_index(l, i0 / s->m_chunk, k0 / R), R);
+        for (int64_t i = 0; g->a && i < g->m; i++) {
             int64_t chunk = i / s->m_chunk, r = i % s->m_chunk;
             uint16_t *dst = a + a_panel_index(l, chunk, k0 / R) + (uint64_t)r * (uint64_t)R;
             if (g->trans_a)
-                to_bf16(dst, g->a + k0 * g->m + i, n, g->m);
+                bf16_from_floats(dst, g->a + k0 * g->m + i, n, g->m);
             else
-                to_bf16(dst, g->a + i * g->k + k0, n, 1);
+                bf16_from_floats(dst, g->a + i * g->k + k0, n, 1);
         }
     }
     for (int64_t k = 0; k < g->k; k++)
         for (int64_t j0 = 0; j0 < g->n; j0 += C) {
             int64_t n = g->n - j0 < C ? g->n - j0 : C;
             if (g->trans_b)
-                to_bf16(b + b_index(l, k, j0), g->b + j0 * g->k + k, n, g->k);
+                bf16_from_floats(b + b_index(l, k, j0), g->b + j0 * g->k + k, n, g->k);
             else
-                to_bf16(b + b_index(l, k, j0), g->b + k * g->n + j0, n, 1);
+                bf16_from_floats(b + b_index(l, k, j0), g->b + k * g->n + j0, n, 1);
         }
     if (!c)
         return;

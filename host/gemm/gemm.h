@@ -12,14 +12,25 @@
 extern "C" {
 #endif
 
+/* op(A) given by a function instead of a stored matrix: writes op(A)(i0 + r, k0 + t), r < ni,
+ * t < nk, as bf16 to dst[r * ld + t] (one panel of the device's operand at a time). The runtime
+ * gives a CONV's im2col this way, so it is never held: the panels are packed straight from the
+ * input image. */
+typedef struct gemm_a_blocks {
+    void (*fn)(const void *ctx, int64_t i0, int64_t ni, int64_t k0, int64_t nk, uint16_t *dst,
+               int64_t ld);
+    const void *ctx;
+} gemm_a_blocks;
+
 typedef struct gemm_args {
     int64_t m, k, n;
     int trans_a;    /* A is stored K x M (op(A) = A^T), else M x K; row-major */
     int trans_b;    /* B is stored N x K, else K x N */
     int accumulate; /* C += op(A) op(B) instead of C = op(A) op(B) */
-    const float *a; /* values must be bf16-representable (see bf16_round) */
+    const float *a; /* values must be bf16-representable (see bf16_round); NULL: a_blocks */
     const float *b;
-    float *c; /* M x N row-major; read when accumulate, always written */
+    float *c;               /* M x N row-major; read when accumulate, always written */
+    gemm_a_blocks a_blocks; /* op(A) when a is NULL (gemm_run only; trans_a is not read) */
 } gemm_args;
 
 /* Called as commands complete: done and total commands of the GEMM. */

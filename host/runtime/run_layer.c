@@ -102,31 +102,40 @@ int run_device_layer(run_ctx *c, int v, int d, const float *ops, phase_set phase
     int64_t co = run_len(b->co), n[3];
     run_device_operand_elems(c, v, d, n);
     const float *w = ops + n[0], *e = ops + n[0] + n[1];
-    float *a = run_floats(c, rows * di);
-    int rc = a ? 0 : -1;
-    if (rc == 0)
-        run_im2col(nd, run_len(b->ci), ops, 0, rows, a);
+    /* op(A) of the forward and gradient GEMMs: the im2col of the input block, packed straight
+     * from it (run_tensor.h) */
+    run_im2col_src x = {nd, run_len(b->ci), ops};
+    int rc = 0;
     for (int ph = 0; ph < PHASES && rc == 0; ph++)
         if ((phases & PHASE_BIT(ph)) &&
             !(out[ph] = run_floats(c, run_device_result_elems(c, v, d, (gemm_phase)ph))))
             rc = -1;
     if (rc == 0 && (phases & PHASE_BIT(PHASE_FORWARD))) {
-        gemm_args ga = {rows, di, co, 0, 0, 0, a, w, out[PHASE_FORWARD]};
+        gemm_args ga = {.m = rows,
+                        .k = di,
+                        .n = co,
+                        .b = w,
+                        .c = out[PHASE_FORWARD],
+                        .a_blocks = {run_im2col_block, &x}};
         rc = run_device_gemm(c, d, v, PHASE_FORWARD, &ga, tally);
     }
     if (rc == 0 && (phases & PHASE_BIT(PHASE_BACKWARD))) {
         float *eg = run_floats(c, rows * di);
-        gemm_args ga = {rows, co, di, 0, 1, 0, e, w, eg};
+        gemm_args ga = {.m = rows, .k = co, .n = di, .trans_b = 1, .a = e, .b = w, .c = eg};
         rc = eg ? run_device_gemm(c, d, v, PHASE_BACKWARD, &ga, tally) : -1;
         if (rc == 0)
             rc = device_error(c, nd, b, eg, out[PHASE_BACKWARD]);
         free(eg);
     }
     if (rc == 0 && (phases & PHASE_BIT(PHASE_GRADIENT))) {
-        gemm_args ga = {di, rows, co, 1, 0, 0, a, e, out[PHASE_GRADIENT]};
+        gemm_args ga = {.m = di,
+                        .k = rows,
+                        .n = co,
+                        .b = e,
+                        .c = out[PHASE_GRADIENT],
+                        .a_blocks = {run_im2col_t_block, &x}};
         rc = run_device_gemm(c, d, v, PHASE_GRADIENT, &ga, tally);
     }
-    free(a);
     return rc;
 }
 

@@ -29,9 +29,9 @@ static void keep_largest(uint64_t *top, int n, uint64_t x) {
 }
 
 /* Weighted layer v: its whole tensors and results, every device's operands and results (held
- * until the layer's checks end), the `jobs` largest device working sets (im2col of its input and
- * its backward GEMM's output), and the checks' buffers. Adds the device input
- * pieces kept for the backward sweep to *kept. */
+ * until the layer's checks end), the `jobs` largest device working sets (its backward GEMM's
+ * output, im2col-shaped; the im2col operands are packed straight from the input), and the checks'
+ * buffers. Adds the device input pieces kept for the backward sweep to *kept. */
 static uint64_t layer_bytes(const run_ctx *c, int v, uint64_t *kept) {
     const net_node *nd = &c->g->nodes[v];
     int n = c->r->n_devices, jobs = c->o->jobs < n ? c->o->jobs : n;
@@ -49,7 +49,7 @@ static uint64_t layer_bytes(const run_ctx *c, int v, uint64_t *kept) {
         floats += (uint64_t)(ops[0] + ops[1] + ops[2]);
         for (int ph = 0; ph < PHASES; ph++)
             floats += (uint64_t)run_device_result_elems(c, v, d, (gemm_phase)ph);
-        keep_largest(top, jobs, (uint64_t)(2 * work));
+        keep_largest(top, jobs, (uint64_t)work);
         *kept = add(*kept, 4 * (uint64_t)ops[0]);
     }
     for (int i = 0; i < jobs; i++)

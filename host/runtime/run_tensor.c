@@ -40,46 +40,144 @@ void run_gen_block(uint64_t seed, int node, int kind, int64_t y_full, const run_
     parallel_for((int)j.parts, jobs, gen_part, &j);
 }
 
-/* Walks rows lo .. hi-1 of the im2col matrix of an input block of nci channels, the columns of
- * channels c_lo .. c_hi-1: every (row, column) with `at`, its index in rows lo.., and `src`, the
- * index of its input value in the image of the sample holding row lo, or -1 in the padding. Rows
- * run in order, so col2im's sums meet each pixel in the same order however the rows are split. */
-#define RUN_IM2COL_WALK(nd, nci, c_lo, c_hi, lo, hi, BODY)                                         \
+/* The im2col is walked a column at a time: down a column (kernel position c, kh, kw), the rows
+ * of one output row read input pixels ow * stride - pad + kw of one input row, a strided run. */
+typedef struct im2col_run {
+    int64_t t, len; /* rows t .. t+len-1 of the walk */
+    int64_t at, st; /* the input index of row t's value, and the step to the next row's */
+    int64_t lo, hi; /* the run's rows inside the image: t+lo .. t+hi-1 (the rest are padding) */
+} im2col_run;
+
+typedef struct im2col_runs {
+    const net_node *nd;
+    int64_t nci, c, kh, off, ow_lo, ow_hi; /* the column; input column ow * stride + off */
+    int64_t b, oh, ow, t, n;               /* the next run's first row, and the rows left */
+} im2col_runs;
+
+/* The runs of column col of the im2col of an input block of nci channels, rows row ..
+ * row+n-1; input indices count from the image of sample b0. */
+static im2col_runs runs_start(const net_node *nd, int64_t nci, int64_t col, int64_t row, int64_t n,
+                              int64_t b0) {
+    const int64_t k = nd->k, st = nd->stride, off = col % k - nd->pad, rps = nd->hout * nd->wout;
+    im2col_runs w = {nd, nci, col / (k * k),  col / k % k,          off,
+                     0,  0,   row / rps - b0, row % rps / nd->wout, row % nd->wout,
+                     0,  n};
+    w.ow_lo = off >= 0 ? 0 : (-off + st - 1) / st;
+    w.ow_hi = nd->win - off <= 0 ? 0 : (nd->win - off - 1) / st + 1;
+    return w;
+}
+
+static int64_t clamp(int64_t x, int64_t lo, int64_t hi) {
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+static int runs_next(im2col_runs *w, im2col_run *r) {
+    const net_node *nd = w->nd;
+    if (w->t >= w->n)
+        return 0;
+    int64_t ih = w->oh * nd->stride - nd->pad + w->kh, in = ih >= 0 && ih < nd->hin;
+    r->t = w->t;
+    r->len = nd->wout - w->ow < w->n - w->t ? nd->wout - w->ow : w->n - w->t;
+    r->st = nd->stride;
+    r->at = ((w->b * w->nci + w->c) * nd->hin + ih) * nd->win + w->ow * nd->stride + w->off;
+    r->lo = in ? clamp(w->ow_lo - w->ow, 0, r->len) : 0;
+    r->hi = in ? clamp(w->ow_hi - w->ow, r->lo, r->len) : 0;
+    w->t += r->len;
+    w->ow = 0;
+    if (++w->oh == nd->hout) {
+        w->oh = 0;
+        w->b++;
+    }
+    return 1;
+}
+
+/* A run's values into dst[u * ds], u = 0 .. len-1: VALUE(input index) inside the image, else
+ * ZERO. */
+#define RUN_FILL(r, dst, ds, ZERO, VALUE)                                                          \
     do {                                                                                           \
-        const int64_t k_ = (nd)->k, hw_ = (nd)->hin * (nd)->win, rps_ = (nd)->hout * (nd)->wout;   \
-        const int64_t cols_ = (nci)*k_ * k_, b0_ = (lo) / rps_;                                    \
-        for (int64_t row_ = (lo); row_ < (hi); row_++) {                                           \
-            const int64_t b_ = row_ / rps_ - b0_, oh_ = row_ % rps_ / (nd)->wout;                  \
-            const int64_t ow_ = row_ % (nd)->wout;                                                 \
-            const int64_t ih0_ = oh_ * (nd)->stride - (nd)->pad;                                   \
-            const int64_t iw0_ = ow_ * (nd)->stride - (nd)->pad;                                   \
-            int64_t at_ = (row_ - (lo)) * cols_ + (c_lo)*k_ * k_;                                  \
-            for (int64_t c_ = (c_lo); c_ < (c_hi); c_++)                                           \
-                for (int64_t kh_ = 0; kh_ < k_; kh_++) {                                           \
-                    const int64_t ih_ = ih0_ + kh_;                                                \
-                    const int in_h_ = ih_ >= 0 && ih_ < (nd)->hin;                                 \
-                    const int64_t base_ = (b_ * (nci) + c_) * hw_ + ih_ * (nd)->win;               \
-                    for (int64_t kw_ = 0; kw_ < k_; kw_++, at_++) {                                \
-                        const int64_t iw_ = iw0_ + kw_;                                            \
-                        const int64_t src_ =                                                       \
-                            in_h_ && iw_ >= 0 && iw_ < (nd)->win ? base_ + iw_ : -1;               \
-                        BODY;                                                                      \
-                    }                                                                              \
-                }                                                                                  \
-        }                                                                                          \
+        for (int64_t u_ = 0; u_ < (r).lo; u_++)                                                    \
+            (dst)[u_ * (ds)] = ZERO;                                                               \
+        for (int64_t u_ = (r).lo; u_ < (r).hi; u_++)                                               \
+            (dst)[u_ * (ds)] = VALUE((r).at + u_ * (r).st);                                        \
+        for (int64_t u_ = (r).hi; u_ < (r).len; u_++)                                              \
+            (dst)[u_ * (ds)] = ZERO;                                                               \
     } while (0)
+
+/* Rows per block of a walk over every column: a block's rows of a row-major im2col (elem bytes
+ * per value) stay in cache while its columns are walked down them. */
+static int64_t row_block(int64_t cols, int64_t elem) {
+    return clamp(((int64_t)256 << 10) / (cols * elem), 16, 256);
+}
 
 void run_im2col(const net_node *nd, int64_t nci, const float *in, int64_t lo, int64_t hi,
                 float *out) {
-    RUN_IM2COL_WALK(nd, nci, 0, nci, lo, hi, out[at_] = src_ < 0 ? 0.0f : in[src_]);
+    const int64_t cols = nci * nd->k * nd->k, rb = row_block(cols, sizeof *out);
+    const int64_t b0 = lo / (nd->hout * nd->wout);
+#define IN_VALUE(i) in[i]
+    for (int64_t r0 = lo; r0 < hi; r0 += rb)
+        for (int64_t col = 0; col < cols; col++) {
+            im2col_runs w = runs_start(nd, nci, col, r0, hi - r0 < rb ? hi - r0 : rb, b0);
+            for (im2col_run r; runs_next(&w, &r);)
+                RUN_FILL(r, out + (r0 - lo + r.t) * cols + col, cols, 0.0f, IN_VALUE);
+        }
+#undef IN_VALUE
 }
+
+/* Column col of the im2col, rows row .. row+n-1, as bf16 into dst[t * ds]. */
+static void operand_column(const run_im2col_src *s, int64_t col, int64_t row, int64_t n,
+                           uint16_t *dst, int64_t ds) {
+    im2col_runs w = runs_start(s->nd, s->nci, col, row, n, 0);
+#define IN_BF16(i) bf16_from_float(s->in[i])
+    for (im2col_run r; runs_next(&w, &r);)
+        RUN_FILL(r, dst + r.t * ds, ds, 0, IN_BF16);
+#undef IN_BF16
+}
+
+/* Rows in blocks whose dst lines stay in cache while each column is written down them. */
+enum { OPERAND_ROW_BLOCK = 256 };
+
+void run_im2col_block(const void *src, int64_t i0, int64_t ni, int64_t k0, int64_t nk,
+                      uint16_t *dst, int64_t ld) {
+    for (int64_t r0 = 0; r0 < ni; r0 += OPERAND_ROW_BLOCK) {
+        int64_t nr = ni - r0 < OPERAND_ROW_BLOCK ? ni - r0 : OPERAND_ROW_BLOCK;
+        for (int64_t t = 0; t < nk; t++)
+            operand_column(src, k0 + t, i0 + r0, nr, dst + r0 * ld + t, ld);
+    }
+}
+
+void run_im2col_t_block(const void *src, int64_t i0, int64_t ni, int64_t k0, int64_t nk,
+                        uint16_t *dst, int64_t ld) {
+    for (int64_t r = 0; r < ni; r++)
+        operand_column(src, i0 + r, k0, nk, dst + r * ld, 1);
+}
+
+/* col2im, block by block of rows; in a block, each channel's columns with kh, then kw,
+ * descending: a pixel's values come from one column per row, and at a higher kernel row (or
+ * the same row and a higher column) from an earlier row, so every pixel takes its values in
+ * row order, as a row-by-row walk would: the same bits. */
+#define RUN_COL2IM(nd, nci, ch, in, lo, hi, out)                                                   \
+    do {                                                                                           \
+        const int64_t k_ = (nd)->k, cols_ = (nci)*k_ * k_, rb_ = row_block(cols_, sizeof *(in));   \
+        const int64_t b0_ = (lo) / ((nd)->hout * (nd)->wout);                                      \
+        for (int64_t r0_ = (lo); r0_ < (hi); r0_ += rb_)                                           \
+            for (int64_t c_ = (ch).lo; c_ < (ch).hi; c_++)                                         \
+                for (int64_t col_ = (c_ + 1) * k_ * k_ - 1; col_ >= c_ * k_ * k_; col_--) {        \
+                    im2col_runs w_ =                                                               \
+                        runs_start(nd, nci, col_, r0_, (hi)-r0_ < rb_ ? (hi)-r0_ : rb_, b0_);      \
+                    const int64_t base_ = (r0_ - (lo)) * cols_ + col_;                             \
+                    for (im2col_run r_; runs_next(&w_, &r_);)                                      \
+                        for (int64_t u_ = r_.lo; u_ < r_.hi; u_++)                                 \
+                            (out)[r_.at + u_ * r_.st] +=                                           \
+                                (double)(in)[base_ + (r_.t + u_) * cols_];                         \
+                }                                                                                  \
+    } while (0)
 
 void run_col2im_add(const net_node *nd, int64_t nci, run_range ch, const double *in, int64_t lo,
                     int64_t hi, double *out) {
-    RUN_IM2COL_WALK(nd, nci, ch.lo, ch.hi, lo, hi, if (src_ >= 0) out[src_] += in[at_]);
+    RUN_COL2IM(nd, nci, ch, in, lo, hi, out);
 }
 
 void run_col2im_add_floats(const net_node *nd, int64_t nci, run_range ch, const float *in,
                            int64_t lo, int64_t hi, double *out) {
-    RUN_IM2COL_WALK(nd, nci, ch.lo, ch.hi, lo, hi, if (src_ >= 0) out[src_] += (double)in[at_]);
+    RUN_COL2IM(nd, nci, ch, in, lo, hi, out);
 }

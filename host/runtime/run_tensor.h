@@ -27,6 +27,21 @@ void run_gen_block(uint64_t seed, int node, int kind, int64_t y_full, const run_
 void run_im2col(const net_node *nd, int64_t nci, const float *in, int64_t lo, int64_t hi,
                 float *out);
 
+/* The same im2col as a device GEMM's operand, packed straight from the input (gemm_a_blocks):
+ * the values as bf16, padding +0, written to dst[r * ld + t]. run_im2col_block writes the
+ * im2col's rows i0 + r, columns k0 + t (the forward GEMM's op(A)); run_im2col_t_block its
+ * transpose's (the gradient GEMM's op(A): rows are the im2col's columns). The ctx is a
+ * run_im2col_src. */
+typedef struct run_im2col_src {
+    const net_node *nd;
+    int64_t nci;
+    const float *in; /* [nb][nci][hin*win], from the block's first sample */
+} run_im2col_src;
+void run_im2col_block(const void *src, int64_t i0, int64_t ni, int64_t k0, int64_t nk,
+                      uint16_t *dst, int64_t ld);
+void run_im2col_t_block(const void *src, int64_t i0, int64_t ni, int64_t k0, int64_t nk,
+                        uint16_t *dst, int64_t ld);
+
 /* The adjoint, col2im, in double (the devices' E and the OpenBLAS reference and bound all pass
  * through it): adds rows lo .. hi-1 of an im2col matrix, in [hi-lo][nci*k*k], into out, the
  * images from the sample holding row lo on; only the columns and images of channels ch (the

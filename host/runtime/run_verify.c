@@ -110,7 +110,7 @@ static int check_forward(run_ctx *c, const net_node *nd, const run_layer_data *t
         chunk ch = chunk_at(&k, i);
         gemm_check part;
         im2col_rows(c, nd, t->x, ch, cols);
-        gemm_args ga = {ch.hi - ch.lo, di, co, 0, 0, 0, cols, t->w, NULL};
+        gemm_args ga = {.m = ch.hi - ch.lo, .k = di, .n = co, .a = cols, .b = t->w};
         rc = gemm_blas_reference(&ga, NULL, ref, mag, &part);
         if (rc == 0) {
             gemm_check_values(result + ch.lo * co, ref, mag, ch.lo, ch.hi - ch.lo, co, di, &part);
@@ -135,7 +135,12 @@ static int check_gradient(run_ctx *c, const net_node *nd, const run_layer_data *
     for (int64_t i = 0; rc == 0 && i < chunks; i++) {
         chunk ch = chunk_at(&k, i);
         im2col_rows(c, nd, t->x, ch, cols);
-        gemm_args ga = {di, ch.hi - ch.lo, co, 1, 0, 0, cols, t->gerr + ch.lo * co, NULL};
+        gemm_args ga = {.m = di,
+                        .k = ch.hi - ch.lo,
+                        .n = co,
+                        .trans_a = 1,
+                        .a = cols,
+                        .b = t->gerr + ch.lo * co};
         rc = gemm_blas_reference(&ga, NULL, i == 0 ? ref : ref_i, i == 0 ? mag : mag_i, chk);
         for (int64_t e = 0; rc == 0 && i > 0 && e < n; e++) {
             ref[e] += ref_i[e];
@@ -191,7 +196,12 @@ static int check_backward(run_ctx *c, const net_node *nd, const run_layer_data *
     for (int64_t i = 0; rc == 0 && i < chunk_count(&k); i++) {
         chunk ch = chunk_at(&k, i);
         gemm_check part;
-        gemm_args ga = {ch.hi - ch.lo, co, di, 0, 1, 0, t->gerr + ch.lo * co, t->w, NULL};
+        gemm_args ga = {.m = ch.hi - ch.lo,
+                        .k = co,
+                        .n = di,
+                        .trans_b = 1,
+                        .a = t->gerr + ch.lo * co,
+                        .b = t->w};
         rc = gemm_blas_reference(&ga, NULL, ref, mag, &part);
         if (rc != 0)
             break;

@@ -91,7 +91,9 @@ inline std::vector<accel_cmd> oracle_commands(const accel_preset &p, int64_t m, 
     if (!dev)
         return {};
     std::vector<float> a((size_t)(m * k)), b((size_t)(k * n)), c((size_t)(m * n));
-    gemm_args g{m, k, n, 0, 0, accumulate, a.data(), b.data(), c.data()};
+    gemm_args g{};
+    g.m = m, g.k = k, g.n = n, g.accumulate = accumulate;
+    g.a = a.data(), g.b = b.data(), g.c = c.data();
     gemm_run_stats st;
     EXPECT_EQ(gemm_run(dev, &g, &st, err, sizeof err), 0) << err;
     accel_close(dev);

@@ -132,6 +132,43 @@ TEST(Gemm, SpecialValuesMatchGoldenBitForBit) {
     EXPECT_GT(specials, 0);
 }
 
+// op(A) given as a function (gemm_args.a_blocks, how the runtime packs a CONV's im2col) packs
+// the same device operand as the stored matrix: the same bits of C and the same counters, with
+// A stored either way round, over several row chunks and K tiles.
+struct StoredA {
+    const float *a;
+    int64_t m, k;
+    int trans;
+};
+void stored_blocks(const void *ctx, int64_t i0, int64_t ni, int64_t k0, int64_t nk, uint16_t *dst,
+                   int64_t ld) {
+    const StoredA *s = static_cast<const StoredA *>(ctx);
+    for (int64_t i = i0; i < i0 + ni; i++)
+        for (int64_t k = k0; k < k0 + nk; k++)
+            dst[(i - i0) * ld + k - k0] =
+                bf16_from_float(s->trans ? s->a[k * s->m + i] : s->a[i * s->k + k]);
+}
+
+TEST(Gemm, OperandBlocksFunctionPacksAsTheStoredMatrix) {
+    accel_preset p = load_preset("tiny");
+    const Shape shapes[] = {{70, 45, 20, 0, 0, 0}, {33, 70, 9, 1, 0, 1}, {130, 17, 40, 1, 1, 0}};
+    for (const Shape &s : shapes) {
+        SCOPED_TRACE(describe(p, s));
+        Operands ops(s, 11);
+        const std::vector<float> *c0 = s.accumulate ? &ops.c0 : nullptr;
+        GemmOutcome stored = run_gemm(p, ACCEL_BACKEND_GOLDEN, ops.args, c0);
+        StoredA stored_a{ops.args.a, s.m, s.k, s.trans_a};
+        gemm_args g = ops.args;
+        g.a = nullptr;
+        g.trans_a = !s.trans_a; // not read when op(A) comes from a function
+        g.a_blocks = {stored_blocks, &stored_a};
+        GemmOutcome fn = run_gemm(p, ACCEL_BACKEND_GOLDEN, g, c0);
+        for (size_t i = 0; i < stored.c.size(); i++)
+            ASSERT_EQ(float_bits(fn.c[i]), float_bits(stored.c[i])) << i;
+        expect_same_counters(fn.stats.cycles, stored.stats.cycles);
+    }
+}
+
 TEST(Gemm, OversizedShapeIsAnErrorNotACrash) {
     accel_preset p = load_preset("tiny"); // 16 MiB of device memory
     accel_dev *dev;

@@ -42,7 +42,7 @@ TEST(GemmBound, ValuesJustInsidePassAndJustOutsideFail) {
 TEST(GemmBound, BlasCheckAcceptsFourUlpsAndRejectsFive) {
     const int64_t M = 2, K = 4, N = 3;
     std::vector<float> a((size_t)(M * K), 1.0f), b((size_t)(K * N), 1.0f);
-    gemm_args g{M, K, N, 0, 0, 0, a.data(), b.data(), nullptr};
+    gemm_args g{.m = M, .k = K, .n = N, .a = a.data(), .b = b.data()};
     double bound = 2 * gamma_k((double)K) * (double)K;
     for (int ulps : {0, 1, 4, 5, 8}) {
         std::vector<float> c((size_t)(M * N), 4.0f);
@@ -63,7 +63,7 @@ TEST(GemmBound, BlasCheckAcceptsFourUlpsAndRejectsFive) {
 TEST(GemmBound, AccumulationCountsTheLoadedTerm) {
     const int64_t K = 4;
     std::vector<float> a(K, 1.0f), b(K, 1.0f), c_in(1, 4.0f);
-    gemm_args g{1, K, 1, 0, 0, 1, a.data(), b.data(), nullptr};
+    gemm_args g{.m = 1, .k = K, .n = 1, .accumulate = 1, .a = a.data(), .b = b.data()};
     double bound = 2 * gamma_k((double)K + 1) * 8.0; // |a.b| = 4, |c_in| = 4
     for (int ulps : {0, 5, 6}) { // ulp(8) = 2^-20; the bound is just over 5 of them
         float c = 8.0f + (float)ulps * std::ldexp(1.0f, -20);
@@ -133,7 +133,14 @@ TEST(GemmBound, BlockNormMagnitudeBoundsTheProducts) {
         if (s.sparse)
             for (size_t i = 0; i < a.size(); i += 2)
                 a[i] = 0.0f;
-        gemm_args g{s.m, s.k, s.n, s.ta, s.tb, s.acc, a.data(), b.data(), nullptr};
+        gemm_args g{.m = s.m,
+                    .k = s.k,
+                    .n = s.n,
+                    .trans_a = s.ta,
+                    .trans_b = s.tb,
+                    .accumulate = s.acc,
+                    .a = a.data(),
+                    .b = b.data()};
         auto at = [&](int64_t i, int64_t k) {
             return (double)a[(size_t)(s.ta ? k * s.m + i : i * s.k + k)];
         };

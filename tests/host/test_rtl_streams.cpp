@@ -302,7 +302,13 @@ const accel_backend_ops rec_ops = {rec_open, rec_close, rec_execute, rec_counter
         v = bf16_random(&seed);
     for (float &v : c)
         v = bf16_random(&seed);
-    gemm_args g{m, k, n, 0, 0, accumulate, a.data(), b.data(), c.data()};
+    gemm_args g{.m = m,
+                .k = k,
+                .n = n,
+                .accumulate = accumulate,
+                .a = a.data(),
+                .b = b.data(),
+                .c = c.data()};
     gemm_run_stats stats;
     bool ok = gemm_run(dev, &g, &stats, err, sizeof err) == 0;
     std::string why = ok ? "" : err;

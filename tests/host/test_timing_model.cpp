@@ -131,7 +131,12 @@ TEST(TimingModel, GoldenCountersEqualTheOracle) {
                 std::vector<float> a = random_bf16((size_t)(s[0] * s[1]), 1);
                 std::vector<float> b = random_bf16((size_t)(s[1] * s[2]), 2);
                 std::vector<float> c = random_bf16((size_t)(s[0] * s[2]), 3);
-                gemm_args g{s[0], s[1], s[2], 0, 0, acc, a.data(), b.data(), nullptr};
+                gemm_args g{.m = s[0],
+                            .k = s[1],
+                            .n = s[2],
+                            .accumulate = acc,
+                            .a = a.data(),
+                            .b = b.data()};
                 GemmOutcome gold = run_gemm(p, ACCEL_BACKEND_GOLDEN, g, acc ? &c : nullptr);
                 cycle_breakdown o = oracle_gemm_cycles(p, s[0], s[1], s[2], acc);
                 EXPECT_EQ(gold.stats.cycles.total, o.total);

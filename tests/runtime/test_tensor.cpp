@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 extern "C" {
+#include "bf16.h"
 #include "run_tensor.h"
 }
 
@@ -53,24 +54,63 @@ TEST(Tensor, Im2colInRowRangesIsTheDefinition) {
     }
 }
 
-// col2im is im2col's adjoint: each pixel sums the im2col entries it was copied to. With
-// integer values the sums are exact, so brute force is exact too.
-TEST(Tensor, Col2imIsTheAdjointAndSplitsKeepItsBits) {
+// The device operands packed straight from the input (run_im2col_block, run_im2col_t_block)
+// are the definition's values as bf16 bits, in any block: blocks that start anywhere and cross
+// kernel rows, channels, output rows and samples; -0 inputs keep their sign, padding is +0, and
+// nothing outside the block's rows and columns of dst is written.
+TEST(Tensor, Im2colOperandBlocksAreTheDefinitionInBf16) {
+    const uint16_t guard = 0xABCD;
+    for (const net_node &nd : shapes) {
+        int64_t rows = batch * nd.hout * nd.wout, cols = nd.cin * nd.k * nd.k;
+        std::vector<float> in((size_t)(batch * nd.cin * nd.hin * nd.win));
+        for (size_t i = 0; i < in.size(); i++)
+            in[i] = i % 5 == 2 ? -0.0f : (float)((int)(i % 97) - 48) * 0.125f;
+        run_im2col_src src{&nd, nd.cin, in.data()};
+        for (int t = 0; t < 2; t++) { // the im2col, then its transpose
+            int64_t m = t ? cols : rows, k = t ? rows : cols;
+            auto want = [&](int64_t i, int64_t j) {
+                return bf16_from_float(t ? expected(nd, in, j, i) : expected(nd, in, i, j));
+            };
+            for (int64_t i0 : {int64_t(0), int64_t(1), m / 2, m - 1})
+                for (int64_t k0 : {int64_t(0), int64_t(2), k / 2, k - 1}) {
+                    int64_t ni = m - i0, nk = k - k0, ld = nk + 3;
+                    std::vector<uint16_t> got((size_t)(ni * ld), guard);
+                    (t ? run_im2col_t_block : run_im2col_block)(&src, i0, ni, k0, nk, got.data(),
+                                                                ld);
+                    for (int64_t i = 0; i < ni; i++)
+                        for (int64_t j = 0; j < ld; j++)
+                            ASSERT_EQ(got[(size_t)(i * ld + j)],
+                                      j < nk ? want(i0 + i, k0 + j) : guard)
+                                << (t ? "transpose" : "im2col") << " k " << nd.k << " block from "
+                                << i0 << "," << k0 << " at " << i0 + i << "," << k0 + j;
+                }
+        }
+    }
+}
+
+// col2im is im2col's adjoint: each pixel sums the im2col entries it was copied to, in row order
+// (the order a row-by-row walk adds them in). Brute force adds them in that order, and the values
+// are inexact in binary, so any other order shows in the bits.
+TEST(Tensor, Col2imIsTheAdjointInRowOrderAndSplitsKeepItsBits) {
     for (const net_node &nd : shapes) {
         int64_t rows = batch * nd.hout * nd.wout, cols = nd.cin * nd.k * nd.k;
         int64_t img = nd.cin * nd.hin * nd.win, rps = nd.hout * nd.wout;
-        std::vector<double> in((size_t)(rows * cols)), want((size_t)(batch * img), 0.0);
+        std::vector<double> in((size_t)(rows * cols));
         for (size_t i = 0; i < in.size(); i++)
-            in[i] = (double)(i % 7) - 3.0;
-        // brute force: scatter through the index im2col reads
+            in[i] = (double)(i * 2654435761u % 1000) / 7.0 - 70.0;
+        std::vector<float> in_f(in.begin(), in.end());
+        // brute force: scatter through the index im2col reads, rows in order
         std::vector<float> index((size_t)(batch * img));
         for (size_t i = 0; i < index.size(); i++)
             index[i] = (float)(i + 1);
+        std::vector<double> want((size_t)(batch * img), 0.0), want_f = want;
         for (int64_t r = 0; r < rows; r++)
             for (int64_t c = 0; c < cols; c++) {
                 float at = expected(nd, index, r, c);
-                if (at > 0)
+                if (at > 0) {
                     want[(size_t)at - 1] += in[(size_t)(r * cols + c)];
+                    want_f[(size_t)at - 1] += (double)in_f[(size_t)(r * cols + c)];
+                }
             }
         std::vector<double> whole((size_t)(batch * img), 0.0);
         run_col2im_add(&nd, nd.cin, run_range{0, nd.cin}, in.data(), 0, rows, whole.data());
@@ -83,11 +123,10 @@ TEST(Tensor, Col2imIsTheAdjointAndSplitsKeepItsBits) {
                 run_col2im_add(&nd, nd.cin, ch, in.data() + cuts[i] * cols, cuts[i], cuts[i + 1],
                                split.data() + cuts[i] / rps * img);
         EXPECT_EQ(split, whole) << "k " << nd.k;
-        std::vector<float> in_f(in.begin(), in.end());
         std::vector<double> from_floats((size_t)(batch * img), 0.0);
         run_col2im_add_floats(&nd, nd.cin, run_range{0, nd.cin}, in_f.data(), 0, rows,
                               from_floats.data());
-        EXPECT_EQ(from_floats, whole) << "k " << nd.k;
+        EXPECT_EQ(from_floats, want_f) << "k " << nd.k;
     }
 }
 
