@@ -8,6 +8,7 @@
 #include "golden_kernel.h"
 
 #include "bf16.h"
+#include "clones.h"
 
 #include <string.h>
 
@@ -23,14 +24,11 @@ typedef float columns __attribute__((vector_size(CB * sizeof(float))));
 #define OPERAND(x) (x) /* MXCSR.DAZ */
 #define FLUSH_COLUMNS(v) (v)
 enum { MXCSR_FTZ_DAZ = 0x8040 };
-/* One body per instruction set; the loader picks the best the machine has. */
-#define KERNEL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define HARDWARE_FLUSH 0
 #define FLUSH(x) accel_flush(x)
 #define OPERAND(x) accel_operand(x)
 #define FLUSH_COLUMNS(v) flush_columns(v)
-#define KERNEL_CLONES
 static columns flush_columns(columns v) {
     for (int n = 0; n < CB; n++)
         v[n] = accel_flush(v[n]);
@@ -97,12 +95,12 @@ typedef struct tile {
 
 /* noinline: on x86 the MXCSR mode is set around these calls, and no float operation may move
  * across them. */
-static __attribute__((noinline)) KERNEL_CLONES void tile_body(const tile *t) {
+static __attribute__((noinline)) CPU_CLONES void tile_body(const tile *t) {
     TILE_LOOPS(PRODUCT_THEN_ADD)
 }
 
 /* The one function built with multiply-add contraction (the rest of the project has none). */
-static __attribute__((noinline, optimize("fp-contract=fast"))) KERNEL_CLONES void
+static __attribute__((noinline, optimize("fp-contract=fast"))) CPU_CLONES void
 tile_fused(const tile *t) {
     TILE_LOOPS(FUSED)
 }

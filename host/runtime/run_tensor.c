@@ -1,6 +1,7 @@
 #include "run_tensor.h"
 
 #include "bf16.h"
+#include "clones.h"
 #include "parallel.h"
 
 #include <string.h>
@@ -12,22 +13,25 @@ typedef struct gen_job {
     float *out;
 } gen_job;
 
-/* Part i of the block's x indices. */
+/* The n values of indices index0 .. index0+n-1 (a loop the compiler vectorises). */
+static CPU_CLONES void gen_run(uint64_t base, uint64_t index0, int64_t n, float *out) {
+    for (int64_t t = 0; t < n; t++) {
+        uint64_t state = base ^ ((index0 + (uint64_t)t) * 0xD1B54A32D192ED03ull);
+        out[t] = bf16_random(&state);
+    }
+}
+
+/* Part i of the block's x indices. For one x index the block's values are one run of indices:
+ * (x * y_full + y) * my + ym over y, ym. */
 static void gen_part(void *ctx, int i, int worker) {
     (void)worker;
     const gen_job *j = ctx;
     const run_block *k = j->k;
     int64_t nx = run_len(k->x), x0 = k->x.lo + nx * i / j->parts;
-    int64_t x1 = k->x.lo + nx * (i + 1) / j->parts;
-    int64_t n = (x0 - k->x.lo) * k->mx * run_len(k->y) * k->my;
-    for (int64_t x = x0; x < x1; x++)
-        for (int64_t xm = 0; xm < k->mx; xm++)
-            for (int64_t y = k->y.lo; y < k->y.hi; y++)
-                for (int64_t ym = 0; ym < k->my; ym++) {
-                    uint64_t index = (uint64_t)(((x * k->mx + xm) * j->y_full + y) * k->my + ym);
-                    uint64_t state = j->base ^ (index * 0xD1B54A32D192ED03ull);
-                    j->out[n++] = bf16_random(&state);
-                }
+    int64_t x1 = k->x.lo + nx * (i + 1) / j->parts, run = run_len(k->y) * k->my;
+    float *out = j->out + (x0 - k->x.lo) * k->mx * run;
+    for (int64_t x = x0 * k->mx; x < x1 * k->mx; x++, out += run)
+        gen_run(j->base, (uint64_t)((x * j->y_full + k->y.lo) * k->my), run, out);
 }
 
 enum { GEN_PARTS_MAX = 64 };

@@ -88,6 +88,38 @@ TEST(Tensor, Im2colOperandBlocksAreTheDefinitionInBf16) {
     }
 }
 
+// A generated block holds, at each place, the value of its element's index in the whole tensor
+// (docs/runtime.md: a splitmix hash of seed, node, kind and index, rounded to bf16): whatever
+// block is cut from it, on any number of threads.
+TEST(Tensor, GeneratedBlockHoldsEachIndexsValue) {
+    const uint64_t seed = 7;
+    const int node = 3, kind = RUN_T_OUT_ERR;
+    const int64_t y_full = 9;
+    const run_block blocks[] = {{{0, 5}, {0, 9}, 1, 1},
+                                {{2, 5}, {3, 7}, 4, 1},
+                                {{1, 4}, {0, 9}, 1, 33},
+                                {{0, 70}, {8, 9}, 3, 17}};
+    for (const run_block &k : blocks)
+        for (int jobs : {1, 3}) {
+            std::vector<float> got((size_t)run_block_elems(&k));
+            run_gen_block(seed, node, kind, y_full, &k, got.data(), jobs);
+            uint64_t base =
+                seed * 0x9E3779B97F4A7C15ull ^ (uint64_t)node << 40 ^ (uint64_t)kind << 56;
+            size_t at = 0;
+            for (int64_t x = k.x.lo; x < k.x.hi; x++)
+                for (int64_t xm = 0; xm < k.mx; xm++)
+                    for (int64_t y = k.y.lo; y < k.y.hi; y++)
+                        for (int64_t ym = 0; ym < k.my; ym++, at++) {
+                            uint64_t index = (uint64_t)(((x * k.mx + xm) * y_full + y) * k.my + ym);
+                            uint64_t state = base ^ index * 0xD1B54A32D192ED03ull;
+                            float want = bf16_random(&state);
+                            ASSERT_EQ(float_bits(got[at]), float_bits(want))
+                                << "x " << x << "." << xm << " y " << y << "." << ym << " jobs "
+                                << jobs;
+                        }
+        }
+}
+
 // col2im is im2col's adjoint: each pixel sums the im2col entries it was copied to, in row order
 // (the order a row-by-row walk adds them in). Brute force adds them in that order, and the values
 // are inexact in binary, so any other order shows in the bits.
