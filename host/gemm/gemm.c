@@ -130,7 +130,12 @@ static void pack(const layout *l, const gemm_args *g, uint16_t *a, uint16_t *b, 
 }
 
 static void unpack_c(const layout *l, const gemm_args *g, const float *c) {
-    const int64_t C = l->s->preset->array_cols;
+    const int64_t C = l->s->preset->array_cols, mc = l->s->m_chunk;
+    for (int64_t i0 = 0; !g->c && i0 < g->m; i0 += mc)
+        g->c_blocks.fn(g->c_blocks.ctx, i0, g->m - i0 < mc ? g->m - i0 : mc,
+                       c + c_tile_index(l, i0 / mc, 0), (int64_t)l->c_tile, C);
+    if (!g->c)
+        return;
     for (int64_t i = 0; i < g->m; i++)
         for (int64_t j0 = 0; j0 < g->n; j0 += C)
             memcpy(g->c + i * g->n + j0, c + c_index(l, i, j0),
@@ -210,6 +215,10 @@ int gemm_run_reporting(accel_dev *dev, const gemm_args *g, const gemm_progress *
     gemm_schedule s;
     if (gemm_schedule_make(p, g->m, g->k, g->n, g->accumulate, &s, err, errlen) != 0)
         return -1;
+    if (!g->c && g->accumulate) {
+        snprintf(err, errlen, "a GEMM that accumulates needs C stored, not given to a function");
+        return -1;
+    }
     gemm_cycles_closed_form(&s, &stats->formula);
     layout l = {
         .s = &s, .progress = progress, .dev = dev, .total = (int64_t)stats->formula.commands};

@@ -22,6 +22,17 @@ typedef struct gemm_a_blocks {
     const void *ctx;
 } gemm_a_blocks;
 
+/* C given to a function instead of stored (gemm_args.c NULL; not with accumulate): called once
+ * per chunk of rows as the device holds them, in row order, with rows i0 .. i0+ni-1 (ni at most
+ * the schedule's m_chunk): element (i0 + r, j) is at
+ * tiles[(j / cols) * tile_stride + r * cols + j % cols]. The runtime adds a CONV's error GEMM
+ * into its image this way (col2im), so the im2col-shaped result is never held. */
+typedef struct gemm_c_blocks {
+    void (*fn)(void *ctx, int64_t i0, int64_t ni, const float *tiles, int64_t tile_stride,
+               int64_t cols);
+    void *ctx;
+} gemm_c_blocks;
+
 typedef struct gemm_args {
     int64_t m, k, n;
     int trans_a;    /* A is stored K x M (op(A) = A^T), else M x K; row-major */
@@ -29,8 +40,9 @@ typedef struct gemm_args {
     int accumulate; /* C += op(A) op(B) instead of C = op(A) op(B) */
     const float *a; /* values must be bf16-representable (see bf16_round); NULL: a_blocks */
     const float *b;
-    float *c;               /* M x N row-major; read when accumulate, always written */
+    float *c; /* M x N row-major; read when accumulate, always written; NULL: c_blocks */
     gemm_a_blocks a_blocks; /* op(A) when a is NULL (gemm_run only; trans_a is not read) */
+    gemm_c_blocks c_blocks; /* C when c is NULL (gemm_run only) */
 } gemm_args;
 
 /* Called as commands complete: done and total commands of the GEMM. */

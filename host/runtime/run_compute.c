@@ -39,7 +39,8 @@ int run_device_gemm(run_ctx *c, int d, int v, gemm_phase ph, const gemm_args *ga
         return -1;
     }
     t->host_bytes += st.bytes_to_device + st.bytes_from_device;
-    run_fault_result(c, d, v, ph, ga->c, ga->m, ga->n);
+    if (ga->c) /* else the caller's (run_layer.c: the E image) */
+        run_fault_result(c, d, v, ph, ga->c, ga->m, ga->n);
     /* the contract: the closed form of the planner's shape on this device's preset; and what
      * the planner's selected model (exact, calibrated or peak) predicts for it */
     gemm_schedule s;

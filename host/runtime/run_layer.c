@@ -2,6 +2,7 @@
  * the OpenBLAS check of the assembled results. */
 #include "run_layer.h"
 
+#include "run_fault.h"
 #include "run_reduce.h"
 #include "run_remote.h"
 #include "run_tensor.h"
@@ -77,21 +78,53 @@ int64_t run_device_result_elems(const run_ctx *c, int v, int d, gemm_phase ph) {
                                   : di * run_len(b->co);
 }
 
-/* The device's E(l): col2im of its backward GEMM's output, one sample at a time. */
-static int device_error(run_ctx *c, const net_node *nd, const run_box *b, const float *eg,
-                        float *out) {
-    int64_t rps = nd->hout * nd->wout, nci = run_len(b->ci), n = nci * run_hw_in(nd);
-    int64_t di = nci * nd->k * nd->k;
-    double *img = run_doubles(c, n);
-    for (int64_t s = 0; img && s < run_len(b->b); s++) {
-        memset(img, 0, sizeof *img * (size_t)n);
-        run_col2im_add_floats(nd, nci, (run_range){0, nci}, eg + s * rps * di, s * rps,
-                              (s + 1) * rps, img);
+/* The device's E(l), col2im of its backward GEMM's result, taken from the device a chunk of
+ * rows at a time (gemm_c_blocks): each chunk's rows are added into the double images of their
+ * samples, and a sample's image is rounded to float into out once the chunks have passed its
+ * rows. Chunks come in row order, so a sample a chunk starts past is never touched again, and
+ * a window of images covers every sample still open. */
+typedef struct error_sink {
+    const net_node *nd;
+    int64_t nci, window, done; /* samples done .. are open, in slots s % window */
+    double *img;               /* window images of nci * hw_in */
+    float *out;                /* [samples][nci * hw_in] */
+} error_sink;
+
+/* Samples before `upto` rounded into out, their slots cleared for the next. */
+static void finish_samples(error_sink *e, int64_t upto) {
+    int64_t n = e->nci * run_hw_in(e->nd);
+    for (; e->done < upto; e->done++) {
+        double *img = e->img + e->done % e->window * n;
         for (int64_t k = 0; k < n; k++)
-            out[s * n + k] = (float)img[k];
+            e->out[e->done * n + k] = (float)img[k];
+        memset(img, 0, sizeof *img * (size_t)n);
     }
-    free(img);
-    return img ? 0 : -1;
+}
+
+static void error_chunk(void *ctx, int64_t i0, int64_t ni, const float *tiles, int64_t tile_stride,
+                        int64_t cols) {
+    error_sink *e = ctx;
+    int64_t rps = e->nd->hout * e->nd->wout, n = e->nci * run_hw_in(e->nd);
+    finish_samples(e, i0 / rps);
+    for (int64_t r = i0, hi; r < i0 + ni; r = hi) { /* sample by sample */
+        hi = (r / rps + 1) * rps < i0 + ni ? (r / rps + 1) * rps : i0 + ni;
+        run_col2im_add_floats(e->nd, e->nci, (run_range){0, e->nci}, tiles + (r - i0) * cols, cols,
+                              tile_stride, r, hi, e->img + r / rps % e->window * n);
+    }
+}
+
+int64_t run_device_error_window(const run_ctx *c, int v, int d) {
+    const net_node *nd = &c->g->nodes[v];
+    const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
+    int64_t rps = nd->hout * nd->wout, nb = run_len(b->b), m_chunk = nb * rps;
+    gemm_schedule s;
+    char why[256];
+    if (gemm_schedule_make(&c->a->kinds[c->a->kind_of[d]], nb * rps, run_len(b->co),
+                           run_len(b->ci) * nd->k * nd->k, 0, &s, why, sizeof why) == 0)
+        m_chunk = s.m_chunk;
+    /* a chunk of m_chunk rows from any row spans at most this many samples */
+    int64_t span = (m_chunk + rps - 2) / rps + 1;
+    return span < nb ? span : nb;
 }
 
 int run_device_layer(run_ctx *c, int v, int d, const float *ops, phase_set phases,
@@ -120,12 +153,25 @@ int run_device_layer(run_ctx *c, int v, int d, const float *ops, phase_set phase
         rc = run_device_gemm(c, d, v, PHASE_FORWARD, &ga, tally);
     }
     if (rc == 0 && (phases & PHASE_BIT(PHASE_BACKWARD))) {
-        float *eg = run_floats(c, rows * di);
-        gemm_args ga = {.m = rows, .k = co, .n = di, .trans_b = 1, .a = e, .b = w, .c = eg};
-        rc = eg ? run_device_gemm(c, d, v, PHASE_BACKWARD, &ga, tally) : -1;
-        if (rc == 0)
-            rc = device_error(c, nd, b, eg, out[PHASE_BACKWARD]);
-        free(eg);
+        int64_t window = run_device_error_window(c, v, d), n = run_len(b->ci) * run_hw_in(nd);
+        error_sink sink = {
+            nd, run_len(b->ci), window, 0, run_doubles(c, window * n), out[PHASE_BACKWARD]};
+        gemm_args ga = {.m = rows,
+                        .k = co,
+                        .n = di,
+                        .trans_b = 1,
+                        .a = e,
+                        .b = w,
+                        .c_blocks = {error_chunk, &sink}};
+        if (sink.img)
+            memset(sink.img, 0, sizeof *sink.img * (size_t)(window * n));
+        rc = sink.img ? run_device_gemm(c, d, v, PHASE_BACKWARD, &ga, tally) : -1;
+        if (rc == 0) {
+            finish_samples(&sink, run_len(b->b));
+            run_fault_result(c, d, v, PHASE_BACKWARD, out[PHASE_BACKWARD], run_len(b->b) * sink.nci,
+                             run_hw_in(nd));
+        }
+        free(sink.img);
     }
     if (rc == 0 && (phases & PHASE_BIT(PHASE_GRADIENT))) {
         gemm_args ga = {.m = di,

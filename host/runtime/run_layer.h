@@ -23,11 +23,15 @@ void run_device_operand_elems(const run_ctx *c, int v, int d, int64_t n[3]);
 float *run_device_operands(run_ctx *c, int v, int d, const run_layer_data *t);
 
 /* Device d's GEMMs of the phases in the set from its operands (the im2col of its F(l) block
- * done here, where the device is): out[ph] receive each phase's result, F(l+1) rows x Do, E(l)
- * as [B][Cin][H*W] (col2im of the backward GEMM), dW Di x Do, run_device_result_elems long;
- * the caller frees them, also on failure. Safe to call for different devices at once. */
+ * packed into the device straight from the block, where the device is): out[ph] receive each
+ * phase's result, F(l+1) rows x Do, E(l) as [B][Cin][H*W] (col2im of the backward GEMM, taken
+ * from the device's result chunk by chunk), dW Di x Do, run_device_result_elems long; the
+ * caller frees them, also on failure. Safe to call for different devices at once. */
 int run_device_layer(run_ctx *c, int v, int d, const float *ops, phase_set phases,
                      float *out[PHASES], run_device_tally *tally);
+/* The samples whose E(l) images device d holds open at once while its backward GEMM's result
+ * comes back (run_device_layer): those one chunk of the device's rows can span. */
+int64_t run_device_error_window(const run_ctx *c, int v, int d);
 int64_t run_device_result_elems(const run_ctx *c, int v, int d, gemm_phase ph);
 
 /* Runs the phases in the set on every device, reduces and verifies their results. Each device's

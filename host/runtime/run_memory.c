@@ -29,8 +29,9 @@ static void keep_largest(uint64_t *top, int n, uint64_t x) {
 }
 
 /* Weighted layer v: its whole tensors and results, every device's operands and results (held
- * until the layer's checks end), the `jobs` largest device working sets (its backward GEMM's
- * output, im2col-shaped; the im2col operands are packed straight from the input), and the checks'
+ * until the layer's checks end), the `jobs` largest device working sets (the double images of
+ * E(l) its backward GEMM's result is added into; the im2col-shaped operands and result are
+ * packed from and taken out of the device directly), and the checks'
  * buffers. Adds the device input pieces kept for the backward sweep to *kept. */
 static uint64_t layer_bytes(const run_ctx *c, int v, uint64_t *kept) {
     const net_node *nd = &c->g->nodes[v];
@@ -45,7 +46,7 @@ static uint64_t layer_bytes(const run_ctx *c, int v, uint64_t *kept) {
         int64_t ops[3];
         run_device_operand_elems(c, v, d, ops);
         const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
-        int64_t work = run_len(b->b) * nd->hout * nd->wout * run_len(b->ci) * nd->k * nd->k;
+        int64_t work = 2 * run_device_error_window(c, v, d) * run_len(b->ci) * run_hw_in(nd);
         floats += (uint64_t)(ops[0] + ops[1] + ops[2]);
         for (int ph = 0; ph < PHASES; ph++)
             floats += (uint64_t)run_device_result_elems(c, v, d, (gemm_phase)ph);

@@ -75,7 +75,8 @@ static int64_t clamp(int64_t x, int64_t lo, int64_t hi) {
     return x < lo ? lo : x > hi ? hi : x;
 }
 
-static int runs_next(im2col_runs *w, im2col_run *r) {
+/* Inline: called once per run, in the walks' inner loops. */
+static inline __attribute__((always_inline)) int runs_next(im2col_runs *w, im2col_run *r) {
     const net_node *nd = w->nd;
     if (w->t >= w->n)
         return 0;
@@ -158,30 +159,30 @@ void run_im2col_t_block(const void *src, int64_t i0, int64_t ni, int64_t k0, int
 /* col2im, block by block of rows; in a block, each channel's columns with kh, then kw,
  * descending: a pixel's values come from one column per row, and at a higher kernel row (or
  * the same row and a higher column) from an earlier row, so every pixel takes its values in
- * row order, as a row-by-row walk would: the same bits. */
-#define RUN_COL2IM(nd, nci, ch, in, lo, hi, out)                                                   \
+ * row order, as a row-by-row walk would: the same bits. `in` holds the rows in column tiles of
+ * tc columns, ts apart (row-major: tc the column count). */
+#define RUN_COL2IM(nd, nci, ch, in, tc, ts, lo, hi, out)                                           \
     do {                                                                                           \
-        const int64_t k_ = (nd)->k, cols_ = (nci)*k_ * k_, rb_ = row_block(cols_, sizeof *(in));   \
+        const int64_t k_ = (nd)->k, rb_ = row_block((tc), sizeof *(in));                           \
         const int64_t b0_ = (lo) / ((nd)->hout * (nd)->wout);                                      \
         for (int64_t r0_ = (lo); r0_ < (hi); r0_ += rb_)                                           \
             for (int64_t c_ = (ch).lo; c_ < (ch).hi; c_++)                                         \
                 for (int64_t col_ = (c_ + 1) * k_ * k_ - 1; col_ >= c_ * k_ * k_; col_--) {        \
                     im2col_runs w_ =                                                               \
                         runs_start(nd, nci, col_, r0_, (hi)-r0_ < rb_ ? (hi)-r0_ : rb_, b0_);      \
-                    const int64_t base_ = (r0_ - (lo)) * cols_ + col_;                             \
+                    const int64_t base_ = col_ / (tc) * (ts) + (r0_ - (lo)) * (tc) + col_ % (tc);  \
                     for (im2col_run r_; runs_next(&w_, &r_);)                                      \
                         for (int64_t u_ = r_.lo; u_ < r_.hi; u_++)                                 \
-                            (out)[r_.at + u_ * r_.st] +=                                           \
-                                (double)(in)[base_ + (r_.t + u_) * cols_];                         \
+                            (out)[r_.at + u_ * r_.st] += (double)(in)[base_ + (r_.t + u_) * (tc)]; \
                 }                                                                                  \
     } while (0)
 
 void run_col2im_add(const net_node *nd, int64_t nci, run_range ch, const double *in, int64_t lo,
                     int64_t hi, double *out) {
-    RUN_COL2IM(nd, nci, ch, in, lo, hi, out);
+    RUN_COL2IM(nd, nci, ch, in, nci * nd->k * nd->k, 0, lo, hi, out);
 }
 
 void run_col2im_add_floats(const net_node *nd, int64_t nci, run_range ch, const float *in,
-                           int64_t lo, int64_t hi, double *out) {
-    RUN_COL2IM(nd, nci, ch, in, lo, hi, out);
+                           int64_t tc, int64_t ts, int64_t lo, int64_t hi, double *out) {
+    RUN_COL2IM(nd, nci, ch, in, tc, ts, lo, hi, out);
 }

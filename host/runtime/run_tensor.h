@@ -50,7 +50,10 @@ void run_im2col_t_block(const void *src, int64_t i0, int64_t ni, int64_t k0, int
  * row ranges, in order, has the bits of one done at once. */
 void run_col2im_add(const net_node *nd, int64_t nci, run_range ch, const double *in, int64_t lo,
                     int64_t hi, double *out);
+/* The same from floats held in column tiles of tc columns, ts apart: element (lo + r, col) at
+ * in[col / tc * ts + r * tc + col % tc] (a row-major [hi-lo][nci*k*k]: tc = nci*k*k; a device's
+ * C tiles: gemm_c_blocks). */
 void run_col2im_add_floats(const net_node *nd, int64_t nci, run_range ch, const float *in,
-                           int64_t lo, int64_t hi, double *out);
+                           int64_t tc, int64_t ts, int64_t lo, int64_t hi, double *out);
 
 #endif

@@ -177,7 +177,8 @@ static void col2im_part(void *ctx, int i, int worker) {
     const col2im_job *j = ctx;
     int64_t n = j->nd->cin, parts = j->parts;
     run_range ch = {n * i / parts, n * (i + 1) / parts};
-    run_col2im_add_floats(j->nd, n, ch, j->ref, j->lo, j->hi, j->img_ref);
+    int64_t cols = n * j->nd->k * j->nd->k;
+    run_col2im_add_floats(j->nd, n, ch, j->ref, cols, 0, j->lo, j->hi, j->img_ref);
     run_col2im_add(j->nd, n, ch, j->mag, j->lo, j->hi, j->img_mag);
 }
 

@@ -5,6 +5,7 @@
 #include "test_support.h"
 #include "test_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -166,6 +167,56 @@ TEST(Gemm, OperandBlocksFunctionPacksAsTheStoredMatrix) {
         for (size_t i = 0; i < stored.c.size(); i++)
             ASSERT_EQ(float_bits(fn.c[i]), float_bits(stored.c[i])) << i;
         expect_same_counters(fn.stats.cycles, stored.stats.cycles);
+    }
+}
+
+// C given to a function (gemm_args.c_blocks, how the runtime takes a CONV's error GEMM into its
+// image) receives every element with the stored C's bits, in chunks of rows in row order.
+struct TakenC {
+    std::vector<float> c;
+    int64_t n, next_row = 0, most_rows = 0;
+};
+void take_c(void *ctx, int64_t i0, int64_t ni, const float *tiles, int64_t tile_stride,
+            int64_t cols) {
+    TakenC *t = static_cast<TakenC *>(ctx);
+    EXPECT_EQ(i0, t->next_row);
+    t->next_row = i0 + ni;
+    t->most_rows = std::max(t->most_rows, ni);
+    for (int64_t r = 0; r < ni; r++)
+        for (int64_t j = 0; j < t->n; j++)
+            t->c[(size_t)((i0 + r) * t->n + j)] =
+                tiles[j / cols * tile_stride + r * cols + j % cols];
+}
+
+TEST(Gemm, ResultBlocksFunctionTakesTheStoredResultInRowOrder) {
+    accel_preset p = load_preset("tiny");
+    const Shape shapes[] = {{70, 45, 20, 0, 0, 0}, {130, 17, 9, 1, 1, 0}};
+    for (const Shape &s : shapes) {
+        SCOPED_TRACE(describe(p, s));
+        Operands ops(s, 13);
+        GemmOutcome stored = run_gemm(p, ACCEL_BACKEND_GOLDEN, ops.args, nullptr);
+        TakenC taken{std::vector<float>((size_t)(s.m * s.n), NAN), s.n};
+        gemm_args g = ops.args;
+        g.c = nullptr;
+        g.c_blocks = {take_c, &taken};
+        accel_dev *dev;
+        char err[512];
+        ASSERT_EQ(accel_open(&p, ACCEL_BACKEND_GOLDEN, &dev, err, sizeof err), ACCEL_OK);
+        gemm_run_stats st;
+        ASSERT_EQ(gemm_run(dev, &g, &st, err, sizeof err), 0) << err;
+        accel_close(dev);
+        EXPECT_EQ(taken.next_row, s.m);
+        gemm_schedule sch;
+        ASSERT_EQ(gemm_schedule_make(&p, s.m, s.k, s.n, 0, &sch, err, sizeof err), 0) << err;
+        EXPECT_EQ(taken.most_rows, sch.m_chunk);
+        EXPECT_LT(taken.most_rows, s.m); // several chunks
+        for (size_t i = 0; i < stored.c.size(); i++)
+            ASSERT_EQ(float_bits(taken.c[i]), float_bits(stored.c[i])) << i;
+        g.accumulate = 1; // C must be stored to be read
+        ASSERT_EQ(accel_open(&p, ACCEL_BACKEND_GOLDEN, &dev, err, sizeof err), ACCEL_OK);
+        EXPECT_NE(gemm_run(dev, &g, &st, err, sizeof err), 0);
+        EXPECT_NE(std::string(err).find("accumulates"), std::string::npos) << err;
+        accel_close(dev);
     }
 }
 

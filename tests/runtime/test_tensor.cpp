@@ -7,6 +7,7 @@ extern "C" {
 #include "run_tensor.h"
 }
 
+#include <cmath>
 #include <vector>
 
 namespace {
@@ -156,9 +157,19 @@ TEST(Tensor, Col2imIsTheAdjointInRowOrderAndSplitsKeepItsBits) {
                                split.data() + cuts[i] / rps * img);
         EXPECT_EQ(split, whole) << "k " << nd.k;
         std::vector<double> from_floats((size_t)(batch * img), 0.0);
-        run_col2im_add_floats(&nd, nd.cin, run_range{0, nd.cin}, in_f.data(), 0, rows,
+        run_col2im_add_floats(&nd, nd.cin, run_range{0, nd.cin}, in_f.data(), cols, 0, 0, rows,
                               from_floats.data());
         EXPECT_EQ(from_floats, want_f) << "k " << nd.k;
+        // the same floats in column tiles of 4 (a device's C tiles, with a gap between tiles)
+        const int64_t tc = 4, ts = rows * tc + 5, tiles = (cols + tc - 1) / tc;
+        std::vector<float> tiled((size_t)(tiles * ts), NAN);
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = 0; c < cols; c++)
+                tiled[(size_t)(c / tc * ts + r * tc + c % tc)] = in_f[(size_t)(r * cols + c)];
+        std::vector<double> from_tiles((size_t)(batch * img), 0.0);
+        run_col2im_add_floats(&nd, nd.cin, run_range{0, nd.cin}, tiled.data(), tc, ts, 0, rows,
+                              from_tiles.data());
+        EXPECT_EQ(from_tiles, want_f) << "k " << nd.k;
     }
 }
 
