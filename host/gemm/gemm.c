@@ -158,6 +158,30 @@ static int place(layout *l, uint64_t a_bytes, uint64_t b_bytes, uint64_t c_bytes
     return 0;
 }
 
+/* Zeroes the padding pack leaves unwritten (the allocation may hold an earlier GEMM's data):
+ * whole A panels and B blocks that pack fills only in part (the last chunk of rows, the last K
+ * tile, the last group of column tiles), and the rounding tail of every other. */
+static void zero_padding(const layout *l, uint16_t *a, uint16_t *b) {
+    const gemm_schedule *s = l->s;
+    const int64_t R = s->preset->array_rows, C = s->preset->array_cols, X = s->preset->mxus;
+    const int k_part = s->k % R != 0, m_part = s->m % s->m_chunk != 0;
+    const int n_part = s->n % C != 0 || s->n_tiles % X != 0;
+    const uint64_t a_used = (uint64_t)(s->m_chunk * R), b_used = (uint64_t)(X * R * C);
+    for (int64_t chunk = 0; chunk < s->m_chunks; chunk++)
+        for (int64_t kt = 0; kt < s->k_tiles; kt++) {
+            int whole = (k_part && kt == s->k_tiles - 1) || (m_part && chunk == s->m_chunks - 1);
+            uint64_t from = whole ? 0 : a_used;
+            memset(a + a_panel_index(l, chunk, kt) + from, 0, 2 * (l->a_panel - from));
+        }
+    for (int64_t kt = 0; kt < s->k_tiles; kt++)
+        for (int64_t g = 0; g < s->n_groups; g++) {
+            int whole = (k_part && kt == s->k_tiles - 1) || (n_part && g == s->n_groups - 1);
+            uint64_t from = whole ? 0 : b_used;
+            uint64_t at = ((uint64_t)kt * (uint64_t)s->n_groups + (uint64_t)g) * l->b_block;
+            memset(b + at + from, 0, 2 * (l->b_block - from));
+        }
+}
+
 /* Packs the operands into the device's memory, runs the schedule, unpacks C. */
 static int run_on_device(layout *l, const gemm_args *g, uint64_t a_bytes, uint64_t b_bytes,
                          uint64_t c_bytes, gemm_run_stats *stats) {
@@ -167,8 +191,7 @@ static int run_on_device(layout *l, const gemm_args *g, uint64_t a_bytes, uint64
     float *c = accel_map(dev, l->c_addr, c_bytes);
     if (!a || !b || !c)
         return -1;
-    memset(a, 0, a_bytes); /* the padding: the allocation held an earlier GEMM's data */
-    memset(b, 0, b_bytes);
+    zero_padding(l, a, b);
     if (g->accumulate)
         memset(c, 0, c_bytes);
     pack(l, g, a, b, g->accumulate ? c : NULL);

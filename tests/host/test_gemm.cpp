@@ -220,6 +220,34 @@ TEST(Gemm, ResultBlocksFunctionTakesTheStoredResultInRowOrder) {
     }
 }
 
+// A GEMM's padding is zero even where an earlier GEMM on the device left NaNs: partial row
+// chunks, K tiles and column tiles give the bits a fresh device gives.
+TEST(Gemm, PaddingIsZeroAfterAnEarlierGemmsData) {
+    accel_preset p = load_preset("tiny");
+    const Shape big{200, 96, 80, 0, 0, 0};
+    const Shape partial[] = {{70, 45, 20, 0, 0, 0}, {33, 17, 9, 1, 1, 0}, {64, 32, 40, 0, 0, 0}};
+    for (const Shape &s : partial) {
+        SCOPED_TRACE(describe(p, s));
+        Operands ops(s, 17);
+        GemmOutcome fresh = run_gemm(p, ACCEL_BACKEND_GOLDEN, ops.args, nullptr);
+        accel_dev *dev;
+        char err[512];
+        ASSERT_EQ(accel_open(&p, ACCEL_BACKEND_GOLDEN, &dev, err, sizeof err), ACCEL_OK);
+        std::vector<float> nan_a((size_t)(big.m * big.k), NAN), nan_b((size_t)(big.k * big.n), NAN);
+        std::vector<float> c_big((size_t)(big.m * big.n)), c((size_t)(s.m * s.n));
+        gemm_args g = {.m = big.m, .k = big.k, .n = big.n, .a = nan_a.data(), .b = nan_b.data()};
+        g.c = c_big.data();
+        gemm_run_stats st;
+        ASSERT_EQ(gemm_run(dev, &g, &st, err, sizeof err), 0) << err;
+        g = ops.args;
+        g.c = c.data();
+        ASSERT_EQ(gemm_run(dev, &g, &st, err, sizeof err), 0) << err;
+        accel_close(dev);
+        for (size_t i = 0; i < c.size(); i++)
+            ASSERT_EQ(float_bits(c[i]), float_bits(fresh.c[i])) << i;
+    }
+}
+
 TEST(Gemm, OversizedShapeIsAnErrorNotACrash) {
     accel_preset p = load_preset("tiny"); // 16 MiB of device memory
     accel_dev *dev;
