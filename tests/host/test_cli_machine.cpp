@@ -39,7 +39,6 @@ double meminfo_bytes(const std::string &key) {
     return 0;
 }
 
-// The first processor's clock in Hz from /proc/cpuinfo ("cpu MHz"), or 6 GHz if it says none.
 // The clock this core runs at now, measured: a chain of dependent one-cycle integer adds
 // retires one add per cycle at whatever clock turbo sets (/proc/cpuinfo's "cpu MHz" is the
 // nominal clock in a VM, well below turbo). The best of several tries, so a try cut short by
