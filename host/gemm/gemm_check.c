@@ -3,6 +3,7 @@
  * docs/design.md, docs/accelerator.md). */
 #include "gemm.h"
 
+#include "clones.h"
 #include "parallel.h"
 
 #include <cblas.h>
@@ -24,10 +25,20 @@ static int same_special(float x, float y) {
 }
 
 /* The checks' threads. OpenBLAS itself runs single-threaded: its results change with its thread
- * count, so the reference is computed in blocks of BLOCK_ROWS rows of C, a split that does not
- * depend on the thread count, and the blocks run in parallel. */
+ * count, so the reference is computed in blocks of rows of C, a split that does not depend on the
+ * thread count (block_rows), and the blocks run in parallel. */
 static int check_threads = 1;
-enum { BLOCK_ROWS = 256, NORM_TERMS = GEMM_CHECK_NORM_TERMS, CHUNK_NORMS = 1024 };
+enum { NORM_TERMS = GEMM_CHECK_NORM_TERMS, CHUNK_NORMS = 1024 };
+
+/* Rows per block of an M-row reference: about M / BLOCKS_AIM (whole vector lines), so the threads
+ * share the blocks evenly, within ROWS_MIN .. ROWS_MAX. Every block packs all of op(B) again, so
+ * larger blocks pack it fewer times; the scratch per thread grows with them. */
+enum { BLOCKS_AIM = 8, ROWS_MIN = 256, ROWS_MAX = 2048, ROWS_ROUND = 64 };
+
+static int64_t block_rows(int64_t M) {
+    int64_t r = ((M + BLOCKS_AIM - 1) / BLOCKS_AIM + ROWS_ROUND - 1) / ROWS_ROUND * ROWS_ROUND;
+    return r < ROWS_MIN ? ROWS_MIN : r > ROWS_MAX ? ROWS_MAX : r;
+}
 
 void gemm_check_threads(int n) {
     openblas_set_num_threads(1);
@@ -92,8 +103,8 @@ typedef struct blas_blocks {
 static void blas_block(void *ctx, int blk, int worker) {
     const blas_blocks *B = ctx;
     const gemm_args *g = B->g;
-    const int64_t M = g->m, K = g->k, N = g->n, kb = B->kb, m0 = (int64_t)blk * BLOCK_ROWS;
-    int rows = (int)(M - m0 < BLOCK_ROWS ? M - m0 : BLOCK_ROWS);
+    const int64_t M = g->m, K = g->k, N = g->n, kb = B->kb, br = block_rows(M), m0 = blk * br;
+    int rows = (int)(M - m0 < br ? M - m0 : br);
     enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
     int lda = (int)(g->trans_a ? M : K), ldb = (int)(g->trans_b ? K : N);
@@ -106,7 +117,7 @@ static void blas_block(void *ctx, int blk, int worker) {
         memcpy(B->ref + c_off, B->c_in + c_off, nc * sizeof *B->ref);
     cblas_sgemm(CblasRowMajor, ta, tb, rows, (int)N, (int)K, 1.0f, g->a + a_off, lda, g->b, ldb,
                 B->c_in ? 1.0f : 0.0f, B->ref + c_off, (int)N);
-    const size_t most = (size_t)(M < BLOCK_ROWS ? M : BLOCK_ROWS);
+    const size_t most = (size_t)(M < br ? M : br);
     float *norm_a = B->scratch + (size_t)worker * B->scratch_per_worker;
     float *part = norm_a + most * (size_t)kb, *sum = part + most * (size_t)N;
     block_norms(g->a, lda, g->trans_a, m0, rows, K, norm_a, sum);
@@ -127,7 +138,7 @@ typedef struct scratch_size {
 
 static scratch_size scratch_of(int64_t M, int64_t K, int64_t N) {
     size_t kb = (size_t)((K + NORM_TERMS - 1) / NORM_TERMS);
-    size_t most = (size_t)(M < BLOCK_ROWS ? M : BLOCK_ROWS);
+    size_t most = (size_t)(M < block_rows(M) ? M : block_rows(M));
     return (scratch_size){most * (kb + (size_t)N + 1), (size_t)N * (kb + 1)};
 }
 
@@ -140,7 +151,7 @@ uint64_t gemm_blas_reference_bytes(int64_t m, int64_t k, int64_t n, int threads)
 int gemm_blas_reference(const gemm_args *g, const float *c_in, float *ref, double *mag,
                         gemm_check *out) {
     const int64_t M = g->m, K = g->k, N = g->n, kb = (K + NORM_TERMS - 1) / NORM_TERMS;
-    const int blocks = (int)((M + BLOCK_ROWS - 1) / BLOCK_ROWS);
+    const int blocks = (int)((M + block_rows(M) - 1) / block_rows(M));
     const int workers = check_threads < blocks ? check_threads : blocks;
     const scratch_size sz = scratch_of(M, K, N);
     size_t per = sz.per_worker;
@@ -160,23 +171,28 @@ int gemm_blas_reference(const gemm_args *g, const float *c_in, float *ref, doubl
     return 0;
 }
 
-static void check_rows(const float *c, const float *ref, const double *mag, int64_t row0,
-                       int64_t rows, int64_t cols, int64_t terms, gemm_check *out) {
-    size_t nc = (size_t)(rows * cols), N = (size_t)cols, first = (size_t)(row0 * cols);
-    double gamma = gamma_n(terms);
+/* Element i's |c - ref| and its ratio to the bound (0 when equal, infinite against a zero bound or
+ * for unlike specials): the one definition the screen and the exact walk share. */
+static inline double diff_of(float c, float ref) {
+    if (!isfinite(c) || !isfinite(ref))
+        return same_special(c, ref) ? 0.0 : INFINITY;
+    return fabs((double)c - (double)ref);
+}
+
+static inline double ratio_of(double diff, double bound) {
+    return diff == 0.0 ? 0.0 : (bound > 0.0 ? diff / bound : INFINITY);
+}
+
+/* The exact walk: every element, in order (the first out of bound names the message). */
+static void check_walk(const float *c, const float *ref, const double *mag, int64_t row0,
+                       size_t first, size_t n, size_t N, double gamma, gemm_check *out) {
     memset(out, 0, sizeof *out);
     out->passed = 1;
     out->first_bad = -1;
     out->worst_index = (int64_t)first;
-    for (size_t i = 0; i < nc; i++) {
-        double diff, ratio, bound = 2.0 * gamma * mag[i];
-        if (!isfinite(c[i]) || !isfinite(ref[i])) {
-            diff = same_special(c[i], ref[i]) ? 0.0 : INFINITY;
-            ratio = diff;
-        } else {
-            diff = fabs((double)c[i] - (double)ref[i]);
-            ratio = diff == 0.0 ? 0.0 : (bound > 0.0 ? diff / bound : INFINITY);
-        }
+    for (size_t i = 0; i < n; i++) {
+        double bound = 2.0 * gamma * mag[i], diff = diff_of(c[i], ref[i]);
+        double ratio = ratio_of(diff, bound);
         if (diff > out->max_abs_err)
             out->max_abs_err = diff;
         if (ratio > out->max_bound_ratio) {
@@ -186,10 +202,78 @@ static void check_rows(const float *c, const float *ref, const double *mag, int6
         if (ratio > 1.0 && out->passed) {
             out->passed = 0;
             out->first_bad = (int64_t)(first + i);
+            size_t at = first + i - (size_t)row0 * N;
             snprintf(out->message, sizeof out->message,
                      "C[%lld][%lld] = %.9g, OpenBLAS %.9g: |diff| %.3g exceeds bound %.3g",
-                     (long long)(row0 + (int64_t)(i / N)), (long long)(i % N), (double)c[i],
+                     (long long)(row0 + (int64_t)(at / N)), (long long)(at % N), (double)c[i],
                      (double)ref[i], diff, bound);
+        }
+    }
+}
+
+/* A screen of n finite-looking elements, vectorised: the largest diff and ratio, and whether any
+ * value is infinite or NaN (then the screen's figures mean nothing). */
+typedef struct screen {
+    double diff, ratio;
+    int special;
+} screen;
+
+/* Lanes of running maxima: the compiler keeps each in a vector register (it does not reorder
+ * a floating-point max reduction itself). */
+enum { LANES = 8 };
+
+static inline void screen_one(float c, float ref, double mag, double gamma, double *diff_most,
+                              double *ratio_most, double *odd_most) {
+    double diff = fabs((double)c - (double)ref), bound = 2.0 * gamma * mag;
+    double ratio = diff / (bound > 0.0 ? bound : 0x1p-1074); /* zero bound: 0, or far above 1 */
+    double odd = diff < INFINITY && ratio <= INFINITY ? 0.0 : 1.0; /* inf or NaN */
+    *diff_most = diff > *diff_most ? diff : *diff_most;
+    *ratio_most = ratio > *ratio_most ? ratio : *ratio_most;
+    *odd_most = odd > *odd_most ? odd : *odd_most;
+}
+
+static CPU_CLONES screen screen_of(const float *c, const float *ref, const double *mag, size_t n,
+                                   double gamma) {
+    double d[LANES] = {0}, r[LANES] = {0}, o[LANES] = {0};
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int l = 0; l < LANES; l++)
+            screen_one(c[i + l], ref[i + l], mag[i + l], gamma, &d[l], &r[l], &o[l]);
+    for (; i < n; i++)
+        screen_one(c[i], ref[i], mag[i], gamma, &d[0], &r[0], &o[0]);
+    for (int l = 1; l < LANES; l++) {
+        d[0] = d[l] > d[0] ? d[l] : d[0];
+        r[0] = r[l] > r[0] ? r[l] : r[0];
+        o[0] = o[l] > o[0] ? o[l] : o[0];
+    }
+    return (screen){d[0], r[0], o[0] > 0.0};
+}
+
+/* Elements are screened in blocks; a block with a special value or one out of bound is walked
+ * exactly, and the walk's figures merged in order, so the result is the exact walk's of the
+ * whole range (the largest ratio's index: the first block holding it, walked again). */
+enum { SCREEN_BLOCK = 1024 };
+
+static void check_rows(const float *c, const float *ref, const double *mag, int64_t row0,
+                       int64_t rows, int64_t cols, int64_t terms, gemm_check *out) {
+    size_t nc = (size_t)(rows * cols), N = (size_t)cols, first = (size_t)(row0 * cols);
+    double gamma = gamma_n(terms);
+    check_walk(c, ref, mag, row0, first, 0, N, gamma, out);
+    for (size_t b = 0; b < nc; b += SCREEN_BLOCK) {
+        size_t n = nc - b < SCREEN_BLOCK ? nc - b : SCREEN_BLOCK;
+        screen s = screen_of(c + b, ref + b, mag + b, n, gamma);
+        gemm_check part;
+        if (s.special || !(s.ratio <= 1.0)) {
+            check_walk(c + b, ref + b, mag + b, row0, first + b, n, N, gamma, &part);
+            gemm_check_merge(out, &part);
+            continue;
+        }
+        if (s.diff > out->max_abs_err)
+            out->max_abs_err = s.diff;
+        if (s.ratio > out->max_bound_ratio) {
+            check_walk(c + b, ref + b, mag + b, row0, first + b, n, N, gamma, &part);
+            out->max_bound_ratio = part.max_bound_ratio;
+            out->worst_index = part.worst_index;
         }
     }
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <vector>
 
 namespace {
@@ -111,6 +112,107 @@ TEST(GemmBound, PiecesMergeToTheWholeCheck) {
         EXPECT_STREQ(total.message, whole.message);
         std::string row = "C[" + std::to_string((n / 2 + 3) / cols) + "][";
         EXPECT_EQ(std::string(whole.message).rfind(row, 0), 0u) << whole.message;
+    }
+}
+
+// The check against a plain element-by-element walk written here from the definition (gemm.h):
+// the largest |diff| and ratio, the first element of the largest ratio, the first out of bound
+// and its message; on data that exercises every path of the vectorised screen: NaN and
+// infinities (alike and unlike) in some blocks, zero magnitudes with equal and unequal values,
+// the largest ratio tied across blocks and first reached mid-block, failures early and late.
+TEST(GemmBound, ScreenedCheckEqualsTheElementWalk) {
+    struct expect {
+        double abs = 0, ratio = 0;
+        int64_t worst = 0, bad = -1;
+    };
+    auto walk = [](const std::vector<float> &c, const std::vector<float> &ref,
+                   const std::vector<double> &mag, int64_t terms) {
+        expect e;
+        double g = 2 * gamma_k((double)terms);
+        for (size_t i = 0; i < c.size(); i++) {
+            double diff, ratio, bound = g * mag[i];
+            if (std::isfinite(c[i]) && std::isfinite(ref[i]))
+                diff = std::fabs((double)c[i] - (double)ref[i]);
+            else if (std::isnan(c[i]) || std::isnan(ref[i]))
+                diff = std::isnan(c[i]) && std::isnan(ref[i]) ? 0 : INFINITY;
+            else
+                diff = c[i] == ref[i] ? 0 : INFINITY;
+            ratio = diff == 0 ? 0 : bound > 0 ? diff / bound : INFINITY;
+            e.abs = std::max(e.abs, diff);
+            if (ratio > e.ratio)
+                e.ratio = ratio, e.worst = (int64_t)i;
+            if (ratio > 1 && e.bad < 0)
+                e.bad = (int64_t)i;
+        }
+        return e;
+    };
+    const int64_t rows = 97, cols = 1031, n = rows * cols, terms = 64; // blocks end mid-row
+    std::mt19937 rng(7);
+    auto uniform = [&](double lo, double hi) {
+        return std::uniform_real_distribution<double>(lo, hi)(rng);
+    };
+    for (int variant = 0; variant < 6; variant++) {
+        std::vector<float> c((size_t)n), ref((size_t)n);
+        std::vector<double> mag((size_t)n);
+        for (int64_t i = 0; i < n; i++) {
+            ref[(size_t)i] = (float)uniform(-4, 4);
+            mag[(size_t)i] = 4 + uniform(0, 60);
+            int ulps = (int)(uniform(0, 3)); // well inside the bound
+            c[(size_t)i] =
+                ref[(size_t)i] + (float)ulps * std::ldexp(std::fabs(ref[(size_t)i]), -23);
+        }
+        auto at = [&](int64_t i) { return (size_t)(i % n); };
+        switch (variant) {
+        case 1: // alike specials pass; a zero magnitude with equal values passes
+            c[at(5000)] = ref[at(5000)] = NAN;
+            c[at(9000)] = ref[at(9000)] = -INFINITY;
+            c[at(12000)] = ref[at(12000)] = 3.0f, mag[at(12000)] = 0;
+            break;
+        case 2: // unlike specials fail where they are; a zero bound with a difference fails
+            c[at(70000)] = NAN;
+            ref[at(40000)] = INFINITY;
+            c[at(20000)] = ref[at(20000)] + 1e-3f, mag[at(20000)] = 0;
+            break;
+        case 3: // a NaN magnitude
+            mag[at(33333)] = NAN;
+            c[at(33333)] = ref[at(33333)] + 0.5f;
+            break;
+        case 4: // the same largest ratio in three blocks: the first is named
+            for (int64_t i : {int64_t(3000), int64_t(3001), int64_t(60000), int64_t(n - 1)}) {
+                ref[at(i)] = 1.0f, c[at(i)] = 1.0f + std::ldexp(1.0f, -20), mag[at(i)] = 1.0;
+            }
+            break;
+        case 5: // out of bound early and late
+            c[at(1500)] += 0.25f;
+            c[at(n - 700)] += 8.0f;
+            break;
+        }
+        expect e = walk(c, ref, mag, terms);
+        for (int64_t r0 : {int64_t(0), int64_t(40)}) { // the whole, and rows 40 .. as one piece
+            size_t off = (size_t)(r0 * cols);
+            std::vector<float> cp(c.begin() + (ptrdiff_t)off, c.end()),
+                rp(ref.begin() + (ptrdiff_t)off, ref.end());
+            std::vector<double> mp(mag.begin() + (ptrdiff_t)off, mag.end());
+            expect pe = r0 == 0 ? e : walk(cp, rp, mp, terms);
+            gemm_check chk;
+            gemm_check_values(cp.data(), rp.data(), mp.data(), r0, rows - r0, cols, terms, &chk);
+            SCOPED_TRACE("variant " + std::to_string(variant) + " from row " + std::to_string(r0));
+            EXPECT_EQ(chk.max_abs_err, pe.abs);
+            EXPECT_EQ(chk.max_bound_ratio, pe.ratio);
+            EXPECT_EQ(chk.worst_index, (int64_t)off + pe.worst);
+            EXPECT_EQ(chk.passed, pe.bad < 0);
+            EXPECT_EQ(chk.first_bad, pe.bad < 0 ? -1 : (int64_t)off + pe.bad);
+            if (pe.bad >= 0) {
+                int64_t bad = (int64_t)off + pe.bad;
+                std::string name =
+                    "C[" + std::to_string(bad / cols) + "][" + std::to_string(bad % cols) + "]";
+                EXPECT_EQ(std::string(chk.message).rfind(name, 0), 0u) << chk.message;
+            }
+        }
+        if (variant == 4) {
+            EXPECT_EQ(e.worst, 3000); // the tie is the largest ratio
+        }
+        EXPECT_EQ(e.bad >= 0, variant == 2 || variant == 3 || variant == 5) << variant;
     }
 }
 
