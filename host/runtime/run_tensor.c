@@ -109,9 +109,9 @@ static inline __attribute__((always_inline)) int runs_next(im2col_runs *w, im2co
     } while (0)
 
 /* Rows per block of a walk over every column: a block's rows of a row-major im2col (elem bytes
- * per value) stay in cache while its columns are walked down them. */
+ * per value, cols values per row) stay in cache while its columns are walked down them. */
 static int64_t row_block(int64_t cols, int64_t elem) {
-    return clamp(((int64_t)256 << 10) / (cols * elem), 16, 256);
+    return clamp(((int64_t)256 << 10) / (cols * elem), 16, 4096);
 }
 
 void run_im2col(const net_node *nd, int64_t nci, const float *in, int64_t lo, int64_t hi,
@@ -171,15 +171,22 @@ void run_im2col_t_block(const void *src, int64_t i0, int64_t ni, int64_t k0, int
                     im2col_runs w_ =                                                               \
                         runs_start(nd, nci, col_, r0_, (hi)-r0_ < rb_ ? (hi)-r0_ : rb_, b0_);      \
                     const int64_t base_ = col_ / (tc) * (ts) + (r0_ - (lo)) * (tc) + col_ % (tc);  \
-                    for (im2col_run r_; runs_next(&w_, &r_);)                                      \
-                        for (int64_t u_ = r_.lo; u_ < r_.hi; u_++)                                 \
-                            (out)[r_.at + u_ * r_.st] += (double)(in)[base_ + (r_.t + u_) * (tc)]; \
+                    for (im2col_run r_; runs_next(&w_, &r_);) {                                    \
+                        double *o_ = (out) + r_.at;                                                \
+                        const __typeof__(*(in)) *i_ = (in) + base_ + r_.t * (tc);                  \
+                        if (r_.st == 1 && (tc) == 1) /* both contiguous: vector code */            \
+                            for (int64_t u_ = r_.lo; u_ < r_.hi; u_++)                             \
+                                o_[u_] += (double)i_[u_];                                          \
+                        else                                                                       \
+                            for (int64_t u_ = r_.lo; u_ < r_.hi; u_++)                             \
+                                o_[u_ * r_.st] += (double)i_[u_ * (tc)];                           \
+                    }                                                                              \
                 }                                                                                  \
     } while (0)
 
-void run_col2im_add(const net_node *nd, int64_t nci, run_range ch, const double *in, int64_t lo,
-                    int64_t hi, double *out) {
-    RUN_COL2IM(nd, nci, ch, in, nci * nd->k * nd->k, 0, lo, hi, out);
+void run_col2im_add(const net_node *nd, int64_t nci, run_range ch, const double *in, int64_t tc,
+                    int64_t ts, int64_t lo, int64_t hi, double *out) {
+    RUN_COL2IM(nd, nci, ch, in, tc, ts, lo, hi, out);
 }
 
 void run_col2im_add_floats(const net_node *nd, int64_t nci, run_range ch, const float *in,

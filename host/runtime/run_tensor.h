@@ -43,16 +43,17 @@ void run_im2col_t_block(const void *src, int64_t i0, int64_t ni, int64_t k0, int
                         uint16_t *dst, int64_t ld);
 
 /* The adjoint, col2im, in double (the devices' E and the OpenBLAS reference and bound all pass
- * through it): adds rows lo .. hi-1 of an im2col matrix, in [hi-lo][nci*k*k], into out, the
- * images from the sample holding row lo on; only the columns and images of channels ch (the
- * channels' pixels take sums from their own columns only, so parts of one col2im over disjoint
- * channels can run at once). The rows' sums meet each pixel in row order, so a col2im done in
- * row ranges, in order, has the bits of one done at once. */
-void run_col2im_add(const net_node *nd, int64_t nci, run_range ch, const double *in, int64_t lo,
-                    int64_t hi, double *out);
-/* The same from floats held in column tiles of tc columns, ts apart: element (lo + r, col) at
- * in[col / tc * ts + r * tc + col % tc] (a row-major [hi-lo][nci*k*k]: tc = nci*k*k; a device's
- * C tiles: gemm_c_blocks). */
+ * through it): adds rows lo .. hi-1 of an im2col matrix ([hi-lo][nci*k*k]) into out, the images
+ * from the sample holding row lo on; only the columns and images of channels ch (the channels'
+ * pixels take sums from their own columns only, so parts of one col2im over disjoint channels
+ * can run at once). The rows' sums meet each pixel in row order, so a col2im done in row
+ * ranges, in order, has the bits of one done at once. The matrix is held in column tiles of tc
+ * columns, ts apart: element (lo + r, col) at in[col / tc * ts + r * tc + col % tc] (row-major:
+ * tc = nci*k*k; transposed: tc = 1, ts = hi - lo, the fastest walk; a device's C tiles:
+ * gemm_c_blocks). */
+void run_col2im_add(const net_node *nd, int64_t nci, run_range ch, const double *in, int64_t tc,
+                    int64_t ts, int64_t lo, int64_t hi, double *out);
+/* The same from floats. */
 void run_col2im_add_floats(const net_node *nd, int64_t nci, run_range ch, const float *in,
                            int64_t tc, int64_t ts, int64_t lo, int64_t hi, double *out);
 

@@ -177,14 +177,15 @@ static void col2im_part(void *ctx, int i, int worker) {
     const col2im_job *j = ctx;
     int64_t n = j->nd->cin, parts = j->parts;
     run_range ch = {n * i / parts, n * (i + 1) / parts};
-    int64_t cols = n * j->nd->k * j->nd->k;
-    run_col2im_add_floats(j->nd, n, ch, j->ref, cols, 0, j->lo, j->hi, j->img_ref);
-    run_col2im_add(j->nd, n, ch, j->mag, j->lo, j->hi, j->img_mag);
+    int64_t rows = j->hi - j->lo; /* the chunk, transposed */
+    run_col2im_add_floats(j->nd, n, ch, j->ref, 1, rows, j->lo, j->hi, j->img_ref);
+    run_col2im_add(j->nd, n, ch, j->mag, 1, rows, j->lo, j->hi, j->img_mag);
 }
 
 /* E(l) = col2im(E(l+1) W^T): reference and magnitudes of each chunk's rows through the same
  * col2im, checked a sample group at a time; the bound's K is the products summed per element
- * (Do k^2). */
+ * (Do k^2). The chunk's reference is computed transposed, W E(l+1)^T, so that col2im walks
+ * down its columns in contiguous runs. */
 static int check_backward(run_ctx *c, const net_node *nd, const run_layer_data *t,
                           const float *result, gemm_check *chk) {
     int64_t di = nd->cin * nd->k * nd->k, co = nd->cout, img = nd->cin * run_hw_in(nd);
@@ -197,12 +198,12 @@ static int check_backward(run_ctx *c, const net_node *nd, const run_layer_data *
     for (int64_t i = 0; rc == 0 && i < chunk_count(&k); i++) {
         chunk ch = chunk_at(&k, i);
         gemm_check part;
-        gemm_args ga = {.m = ch.hi - ch.lo,
+        gemm_args ga = {.m = di,
                         .k = co,
-                        .n = di,
+                        .n = ch.hi - ch.lo,
                         .trans_b = 1,
-                        .a = t->gerr + ch.lo * co,
-                        .b = t->w};
+                        .a = t->w,
+                        .b = t->gerr + ch.lo * co};
         rc = gemm_blas_reference(&ga, NULL, ref, mag, &part);
         if (rc != 0)
             break;
@@ -272,7 +273,7 @@ uint64_t run_verify_host_bytes(const run_ctx *c, int v) {
     int64_t fwd = rows * (di + co) * 4 + rows * co * 8 +
                   (int64_t)gemm_blas_reference_bytes(rows, di, co, jobs);
     int64_t bwd =
-        rows * di * 12 + nb * img * 20 + (int64_t)gemm_blas_reference_bytes(rows, co, di, jobs);
+        rows * di * 12 + nb * img * 20 + (int64_t)gemm_blas_reference_bytes(di, co, rows, jobs);
     int64_t grad = rows * di * 4 + di * co * 12 * (chunk_count(&k) > 1 ? 2 : 1) +
                    (int64_t)gemm_blas_reference_bytes(di, rows, co, jobs);
     int64_t most = fwd > bwd ? fwd : bwd;

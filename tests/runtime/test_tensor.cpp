@@ -146,15 +146,16 @@ TEST(Tensor, Col2imIsTheAdjointInRowOrderAndSplitsKeepItsBits) {
                 }
             }
         std::vector<double> whole((size_t)(batch * img), 0.0);
-        run_col2im_add(&nd, nd.cin, run_range{0, nd.cin}, in.data(), 0, rows, whole.data());
+        run_col2im_add(&nd, nd.cin, run_range{0, nd.cin}, in.data(), cols, 0, 0, rows,
+                       whole.data());
         EXPECT_EQ(whole, want) << "k " << nd.k;
         // rows in three ranges (one inside a sample), channels in two parts
         std::vector<double> split((size_t)(batch * img), 0.0);
         int64_t cuts[] = {0, rps / 2, rps + 1, rows};
         for (int i = 0; i < 3; i++)
             for (run_range ch : {run_range{0, 1}, run_range{1, nd.cin}})
-                run_col2im_add(&nd, nd.cin, ch, in.data() + cuts[i] * cols, cuts[i], cuts[i + 1],
-                               split.data() + cuts[i] / rps * img);
+                run_col2im_add(&nd, nd.cin, ch, in.data() + cuts[i] * cols, cols, 0, cuts[i],
+                               cuts[i + 1], split.data() + cuts[i] / rps * img);
         EXPECT_EQ(split, whole) << "k " << nd.k;
         std::vector<double> from_floats((size_t)(batch * img), 0.0);
         run_col2im_add_floats(&nd, nd.cin, run_range{0, nd.cin}, in_f.data(), cols, 0, 0, rows,
@@ -170,6 +171,21 @@ TEST(Tensor, Col2imIsTheAdjointInRowOrderAndSplitsKeepItsBits) {
         run_col2im_add_floats(&nd, nd.cin, run_range{0, nd.cin}, tiled.data(), tc, ts, 0, rows,
                               from_tiles.data());
         EXPECT_EQ(from_tiles, want_f) << "k " << nd.k;
+        // transposed (tc = 1: a column's rows contiguous), in doubles and floats
+        std::vector<double> in_t((size_t)(rows * cols));
+        std::vector<float> in_tf(in_t.size());
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t c = 0; c < cols; c++) {
+                in_t[(size_t)(c * rows + r)] = in[(size_t)(r * cols + c)];
+                in_tf[(size_t)(c * rows + r)] = in_f[(size_t)(r * cols + c)];
+            }
+        std::vector<double> from_t((size_t)(batch * img), 0.0), from_tf = from_t;
+        run_col2im_add(&nd, nd.cin, run_range{0, nd.cin}, in_t.data(), 1, rows, 0, rows,
+                       from_t.data());
+        run_col2im_add_floats(&nd, nd.cin, run_range{0, nd.cin}, in_tf.data(), 1, rows, 0, rows,
+                              from_tf.data());
+        EXPECT_EQ(from_t, want) << "k " << nd.k;
+        EXPECT_EQ(from_tf, want_f) << "k " << nd.k;
     }
 }
 
