@@ -26,14 +26,6 @@ static run_block piece(layout l, int g, double alpha, run_block whole) {
     return whole;
 }
 
-/* n floats filled with NaN, so that an element nobody wrote cannot pass a check. */
-static float *poisoned(run_ctx *c, int64_t n) {
-    float *p = run_floats(c, n);
-    if (p)
-        memset(p, 0xFF, sizeof(float) * (size_t)(n > 0 ? n : 1));
-    return p;
-}
-
 /* One level's conversion: its splits' sides (2 per split: i, j) and their transfers. */
 typedef struct level_job {
     int v, h;
@@ -52,9 +44,10 @@ static int pack(run_ctx *c, level_job *job, const run_piece *all, const run_piec
     side *s = job->s;
     for (int k = 0; k < job->n_sides; k++) {
         const run_piece *src = held && held[s[k].leader].data ? &held[s[k].leader] : all;
-        if (!(s[k].own = poisoned(c, run_block_elems(&s[k].have))))
+        /* poisoned (NaN) where not copied: an element nobody wrote cannot pass a check */
+        if (!(s[k].own = run_floats(c, run_block_elems(&s[k].have))))
             return -1;
-        run_block_copy(&s[k].have, s[k].own, &src->blk, src->data);
+        run_block_copy_jobs(&s[k].have, s[k].own, &src->blk, src->data, 1, c->o->jobs);
     }
     for (int k = 0; k < job->n_sides; k++) {
         const side *from = &s[k ^ 1];
@@ -89,7 +82,7 @@ static int assemble(run_ctx *c, const level_job *job, int k, const run_piece *al
     const side *s = &job->s[k];
     int64_t n = run_block_elems(&s->want);
     int64_t need = run_block_missing(&s->want, &s->have, NULL, NULL, NULL, 0);
-    float *got = poisoned(c, n), *want = run_floats(c, n);
+    float *got = run_floats(c, n), *want = run_floats(c, n);
     if (!got || !want) {
         free(got), free(want);
         return -1;
@@ -97,7 +90,7 @@ static int assemble(run_ctx *c, const level_job *job, int k, const run_piece *al
     char grp[64];
     run_group_name(c, job->h, k / 2, k % 2, grp, sizeof grp);
     const char *layer = c->g->nodes[job->v].name;
-    run_block_copy(&s->want, got, &s->have, s->own);
+    run_block_copy_jobs(&s->want, got, &s->have, s->own, 1, c->o->jobs); /* poisoned as own */
     if (s->in && s->in->n != need)
         run_fail(c, "layer %s, level %d, %s, group %s: received %lld elements, needs %lld", layer,
                  job->h, job->what, grp, (long long)s->in->n, (long long)need);
@@ -105,15 +98,13 @@ static int assemble(run_ctx *c, const level_job *job, int k, const run_piece *al
         run_block_missing(&s->want, &s->have, &s->want, got, s->in->received, 1);
         run_delivered(c, s->in, need);
     }
-    run_block_copy(&s->want, want, &all->blk, all->data);
-    for (int64_t e = 0; e < n; e++)
-        if (memcmp(&got[e], &want[e], sizeof(float)) != 0) {
-            run_fail(c,
-                     "layer %s, level %d, %s, group %s: element %lld of the assembled piece is "
-                     "%.9g, the tensor holds %.9g",
-                     layer, job->h, job->what, grp, (long long)e, (double)got[e], (double)want[e]);
-            break;
-        }
+    run_block_copy_jobs(&s->want, want, &all->blk, all->data, 0, c->o->jobs);
+    int64_t e = run_first_difference(got, want, n);
+    if (e >= 0)
+        run_fail(c,
+                 "layer %s, level %d, %s, group %s: element %lld of the assembled piece is %.9g, "
+                 "the tensor holds %.9g",
+                 layer, job->h, job->what, grp, (long long)e, (double)got[e], (double)want[e]);
     free(want);
     *out = got;
     return 0;

@@ -1,5 +1,7 @@
 #include "run_geom.h"
 
+#include "parallel.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +84,15 @@ static int64_t min64(int64_t a, int64_t b) {
     return a < b ? a : b;
 }
 
+int64_t run_first_difference(const float *a, const float *b, int64_t n) {
+    if (n <= 0 || memcmp(a, b, sizeof(float) * (size_t)n) == 0) /* at once; then the element */
+        return -1;
+    int64_t e = 0;
+    while (memcmp(&a[e], &b[e], sizeof(float)) == 0)
+        e++;
+    return e;
+}
+
 void run_block_copy(const run_block *dst, float *d, const run_block *src, const float *s) {
     int64_t x0 = max64(dst->x.lo, src->x.lo), x1 = min64(dst->x.hi, src->x.hi);
     int64_t y0 = max64(dst->y.lo, src->y.lo), y1 = min64(dst->y.hi, src->y.hi);
@@ -95,6 +106,37 @@ void run_block_copy(const run_block *dst, float *d, const run_block *src, const 
             memcpy(d + (dr + y0 - dst->y.lo) * dst->my, s + (sr + y0 - src->y.lo) * src->my,
                    sizeof(float) * (size_t)run);
         }
+}
+
+typedef struct copy_job {
+    const run_block *dst, *src;
+    float *d;
+    const float *s;
+    int poison, parts;
+} copy_job;
+
+static void copy_part(void *ctx, int i, int worker) {
+    (void)worker;
+    const copy_job *j = ctx;
+    run_block part = *j->dst;
+    int64_t nx = run_len(j->dst->x), x0 = j->dst->x.lo;
+    part.x = (run_range){x0 + nx * i / j->parts, x0 + nx * (i + 1) / j->parts};
+    float *d = j->d + (part.x.lo - x0) * part.mx * run_len(part.y) * part.my;
+    if (j->poison)
+        memset(d, 0xFF, sizeof(float) * (size_t)run_block_elems(&part));
+    run_block_copy(&part, d, j->src, j->s);
+}
+
+/* Parts of at least COPY_PART_MIN elements, at most COPY_PARTS. */
+enum { COPY_PARTS = 16, COPY_PART_MIN = 1 << 18 };
+
+void run_block_copy_jobs(const run_block *dst, float *d, const run_block *src, const float *s,
+                         int poison, int jobs) {
+    int64_t nx = run_len(dst->x), by_size = run_block_elems(dst) / COPY_PART_MIN;
+    int64_t parts = by_size < nx ? by_size : nx;
+    copy_job j = {dst, src,    d,
+                  s,   poison, (int)(parts < 1 ? 1 : parts > COPY_PARTS ? COPY_PARTS : parts)};
+    parallel_for(j.parts, jobs, copy_part, &j);
 }
 
 int64_t run_block_missing(const run_block *want, const run_block *have, const run_block *at,

@@ -49,8 +49,15 @@ static inline int64_t run_block_elems(const run_block *k) {
     return run_len(k->x) * k->mx * run_len(k->y) * k->my;
 }
 
+/* The index of the first of n floats whose bits differ between a and b, or -1 if none do. */
+int64_t run_first_difference(const float *a, const float *b, int64_t n);
+
 /* Copies the elements of src that lie in dst (the blocks share mx, my). */
 void run_block_copy(const run_block *dst, float *d, const run_block *src, const float *s);
+/* The same on up to `jobs` threads, in parts of dst's x indices (a split that does not change
+ * what is copied); with poison, every element of dst not in src is a NaN afterwards. */
+void run_block_copy_jobs(const run_block *dst, float *d, const run_block *src, const float *s,
+                         int poison, int jobs);
 
 /* The elements of `want` outside `have` (blocks of one tensor, sharing mx, my), in want's order,
  * moved between a packed buffer and `data`, a block `at` of the same tensor holding them all:

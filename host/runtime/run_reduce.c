@@ -26,18 +26,17 @@ static void add_received(run_ctx *c, gemm_phase ph, const run_xfer *x, float **v
             val[lead[g]][e] += x[g].received[e];
         run_delivered(c, &x[g], x[g].n);
     }
-    for (int64_t e = 0; e < x[0].n; e++)
-        if (memcmp(&val[lead[0]][e], &val[lead[1]][e], sizeof(float)) != 0) {
-            char gi[64], gj[64];
-            run_group_name(c, x[0].level, x[0].pair, 0, gi, sizeof gi);
-            run_group_name(c, x[0].level, x[0].pair, 1, gj, sizeof gj);
-            run_fail(c,
-                     "layer %s, level %d, %s: the groups' sums differ at element %lld: %.9g in "
-                     "group %s, %.9g in group %s",
-                     c->g->nodes[x[0].node].name, x[0].level, x[0].what, (long long)e,
-                     (double)val[lead[0]][e], gi, (double)val[lead[1]][e], gj);
-            return;
-        }
+    int64_t e = run_first_difference(val[lead[0]], val[lead[1]], x[0].n);
+    if (e >= 0) {
+        char gi[64], gj[64];
+        run_group_name(c, x[0].level, x[0].pair, 0, gi, sizeof gi);
+        run_group_name(c, x[0].level, x[0].pair, 1, gj, sizeof gj);
+        run_fail(c,
+                 "layer %s, level %d, %s: the groups' sums differ at element %lld: %.9g in group "
+                 "%s, %.9g in group %s",
+                 c->g->nodes[x[0].node].name, x[0].level, x[0].what, (long long)e,
+                 (double)val[lead[0]][e], gi, (double)val[lead[1]][e], gj);
+    }
 }
 
 /* The two halves' copies into the parent's block, one per thread. */

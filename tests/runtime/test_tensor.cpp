@@ -1,13 +1,16 @@
 // im2col and col2im (host/runtime/run_tensor.c) against brute force from their definition, and
-// split into row ranges and channel ranges: the same bits as done at once.
+// split into row ranges and channel ranges: the same bits as done at once; the block copy
+// (host/runtime/run_geom.c) in parts on threads against an element-by-element copy.
 #include <gtest/gtest.h>
 
 extern "C" {
 #include "bf16.h"
+#include "run_geom.h"
 #include "run_tensor.h"
 }
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -187,6 +190,44 @@ TEST(Tensor, Col2imIsTheAdjointInRowOrderAndSplitsKeepItsBits) {
         EXPECT_EQ(from_t, want) << "k " << nd.k;
         EXPECT_EQ(from_tf, want_f) << "k " << nd.k;
     }
+}
+
+// run_block_copy_jobs against the copy written from the block layout (element (x, xm, y, ym) at
+// ((x - x.lo) mx + xm) len(y) my + (y - y.lo) my + ym): blocks that overlap in part, large
+// enough to be split (7 parts), on 1 and 3 threads; with poison every element src lacks is a NaN, without
+// it the destination's old value stays.
+TEST(Tensor, BlockCopyInPartsIsTheElementCopy) {
+    const int64_t mx = 3, my = 2;
+    const run_block src = {{5, 90}, {0, 4000}, mx, my}, dst = {{0, 64}, {100, 5000}, mx, my};
+    auto at = [](const run_block &k, int64_t x, int64_t xm, int64_t y, int64_t ym) {
+        return (size_t)((((x - k.x.lo) * k.mx + xm) * (k.y.hi - k.y.lo) + (y - k.y.lo)) * k.my +
+                        ym);
+    };
+    std::vector<float> s((size_t)run_block_elems(&src));
+    for (size_t i = 0; i < s.size(); i++)
+        s[i] = (float)i;
+    for (int poison : {0, 1})
+        for (int jobs : {1, 3}) {
+            std::vector<float> want((size_t)run_block_elems(&dst), -1.0f), got = want;
+            for (int64_t x = dst.x.lo; x < dst.x.hi; x++)
+                for (int64_t xm = 0; xm < mx; xm++)
+                    for (int64_t y = dst.y.lo; y < dst.y.hi; y++)
+                        for (int64_t ym = 0; ym < my; ym++) {
+                            bool in =
+                                x >= src.x.lo && x < src.x.hi && y >= src.y.lo && y < src.y.hi;
+                            float &w = want[at(dst, x, xm, y, ym)];
+                            if (in)
+                                w = s[at(src, x, xm, y, ym)];
+                            else if (poison)
+                                w = NAN;
+                        }
+            run_block_copy_jobs(&dst, got.data(), &src, s.data(), poison, jobs);
+            size_t bad = 0;
+            for (size_t e = 0; e < got.size(); e++)
+                bad += std::isnan(want[e]) ? !std::isnan(got[e])
+                                           : std::memcmp(&got[e], &want[e], sizeof(float)) != 0;
+            EXPECT_EQ(bad, 0u) << "poison " << poison << ", jobs " << jobs;
+        }
 }
 
 } // namespace
