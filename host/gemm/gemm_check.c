@@ -53,8 +53,8 @@ const char *gemm_check_blas_kernels(void) {
  * block may be shorter; kb = the number of blocks). Element (r, k) is at src[(r0 + r) * ld + k],
  * or with k_major at src[k * ld + r0 + r], summed in sum (rows floats); either way the loops
  * read src in storage order. */
-static void block_norms(const float *src, int64_t ld, int k_major, int64_t r0, int64_t rows,
-                        int64_t K, float *out, float *sum) {
+static CPU_CLONES void block_norms(const float *src, int64_t ld, int k_major, int64_t r0,
+                                   int64_t rows, int64_t K, float *out, float *sum) {
     const int64_t kb = (K + NORM_TERMS - 1) / NORM_TERMS;
     for (int64_t r = 0; !k_major && r < rows; r++) {
         const float *x = src + (r0 + r) * ld;
@@ -111,8 +111,7 @@ static void blas_block(void *ctx, int blk, int worker) {
     size_t a_off = (size_t)(g->trans_a ? m0 : m0 * K), c_off = (size_t)(m0 * N);
     size_t nc = (size_t)rows * (size_t)N;
     double *mag = B->mag + c_off;
-    for (size_t i = 0; i < nc; i++)
-        mag[i] = B->c_in ? fabs((double)B->c_in[c_off + i]) : 0.0;
+    const float *c_in = B->c_in ? B->c_in + c_off : NULL;
     if (B->c_in)
         memcpy(B->ref + c_off, B->c_in + c_off, nc * sizeof *B->ref);
     cblas_sgemm(CblasRowMajor, ta, tb, rows, (int)N, (int)K, 1.0f, g->a + a_off, lda, g->b, ldb,
@@ -125,9 +124,14 @@ static void blas_block(void *ctx, int blk, int worker) {
         int bc = (int)(kb - b0 < CHUNK_NORMS ? kb - b0 : CHUNK_NORMS);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, (int)N, bc, 1.0f, norm_a + b0,
                     (int)kb, B->norm_b + b0, (int)kb, 0.0f, part, (int)N);
-        for (size_t i = 0; i < nc; i++)
+        /* the sums start at |c_in| (or 0), the first chunk's products written with them */
+        for (size_t i = 0; b0 > 0 && i < nc; i++)
             mag[i] += part[i];
+        for (size_t i = 0; b0 == 0 && i < nc; i++)
+            mag[i] = (c_in ? fabs((double)c_in[i]) : 0.0) + part[i];
     }
+    for (size_t i = 0; kb == 0 && i < nc; i++) /* K = 0: no products */
+        mag[i] = c_in ? fabs((double)c_in[i]) : 0.0;
 }
 
 /* gemm_blas_reference's scratch for an M x K x N GEMM on `workers` threads: per worker, a

@@ -182,6 +182,27 @@ static void col2im_part(void *ctx, int i, int worker) {
     run_col2im_add(j->nd, n, ch, j->mag, 1, rows, j->lo, j->hi, j->img_mag);
 }
 
+/* A sample group's images, in IM2COL_PARTS parts on the run's threads: the reference rounded
+ * to float (before the check), or both double images zeroed for the next group (after it). */
+typedef struct images_job {
+    double *img_ref, *img_mag;
+    float *img_f;
+    int64_t n;
+    int zero;
+} images_job;
+
+static void images_part(void *ctx, int i, int worker) {
+    (void)worker;
+    const images_job *j = ctx;
+    int64_t lo = j->n * i / IM2COL_PARTS, hi = j->n * (i + 1) / IM2COL_PARTS;
+    for (int64_t e = lo; !j->zero && e < hi; e++)
+        j->img_f[e] = (float)j->img_ref[e];
+    if (j->zero) {
+        memset(j->img_ref + lo, 0, sizeof(double) * (size_t)(hi - lo));
+        memset(j->img_mag + lo, 0, sizeof(double) * (size_t)(hi - lo));
+    }
+}
+
 /* E(l) = col2im(E(l+1) W^T): reference and magnitudes of each chunk's rows through the same
  * col2im, checked a sample group at a time; the bound's K is the products summed per element
  * (Do k^2). The chunk's reference is computed transposed, W E(l+1)^T, so that col2im walks
@@ -195,6 +216,9 @@ static int check_backward(run_ctx *c, const net_node *nd, const run_layer_data *
     double *mag = run_doubles(c, rows * di), *img_ref = run_doubles(c, nb * img);
     double *img_mag = run_doubles(c, nb * img);
     int rc = ref && img_f && mag && img_ref && img_mag ? 0 : -1;
+    images_job ij = {img_ref, img_mag, img_f, nb * img, 1};
+    if (rc == 0)
+        parallel_for(IM2COL_PARTS, c->o->jobs, images_part, &ij);
     for (int64_t i = 0; rc == 0 && i < chunk_count(&k); i++) {
         chunk ch = chunk_at(&k, i);
         gemm_check part;
@@ -207,19 +231,17 @@ static int check_backward(run_ctx *c, const net_node *nd, const run_layer_data *
         rc = gemm_blas_reference(&ga, NULL, ref, mag, &part);
         if (rc != 0)
             break;
-        if (ch.first) {
-            memset(img_ref, 0, sizeof *img_ref * (size_t)(ch.nb * img));
-            memset(img_mag, 0, sizeof *img_mag * (size_t)(ch.nb * img));
-        }
         col2im_job j = {nd, ref, mag, ch.lo, ch.hi, img_ref, img_mag, col2im_parts(c, nd)};
         parallel_for(j.parts, c->o->jobs, col2im_part, &j);
         if (!ch.last)
             continue;
-        for (int64_t e = 0; e < ch.nb * img; e++)
-            img_f[e] = (float)img_ref[e];
+        ij = (images_job){img_ref, img_mag, img_f, ch.nb * img, 0};
+        parallel_for(IM2COL_PARTS, c->o->jobs, images_part, &ij);
         gemm_check_values(result + ch.b0 * img, img_f, img_mag, ch.b0, ch.nb, img,
                           co * nd->k * nd->k, &part);
         merge(chk, &part, checked++);
+        ij.zero = 1;
+        parallel_for(IM2COL_PARTS, c->o->jobs, images_part, &ij);
     }
     free(ref), free(img_f), free(mag), free(img_ref), free(img_mag);
     return rc;
