@@ -2,6 +2,7 @@
  * (bf16.c) and its cycles from the closed-form timing contract (planner/hw/systolic_model.c). */
 #include "accel_backend.h"
 #include "bf16.h"
+#include "clones.h"
 #include "golden_kernel.h"
 
 #include <stdio.h>
@@ -56,8 +57,9 @@ static int golden_open(const accel_preset *p, uint8_t *memory, uint64_t mem_byte
     return 0;
 }
 
-/* n bf16 values from device memory as the PEs read them. */
-static void load_rows(float *to, const uint8_t *from, size_t n) {
+/* n bf16 values from device memory as the PEs read them (bit operations only: any vector width
+ * gives the same values). */
+static CPU_CLONES void load_rows(float *to, const uint8_t *from, size_t n) {
     for (size_t e = 0; e < n; e++) {
         uint16_t b;
         memcpy(&b, from + 2 * e, sizeof b);
@@ -73,11 +75,8 @@ static uint32_t *acc_row(golden *g, uint32_t mxu, uint32_t row) {
  * then each MXU's tile in golden_kernel.c, in the array's order. */
 static void matmul(golden *g, const accel_cmd *c) {
     const size_t R = (size_t)g->p.array_rows, C = (size_t)g->p.array_cols;
-    for (uint32_t x = 0; x < c->mxus; x++)
-        for (size_t k = 0; k < R; k++)
-            for (size_t n = 0; n < C; n++)
-                g->weights[(x * R + k) * g->c_pad + n] =
-                    accel_operand(bf16_to_float(g->shadow[(x * R + k) * C + n]));
+    for (size_t row = 0; row < c->mxus * R; row++)
+        load_rows(g->weights + row * g->c_pad, (const uint8_t *)(g->shadow + row * C), C);
     if (c->pf_mxus)
         memcpy(g->shadow, g->mem + c->pf_addr, (size_t)c->pf_mxus * R * C * sizeof *g->shadow);
     golden_rows rows;

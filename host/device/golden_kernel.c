@@ -117,7 +117,7 @@ static int fusable(uint32_t u) {
 
 enum { POSITIVE_ZERO = 0u, MAGNITUDE = 0x7fffffffu };
 
-void golden_rows_scan(golden_rows *r, const float *a, int rows, int depth) {
+CPU_CLONES void golden_rows_scan(golden_rows *r, const float *a, int rows, int depth) {
     int ok = 1, zero_from = 0;
     for (int i = 0; i < rows; i++) {
         const float *row = a + (size_t)i * (size_t)depth;
