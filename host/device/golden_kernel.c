@@ -1,5 +1,5 @@
-/* Why float operations give the array's bits: bf16.c. Here they run in register blocks of
- * GOLDEN_ROWS_BLOCK rows x GOLDEN_COLS_BLOCK columns that the compiler vectorises, and on x86 the
+/* Why float operations give the array's bits: bf16.c. Here they run in register blocks of rows x
+ * GOLDEN_COLS_BLOCK columns, one body per instruction set (TILE_BODIES), and on x86 the
  * flushes are the hardware's: MXCSR's flush-to-zero turns a tiny result into a zero of its sign
  * and denormals-are-zero reads a subnormal input as one, which is bf16.h's flush and operand
  * rule exactly here, because no result the array can produce is rounded across FLT_MIN (a bf16
@@ -13,9 +13,11 @@
 #include <string.h>
 
 enum { RB = GOLDEN_ROWS_BLOCK, CB = GOLDEN_COLS_BLOCK };
-/* A block's columns as one vector (GCC/Clang vector extension; the compiler maps it onto the
- * machine's registers). */
-typedef float columns __attribute__((vector_size(CB * sizeof(float))));
+/* A block's columns as NV vectors of the machine's width (GCC/Clang vector extension): one
+ * AVX-512 register, two AVX2 or four SSE2 ones. */
+typedef float vec16 __attribute__((vector_size(16 * sizeof(float))));
+typedef float vec8 __attribute__((vector_size(8 * sizeof(float))));
+typedef float vec4 __attribute__((vector_size(4 * sizeof(float))));
 
 #if defined(__x86_64__)
 #include <xmmintrin.h>
@@ -28,12 +30,13 @@ enum { MXCSR_FTZ_DAZ = 0x8040 };
 #define HARDWARE_FLUSH 0
 #define FLUSH(x) accel_flush(x)
 #define OPERAND(x) accel_operand(x)
-#define FLUSH_COLUMNS(v) flush_columns(v)
-static columns flush_columns(columns v) {
-    for (int n = 0; n < CB; n++)
-        v[n] = accel_flush(v[n]);
-    return v;
-}
+#define FLUSH_COLUMNS(v)                                                                           \
+    ({                                                                                             \
+        __typeof__(v) v_ = (v);                                                                    \
+        for (int n_ = 0; n_ < (int)(sizeof v_ / sizeof(float)); n_++)                              \
+            v_[n_] = accel_flush(v_[n_]);                                                          \
+        v_;                                                                                        \
+    })
 #endif
 
 /* A tile as the loops below run it: depth products per sum (then, with zero_tail, the +0
@@ -55,34 +58,42 @@ typedef struct tile {
     ((out) = accel_result(accumulate ? FLUSH(OPERAND(bits_float(out)) + (s)) : (s)))
 
 /* The tile's loops, with STEP(s, x, wk) the update of a block's column sums s by the products
- * of activation x and weight row wk. Instantiated twice below: the array's product-then-add, and
- * a fused multiply-add where that gives the same bits. */
-#define TILE_LOOPS(STEP)                                                                           \
+ * of activation x and weight row wk, the block's columns as NV vectors of type VEC, RBX rows'
+ * sums held in registers at once. Instantiated for each instruction set below, each twice: the
+ * array's product-then-add, and a fused multiply-add where that gives the same bits. */
+#define TILE_LOOPS(STEP, VEC, NV, RBX)                                                             \
     const float *a = t->a, *w = t->w;                                                              \
     const size_t a_stride = t->a_stride, w_stride = t->w_stride, acc_stride = t->acc_stride;       \
     const int rows = t->rows, depth = t->depth, cols = t->cols, run_cols = t->run_cols;            \
     const int accumulate = t->accumulate, zero_tail = t->zero_tail;                                \
     uint32_t *acc = t->acc;                                                                        \
-    for (int i0 = 0; i0 < rows; i0 += RB) {                                                        \
+    for (int i0 = 0; i0 < rows; i0 += RBX) {                                                       \
         const float *ab = a + (size_t)i0 * a_stride;                                               \
-        int ni = rows - i0 < RB ? rows - i0 : RB, n0 = 0;                                          \
+        int ni = rows - i0 < RBX ? rows - i0 : RBX, n0 = 0;                                        \
         for (; n0 < run_cols; n0 += CB) {                                                          \
-            columns s[RB];                                                                         \
-            for (int i = 0; i < RB; i++)                                                           \
-                s[i] = (columns){0}; /* +0: the top PE's partial-sum input */                      \
+            VEC s[RBX][NV];                                                                        \
+            for (int i = 0; i < RBX; i++)                                                          \
+                for (int v = 0; v < NV; v++)                                                       \
+                    s[i][v] = (VEC){0}; /* +0: the top PE's partial-sum input */                   \
             for (int k = 0; k < depth; k++) {                                                      \
-                columns wk;                                                                        \
-                memcpy(&wk, w + (size_t)k * w_stride + (size_t)n0, sizeof wk);                     \
-                for (int i = 0; i < RB; i++)                                                       \
-                    s[i] = STEP(s[i], ab[(size_t)i * a_stride + (size_t)k], wk);                   \
+                VEC wk[NV];                                                                        \
+                for (int v = 0; v < NV; v++) /* a vector load each */                              \
+                    memcpy(&wk[v], w + (size_t)k * w_stride + (size_t)(n0 + v * (CB / NV)),        \
+                           sizeof wk[v]);                                                          \
+                for (int i = 0; i < RBX; i++)                                                      \
+                    for (int v = 0; v < NV; v++)                                                   \
+                        s[i][v] = STEP(s[i][v], ab[(size_t)i * a_stride + (size_t)k], wk[v]);      \
             }                                                                                      \
-            for (int i = 0; zero_tail && i < RB; i++)                                              \
-                s[i] = s[i] + (columns){0}; /* turns -0 into +0, as the tail's products do */      \
+            for (int i = 0; zero_tail && i < RBX; i++)                                             \
+                for (int v = 0; v < NV; v++)                                                       \
+                    s[i][v] = s[i][v] + (VEC){0}; /* -0 to +0, as the tail's products do */        \
+            float sums[RBX][CB];                  /* stored from memory: s stays in registers */   \
+            memcpy(sums, s, sizeof sums);                                                          \
             int nn = cols - n0 < CB ? cols - n0 : CB;                                              \
             for (int i = 0; i < ni; i++) {                                                         \
                 uint32_t *out = acc + (size_t)(i0 + i) * acc_stride + (size_t)n0;                  \
                 for (int n = 0; n < nn; n++)                                                       \
-                    STORE(out[n], s[i][n]);                                                        \
+                    STORE(out[n], sums[i][n]);                                                     \
             }                                                                                      \
         }                                                                                          \
         for (int i = 0; i < ni; i++)                                                               \
@@ -91,18 +102,62 @@ typedef struct tile {
     }
 
 #define PRODUCT_THEN_ADD(s, x, wk) FLUSH_COLUMNS((s) + FLUSH_COLUMNS((x) * (wk)))
-#define FUSED(s, x, wk) ((s) + (x) * (wk)) /* contracted to one FMA in tile_fused */
+#define FUSED(s, x, wk) ((s) + (x) * (wk)) /* contracted to one FMA in the fused bodies */
 
-/* noinline: on x86 the MXCSR mode is set around these calls, and no float operation may move
- * across them. */
-static __attribute__((noinline)) CPU_CLONES void tile_body(const tile *t) {
-    TILE_LOOPS(PRODUCT_THEN_ADD)
+/* A tile's two bodies for one instruction set (TARGET: its target attribute, or nothing).
+ * noinline: on x86 the MXCSR mode is set around these calls, and no float operation may move
+ * across them. The fused body is the one function built with multiply-add contraction (the
+ * rest of the project has none). */
+#define TILE_BODIES(NAME, TARGET, VEC, NV, RBX)                                                    \
+    static __attribute__((noinline)) TARGET void tile_body_##NAME(const tile *t) {                 \
+        TILE_LOOPS(PRODUCT_THEN_ADD, VEC, NV, RBX)                                                 \
+    }                                                                                              \
+    static __attribute__((noinline, optimize("fp-contract=fast")))                                 \
+    TARGET void tile_fused_##NAME(const tile *t) {                                                 \
+        TILE_LOOPS(FUSED, VEC, NV, RBX)                                                            \
+    }
+
+/* Each body keeps eight vector registers of sums (RBX rows x NV vectors): enough multiply-adds
+ * in flight to cover their latency, few enough to leave registers for a weight row and an
+ * activation (a GCC vector wider than the machine's registers goes through memory). The
+ * baseline x86-64 has SSE2 only. */
+TILE_BODIES(base, , vec4, 4, 2)
+#if defined(__x86_64__)
+TILE_BODIES(avx2, __attribute__((target("arch=x86-64-v3"))), vec8, 2, 4)
+TILE_BODIES(avx512, __attribute__((target("arch=x86-64-v4"))), vec16, 1, 8)
+#endif
+
+typedef struct tile_kernels {
+    void (*body)(const tile *), (*fused)(const tile *);
+} tile_kernels;
+
+static int level_cap = GOLDEN_ISA_AVX512;
+
+int golden_kernel_isa(void) {
+    int best = GOLDEN_ISA_BASE;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4"))
+        best = GOLDEN_ISA_AVX512;
+    else if (__builtin_cpu_supports("x86-64-v3"))
+        best = GOLDEN_ISA_AVX2;
+#endif
+    return best < level_cap ? best : level_cap;
 }
 
-/* The one function built with multiply-add contraction (the rest of the project has none). */
-static __attribute__((noinline, optimize("fp-contract=fast"))) CPU_CLONES void
-tile_fused(const tile *t) {
-    TILE_LOOPS(FUSED)
+void golden_kernel_cap_isa(int level) {
+    level_cap = level;
+}
+
+static tile_kernels kernels(void) {
+#if defined(__x86_64__)
+    int level = golden_kernel_isa();
+    if (level == GOLDEN_ISA_AVX512)
+        return (tile_kernels){tile_body_avx512, tile_fused_avx512};
+    if (level == GOLDEN_ISA_AVX2)
+        return (tile_kernels){tile_body_avx2, tile_fused_avx2};
+#endif
+    return (tile_kernels){tile_body_base, tile_fused_base};
 }
 
 /* 1 if the value is zero or has a magnitude in [2^-63, 2^63): then every product of two such
@@ -180,9 +235,9 @@ void golden_tile(const golden_rows *r, const float *w, size_t w_stride, int cols
         t.zero_tail = run < r->depth;
         t.depth = run;
         t.run_cols = ws.zero_cols;
-        tile_fused(&t);
+        kernels().fused(&t);
     } else {
-        tile_body(&t);
+        kernels().body(&t);
     }
 #if defined(__x86_64__)
     _mm_setcsr(mode);

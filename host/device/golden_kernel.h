@@ -26,6 +26,15 @@ typedef struct golden_rows {
 
 void golden_rows_scan(golden_rows *r, const float *a, int rows, int depth);
 
+/* The instruction sets the kernel has a body for (on x86-64; elsewhere the base one only). */
+enum { GOLDEN_ISA_BASE, GOLDEN_ISA_AVX2, GOLDEN_ISA_AVX512 };
+
+/* The one golden_tile runs: the best this machine has, at most the cap. */
+int golden_kernel_isa(void);
+/* Caps the instruction set golden_tile uses (process-wide; for tests, which run every body this
+ * machine has: all give the same bits). */
+void golden_kernel_cap_isa(int level);
+
 /* For each row i < r->rows and column n < cols: s = +0, then for k = 0 .. depth-1
  * s = flush(s + flush(a[i][k] * w[k][n])) (bf16.h's flush); the result is s, or with accumulate
  * flush(operand(acc) + s), stored as accel_result's bits in acc[i * acc_stride + n].

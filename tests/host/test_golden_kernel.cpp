@@ -108,6 +108,20 @@ void kernel(const Case &c, const std::vector<uint16_t> &a16, const std::vector<u
     golden_tile(&rows, w.data(), stride, c.cols, c.accumulate, acc.data(), acc_stride);
 }
 
+// Runs check once per kernel body this machine has (golden_kernel_cap_isa), each named in the
+// failures; all must give the array's bits. Leaves the best body in use.
+template <typename F> void for_each_isa(F check) {
+    golden_kernel_cap_isa(GOLDEN_ISA_AVX512);
+    const int best = golden_kernel_isa();
+    for (int isa = GOLDEN_ISA_BASE; isa <= best; isa++) {
+        golden_kernel_cap_isa(isa);
+        ASSERT_EQ(golden_kernel_isa(), isa);
+        SCOPED_TRACE(::testing::Message() << "kernel body " << isa);
+        check();
+    }
+    golden_kernel_cap_isa(GOLDEN_ISA_AVX512);
+}
+
 uint16_t draw(Operands kind, uint64_t *rng, int depth) {
     switch (kind) {
     case TINY:
@@ -149,72 +163,77 @@ TEST(GoldenKernel, EqualsTheArraysOperationsInTheArraysOrder) {
                           {9, 6, 40, 1, FUSED_RANGE, ZERO_COLUMNS, 17},
                           {8, 6, 16, 1, FUSED_RANGE, ZERO_COLUMNS, 16},
                           {9, 6, 40, 1, MIXED, ZERO_COLUMNS, 30}};
-    uint64_t rng = 7;
-    long long checked = 0, specials = 0;
-    for (const Case &c : cases) {
-        SCOPED_TRACE(::testing::Message() << c.rows << "x" << c.depth << "x" << c.cols
-                                          << (c.accumulate ? " accumulate" : ""));
-        std::vector<uint16_t> a16((size_t)c.rows * c.depth), w16((size_t)c.depth * c.cols);
-        for (auto &x : a16)
-            x = draw(c.kind, &rng, c.depth);
-        for (auto &x : w16)
-            x = draw(c.kind, &rng, c.depth);
-        for (int k = c.depth - c.zeros; c.padding != ZERO_COLUMNS && k < c.depth; k++) {
-            for (int i = 0; i < c.rows; i++)
-                a16[(size_t)i * c.depth + k] = 0;
-            for (int n = 0; n < c.cols; n++)
-                w16[(size_t)k * c.cols + n] =
-                    c.padding == SIGNED_ZERO_DEPTH ? (uint16_t)(rng_next(&rng) & 0x8000u) : 0;
+    for_each_isa([&] {
+        uint64_t rng = 7;
+        long long checked = 0, specials = 0;
+        for (const Case &c : cases) {
+            SCOPED_TRACE(::testing::Message() << c.rows << "x" << c.depth << "x" << c.cols
+                                              << (c.accumulate ? " accumulate" : ""));
+            std::vector<uint16_t> a16((size_t)c.rows * c.depth), w16((size_t)c.depth * c.cols);
+            for (auto &x : a16)
+                x = draw(c.kind, &rng, c.depth);
+            for (auto &x : w16)
+                x = draw(c.kind, &rng, c.depth);
+            for (int k = c.depth - c.zeros; c.padding != ZERO_COLUMNS && k < c.depth; k++) {
+                for (int i = 0; i < c.rows; i++)
+                    a16[(size_t)i * c.depth + k] = 0;
+                for (int n = 0; n < c.cols; n++)
+                    w16[(size_t)k * c.cols + n] =
+                        c.padding == SIGNED_ZERO_DEPTH ? (uint16_t)(rng_next(&rng) & 0x8000u) : 0;
+            }
+            for (int n = c.cols - c.zeros; c.padding == ZERO_COLUMNS && n < c.cols; n++)
+                for (int k = 0; k < c.depth; k++)
+                    w16[(size_t)k * c.cols + n] = (uint16_t)(rng_next(&rng) & 0x8000u);
+            const size_t acc_stride = (size_t)c.cols + 3; // a wider accumulator row: untouched tail
+            std::vector<uint32_t> acc((size_t)c.rows * acc_stride);
+            for (auto &x : acc)
+                x = accumulator(&rng);
+            std::vector<uint32_t> want = acc;
+            array_chain(c, a16, w16, want, acc_stride);
+            kernel(c, a16, w16, acc, acc_stride);
+            for (size_t e = 0; e < acc.size(); e++) {
+                ASSERT_EQ(acc[e], want[e]) << "element " << e / acc_stride << "," << e % acc_stride;
+                float f = bits_float(want[e]);
+                specials += std::isnan(f) || std::isinf(f) || f == 0.0f;
+                checked++;
+            }
         }
-        for (int n = c.cols - c.zeros; c.padding == ZERO_COLUMNS && n < c.cols; n++)
-            for (int k = 0; k < c.depth; k++)
-                w16[(size_t)k * c.cols + n] = (uint16_t)(rng_next(&rng) & 0x8000u);
-        const size_t acc_stride = (size_t)c.cols + 3; // a wider accumulator row: untouched tail
-        std::vector<uint32_t> acc((size_t)c.rows * acc_stride);
-        for (auto &x : acc)
-            x = accumulator(&rng);
-        std::vector<uint32_t> want = acc;
-        array_chain(c, a16, w16, want, acc_stride);
-        kernel(c, a16, w16, acc, acc_stride);
-        for (size_t e = 0; e < acc.size(); e++) {
-            ASSERT_EQ(acc[e], want[e]) << "element " << e / acc_stride << "," << e % acc_stride;
-            float f = bits_float(want[e]);
-            specials += std::isnan(f) || std::isinf(f) || f == 0.0f;
-            checked++;
-        }
-    }
-    EXPECT_GT(specials, checked / 20) << "the edge values reach the results";
-    EXPECT_LT(specials, checked / 2) << "and ordinary values too";
+        EXPECT_GT(specials, checked / 20) << "the edge values reach the results";
+        EXPECT_LT(specials, checked / 2) << "and ordinary values too";
+    });
 }
 
 // A sum flushed to -0 before a zero tail of K: the tail's +0 products make it +0 on the array,
 // -0 products leave it -0, so a kernel that skips a tail must know which it has.
 TEST(GoldenKernel, SkippedZeroTailGivesTheArraysSignOfZero) {
-    const Case c = {1, 4, 1, 0, FUSED_RANGE, ZERO_DEPTH, 2};
-    // 1.5 * 2^-126 - 1.5078125 * 2^-126 = -2^-133: below FLT_MIN, flushed to -0
-    std::vector<uint16_t> a16 = {bf16_from_float(0x1.8p-63f), bf16_from_float(-0x1.82p-63f), 0, 0};
-    std::vector<uint16_t> w16 = {bf16_from_float(0x1p-63f), bf16_from_float(0x1p-63f), 0, 0};
-    std::vector<uint32_t> want(1, 0xdeadbeefu), acc = want;
-    array_chain(c, a16, w16, want, 1);
-    ASSERT_EQ(want[0], 0u) << "the array's result is +0";
-    kernel(c, a16, w16, acc, 1);
-    EXPECT_EQ(acc[0], want[0]);
-    // a tail where only one operand is +0: the other's values decide the products' signs, so
-    // the tail leaves the -0 (negative values, or -0) or turns it into +0 (positive values)
-    const float tails[][2] = {{-1.0f, -2.0f}, {1.0f, 2.0f}, {-0.0f, -0.0f}};
-    const uint32_t results[] = {0x80000000u, 0u, 0x80000000u};
-    for (int zero_weights = 0; zero_weights < 2; zero_weights++)
-        for (int t = 0; t < 3; t++) {
-            std::vector<uint16_t> a_t = a16, w_t = w16;
-            for (int k = 2; k < 4; k++)
-                (zero_weights ? a_t : w_t)[(size_t)k] = bf16_from_float(tails[t][k - 2]);
-            std::vector<uint32_t> want_t(1, 0u), acc_t = want_t;
-            array_chain(c, a_t, w_t, want_t, 1);
-            ASSERT_EQ(want_t[0], results[t]) << "the array's result, tail " << t;
-            kernel(c, a_t, w_t, acc_t, 1);
-            EXPECT_EQ(acc_t[0], want_t[0])
-                << (zero_weights ? "weights" : "activations") << " +0, tail " << t;
-        }
+    for_each_isa([] {
+        const Case c = {1, 4, 1, 0, FUSED_RANGE, ZERO_DEPTH, 2};
+        // 1.5 * 2^-126 - 1.5078125 * 2^-126 = -2^-133: below FLT_MIN, flushed to -0
+        std::vector<uint16_t> a16 = {bf16_from_float(0x1.8p-63f), bf16_from_float(-0x1.82p-63f), 0,
+                                     0};
+        std::vector<uint16_t> w16 = {bf16_from_float(0x1p-63f), bf16_from_float(0x1p-63f), 0, 0};
+        std::vector<uint32_t> want(1, 0xdeadbeefu), acc = want;
+        array_chain(c, a16, w16, want, 1);
+        ASSERT_EQ(want[0], 0u) << "the array's result is +0";
+        kernel(c, a16, w16, acc, 1);
+        EXPECT_EQ(acc[0], want[0]);
+        // a tail where only one operand is +0: the other's values decide the products' signs, so
+        // the tail leaves the -0 (negative values, or -0) or turns it into +0 (positive values)
+        const float tails[][2] = {{-1.0f, -2.0f}, {1.0f, 2.0f}, {-0.0f, -0.0f}};
+        const uint32_t results[] = {0x80000000u, 0u, 0x80000000u};
+        for (int zero_weights = 0; zero_weights < 2; zero_weights++)
+            for (int t = 0; t < 3; t++) {
+                std::vector<uint16_t> a_t = a16, w_t = w16;
+                for (int k = 2; k < 4; k++)
+                    (zero_weights ? a_t : w_t)[(size_t)k] = bf16_from_float(tails[t][k - 2]);
+                std::vector<uint32_t> want_t(1, 0u), acc_t = want_t;
+                array_chain(c, a_t, w_t, want_t, 1);
+                ASSERT_EQ(want_t[0], results[t]) << "the array's result, tail " << t;
+                kernel(c, a_t, w_t, acc_t, 1);
+                EXPECT_EQ(acc_t[0], want_t[0])
+                    << (zero_weights ? "weights" : "activations") << " +0, tail " << t;
+            }
+    });
 }
 
 // The kernel sets the flush modes for itself only: after it, the host's float arithmetic has
