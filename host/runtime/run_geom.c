@@ -134,8 +134,8 @@ void run_block_copy_jobs(const run_block *dst, float *d, const run_block *src, c
                          int poison, int jobs) {
     int64_t nx = run_len(dst->x), by_size = run_block_elems(dst) / COPY_PART_MIN;
     int64_t parts = by_size < nx ? by_size : nx;
-    copy_job j = {dst, src,    d,
-                  s,   poison, (int)(parts < 1 ? 1 : parts > COPY_PARTS ? COPY_PARTS : parts)};
+    parts = parts < 1 ? 1 : parts > COPY_PARTS ? COPY_PARTS : parts;
+    copy_job j = {.dst = dst, .src = src, .d = d, .s = s, .poison = poison, .parts = (int)parts};
     parallel_for(j.parts, jobs, copy_part, &j);
 }
 

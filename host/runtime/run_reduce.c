@@ -4,11 +4,8 @@
 #include "run_comm.h"
 #include "run_fault.h"
 
-#include "parallel.h"
-
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static const char *const REDUCTION[PHASES] = {"F reduction", "E reduction", "dW reduction"};
 /* The layer type that reduces each phase's result: II (F(l+1)), III (E(l)), I (dW). */
@@ -39,25 +36,6 @@ static void add_received(run_ctx *c, gemm_phase ph, const run_xfer *x, float **v
     }
 }
 
-/* The two halves' copies into the parent's block, one per thread. */
-typedef struct halves_job {
-    const run_ctx *c;
-    int v, h, leader[2];
-    gemm_phase ph;
-    run_block parent;
-    float *whole;
-    float *const *val;
-} halves_job;
-
-static void copy_half(void *ctx, int g, int worker) {
-    (void)worker;
-    const halves_job *j = ctx;
-    const net_node *nd = &j->c->g->nodes[j->v];
-    run_block part =
-        run_result_block(nd, j->ph, run_geom_box(&j->c->G, j->v, j->leader[g], j->h + 1));
-    run_block_copy(&j->parent, j->whole, &part, j->val[j->leader[g]]);
-}
-
 /* A split that cuts the tensor: its two halves side by side, in the parent's block. */
 static int side_by_side(run_ctx *c, int v, gemm_phase ph, int h, int q, float **val) {
     const net_node *nd = &c->g->nodes[v];
@@ -66,8 +44,11 @@ static int side_by_side(run_ctx *c, int v, gemm_phase ph, int h, int q, float **
     float *whole = run_floats(c, run_block_elems(&parent));
     if (!whole)
         return -1;
-    halves_job j = {c, v, h, {pp->i.first, pp->j.first}, ph, parent, whole, val};
-    parallel_for(2, c->o->jobs, copy_half, &j);
+    for (int g = 0; g < 2; g++) {
+        int leader = g ? pp->j.first : pp->i.first;
+        run_block part = run_result_block(nd, ph, run_geom_box(&c->G, v, leader, h + 1));
+        run_block_copy_jobs(&parent, whole, &part, val[leader], 0, c->o->jobs);
+    }
     free(val[pp->i.first]);
     free(val[pp->j.first]);
     val[pp->j.first] = NULL;
