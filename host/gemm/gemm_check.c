@@ -184,7 +184,9 @@ static inline double diff_of(float c, float ref) {
 }
 
 static inline double ratio_of(double diff, double bound) {
-    return diff == 0.0 ? 0.0 : (bound > 0.0 ? diff / bound : INFINITY);
+    if (diff == 0.0 || diff == INFINITY) /* equal, or unlike specials: whatever the bound */
+        return diff;
+    return bound > 0.0 ? diff / bound : INFINITY;
 }
 
 /* The exact walk: every element, in order (the first out of bound names the message). */
