@@ -194,8 +194,8 @@ TEST(Tensor, Col2imIsTheAdjointInRowOrderAndSplitsKeepItsBits) {
 
 // run_block_copy_jobs against the copy written from the block layout (element (x, xm, y, ym) at
 // ((x - x.lo) mx + xm) len(y) my + (y - y.lo) my + ym): blocks that overlap in part, large
-// enough to be split (7 parts), on 1 and 3 threads; with poison every element src lacks is a NaN, without
-// it the destination's old value stays.
+// enough to be split (7 parts), on 1 and 3 threads; with poison every element src lacks is a NaN,
+// without it the destination's old value stays.
 TEST(Tensor, BlockCopyInPartsIsTheElementCopy) {
     const int64_t mx = 3, my = 2;
     const run_block src = {{5, 90}, {0, 4000}, mx, my}, dst = {{0, 64}, {100, 5000}, mx, my};
