@@ -240,8 +240,9 @@ static int check_backward(run_ctx *c, const net_node *nd, const run_layer_data *
         gemm_check_values(result + ch.b0 * img, img_f, img_mag, ch.b0, ch.nb, img,
                           co * nd->k * nd->k, &part);
         merge(chk, &part, checked++);
-        ij.zero = 1;
-        parallel_for(IM2COL_PARTS, c->o->jobs, images_part, &ij);
+        ij.zero = 1; /* for the next group, if there is one */
+        if (i + 1 < chunk_count(&k))
+            parallel_for(IM2COL_PARTS, c->o->jobs, images_part, &ij);
     }
     free(ref), free(img_f), free(mag), free(img_ref), free(img_mag);
     return rc;
