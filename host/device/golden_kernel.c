@@ -57,45 +57,55 @@ typedef struct tile {
 #define STORE(out, s)                                                                              \
     ((out) = accel_result(accumulate ? FLUSH(OPERAND(bits_float(out)) + (s)) : (s)))
 
-/* The tile's loops, with STEP(s, x, wk) the update of a block's column sums s by the products
- * of activation x and weight row wk, the block's columns as NV vectors of type VEC, RBX rows'
- * sums held in registers at once. Instantiated for each instruction set below, each twice: the
- * array's product-then-add, and a fused multiply-add where that gives the same bits. */
+/* One block of columns n0 .. n0 + NV * lanes - 1 of rows i0 .. i0 + ni - 1, with STEP(s, x, wk)
+ * the update of the block's column sums s by the products of activation x and weight row wk,
+ * the columns as NV vectors of type VEC, RBX rows' sums held in registers at once. */
+#define COLUMN_BLOCK(STEP, VEC, NV, RBX)                                                           \
+    do {                                                                                           \
+        enum { L_ = sizeof(VEC) / sizeof(float) };                                                 \
+        VEC s[RBX][NV];                                                                            \
+        for (int i = 0; i < RBX; i++)                                                              \
+            for (int v = 0; v < NV; v++)                                                           \
+                s[i][v] = (VEC){0}; /* +0: the top PE's partial-sum input */                       \
+        for (int k = 0; k < depth; k++) {                                                          \
+            VEC wk[NV];                                                                            \
+            for (int v = 0; v < NV; v++) /* a vector load each */                                  \
+                memcpy(&wk[v], w + (size_t)k * w_stride + (size_t)(n0 + v * L_), sizeof wk[v]);    \
+            for (int i = 0; i < RBX; i++)                                                          \
+                for (int v = 0; v < NV; v++)                                                       \
+                    s[i][v] = STEP(s[i][v], ab[(size_t)i * a_stride + (size_t)k], wk[v]);          \
+        }                                                                                          \
+        for (int i = 0; zero_tail && i < RBX; i++)                                                 \
+            for (int v = 0; v < NV; v++)                                                           \
+                s[i][v] = s[i][v] + (VEC){0}; /* -0 to +0, as the tail's products do */            \
+        float sums[RBX][NV * L_];             /* stored from memory: s stays in registers */       \
+        memcpy(sums, s, sizeof sums);                                                              \
+        int nn = cols - n0 < NV * L_ ? cols - n0 : NV * L_;                                        \
+        for (int i = 0; i < ni; i++) {                                                             \
+            uint32_t *out = acc + (size_t)(i0 + i) * acc_stride + (size_t)n0;                      \
+            for (int n = 0; n < nn; n++)                                                           \
+                STORE(out[n], sums[i][n]);                                                         \
+        }                                                                                          \
+    } while (0)
+
+/* The tile's loops: blocks of NV vectors of columns (NV * lanes a multiple of CB), then a block
+ * of CB columns where fewer are left. Instantiated for each instruction set below, each twice:
+ * the array's product-then-add, and a fused multiply-add where that gives the same bits. */
 #define TILE_LOOPS(STEP, VEC, NV, RBX)                                                             \
     const float *a = t->a, *w = t->w;                                                              \
     const size_t a_stride = t->a_stride, w_stride = t->w_stride, acc_stride = t->acc_stride;       \
     const int rows = t->rows, depth = t->depth, cols = t->cols, run_cols = t->run_cols;            \
     const int accumulate = t->accumulate, zero_tail = t->zero_tail;                                \
+    const int wide = NV * (int)(sizeof(VEC) / sizeof(float)),                                      \
+              padded = (run_cols + CB - 1) / CB * CB;                                              \
     uint32_t *acc = t->acc;                                                                        \
     for (int i0 = 0; i0 < rows; i0 += RBX) {                                                       \
         const float *ab = a + (size_t)i0 * a_stride;                                               \
         int ni = rows - i0 < RBX ? rows - i0 : RBX, n0 = 0;                                        \
-        for (; n0 < run_cols; n0 += CB) {                                                          \
-            VEC s[RBX][NV];                                                                        \
-            for (int i = 0; i < RBX; i++)                                                          \
-                for (int v = 0; v < NV; v++)                                                       \
-                    s[i][v] = (VEC){0}; /* +0: the top PE's partial-sum input */                   \
-            for (int k = 0; k < depth; k++) {                                                      \
-                VEC wk[NV];                                                                        \
-                for (int v = 0; v < NV; v++) /* a vector load each */                              \
-                    memcpy(&wk[v], w + (size_t)k * w_stride + (size_t)(n0 + v * (CB / NV)),        \
-                           sizeof wk[v]);                                                          \
-                for (int i = 0; i < RBX; i++)                                                      \
-                    for (int v = 0; v < NV; v++)                                                   \
-                        s[i][v] = STEP(s[i][v], ab[(size_t)i * a_stride + (size_t)k], wk[v]);      \
-            }                                                                                      \
-            for (int i = 0; zero_tail && i < RBX; i++)                                             \
-                for (int v = 0; v < NV; v++)                                                       \
-                    s[i][v] = s[i][v] + (VEC){0}; /* -0 to +0, as the tail's products do */        \
-            float sums[RBX][CB];                  /* stored from memory: s stays in registers */   \
-            memcpy(sums, s, sizeof sums);                                                          \
-            int nn = cols - n0 < CB ? cols - n0 : CB;                                              \
-            for (int i = 0; i < ni; i++) {                                                         \
-                uint32_t *out = acc + (size_t)(i0 + i) * acc_stride + (size_t)n0;                  \
-                for (int n = 0; n < nn; n++)                                                       \
-                    STORE(out[n], sums[i][n]);                                                     \
-            }                                                                                      \
-        }                                                                                          \
+        for (; n0 + wide <= padded; n0 += wide)                                                    \
+            COLUMN_BLOCK(STEP, VEC, NV, RBX);                                                      \
+        for (; n0 < run_cols; n0 += CB)                                                            \
+            COLUMN_BLOCK(STEP, VEC, CB / (int)(sizeof(VEC) / sizeof(float)), RBX);                 \
         for (int i = 0; i < ni; i++)                                                               \
             for (int n = n0; n < cols; n++)                                                        \
                 STORE(acc[(size_t)(i0 + i) * acc_stride + (size_t)n], 0.0f);                       \
@@ -117,14 +127,15 @@ typedef struct tile {
         TILE_LOOPS(FUSED, VEC, NV, RBX)                                                            \
     }
 
-/* Each body keeps eight vector registers of sums (RBX rows x NV vectors): enough multiply-adds
- * in flight to cover their latency, few enough to leave registers for a weight row and an
- * activation (a GCC vector wider than the machine's registers goes through memory). The
- * baseline x86-64 has SSE2 only. */
+/* Each body keeps RBX x NV vector registers of sums: at least eight, enough multiply-adds in
+ * flight to cover their latency, and few enough to leave registers for a weight row and an
+ * activation (a GCC vector wider than the machine's registers goes through memory). AVX-512's
+ * 32 registers hold sixteen: 8 rows x 32 columns, with a 16-column block where fewer are left.
+ * The baseline x86-64 has SSE2 only. */
 TILE_BODIES(base, , vec4, 4, 2)
 #if defined(__x86_64__)
 TILE_BODIES(avx2, __attribute__((target("arch=x86-64-v3"))), vec8, 2, 4)
-TILE_BODIES(avx512, __attribute__((target("arch=x86-64-v4"))), vec16, 1, 8)
+TILE_BODIES(avx512, __attribute__((target("arch=x86-64-v4"))), vec16, 2, 8)
 #endif
 
 typedef struct tile_kernels {

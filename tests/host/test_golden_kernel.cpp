@@ -162,6 +162,7 @@ TEST(GoldenKernel, EqualsTheArraysOperationsInTheArraysOrder) {
                           {9, 6, 40, 0, FUSED_RANGE, ZERO_COLUMNS, 30},
                           {9, 6, 40, 1, FUSED_RANGE, ZERO_COLUMNS, 17},
                           {8, 6, 16, 1, FUSED_RANGE, ZERO_COLUMNS, 16},
+                          {9, 6, 64, 1, FUSED_RANGE, ZERO_COLUMNS, 16},
                           {9, 6, 40, 1, MIXED, ZERO_COLUMNS, 30}};
     for_each_isa([&] {
         uint64_t rng = 7;
