@@ -206,30 +206,54 @@ typedef struct device_job {
 
 typedef struct layer_jobs {
     device_job *jobs;
+    const int *order; /* the devices, the most multiply-adds first */
     int v;
     const run_layer_data *t;
     phase_set phases;
     float ***out; /* [phase][device] */
 } layer_jobs;
 
-static void run_job(void *ctx, int d, int worker) {
+static void run_job(void *ctx, int i, int worker) {
     (void)worker;
     layer_jobs *L = ctx;
+    int d = L->order[i];
     device_job *j = &L->jobs[d];
     if (run_local(&j->c, d))
         j->o.rc = device_gemms(&j->c, L->v, d, L->t, L->phases, L->out, &j->o.tally);
 }
 
-/* The GEMMs of the phases on every device, the devices in parallel (o->jobs); out[ph][d]
- * receive the results. Errors, failed checks and counts are taken in device order. */
+/* Device d's multiply-adds in layer v: M*K*N of each of its GEMMs (the same in every phase). */
+static int64_t device_macs(const run_ctx *c, int v, int d) {
+    const net_node *nd = &c->g->nodes[v];
+    const run_box *b = run_geom_box(&c->G, v, d, c->G.depths - 1);
+    return run_len(b->b) * nd->hout * nd->wout * run_len(b->ci) * nd->k * nd->k * run_len(b->co);
+}
+
+/* Devices by their multiply-adds, the most first (ties in device order): the threads take the
+ * longest jobs first, so the last ones to finish are short and the threads finish together. */
+static void order_by_work(const run_ctx *c, int v, int n, int *order) {
+    for (int d = 0; d < n; d++) { /* insertion sort: a handful of devices */
+        int64_t w = device_macs(c, v, d);
+        int at = d;
+        for (; at > 0 && device_macs(c, v, order[at - 1]) < w; at--)
+            order[at] = order[at - 1];
+        order[at] = d;
+    }
+}
+
+/* The GEMMs of the phases on every device, the devices in parallel (o->jobs), the most work
+ * first; out[ph][d] receive the results. Errors, failed checks and counts are taken in device
+ * order. */
 static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
                    float **out[PHASES]) {
     int n = c->r->n_devices, rc = 0;
     uint64_t *cycles = calloc((size_t)n, sizeof *cycles);
+    int *order = calloc((size_t)n, sizeof *order);
     device_job *jobs = calloc((size_t)n, sizeof *jobs);
     run_device_outcome *remote = calloc((size_t)n, sizeof *remote); /* other ranks' devices */
-    if (!cycles || !jobs || !remote) {
+    if (!cycles || !order || !jobs || !remote) {
         free(cycles);
+        free(order);
         free(jobs);
         free(remote);
         snprintf(c->err, c->errlen, "layer %s: out of host memory", c->g->nodes[v].name);
@@ -240,7 +264,8 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
         jobs[d].c.err = jobs[d].o.err;
         jobs[d].c.errlen = sizeof jobs[d].o.err;
     }
-    layer_jobs L = {jobs, v, t, phases, out};
+    order_by_work(c, v, n, order);
+    layer_jobs L = {jobs, order, v, t, phases, out};
     /* the other ranks' devices start first, then this rank's; their results come back after */
     rc = run_remote_gemms_send(c, v, t, phases);
     if (rc == 0)
@@ -261,6 +286,7 @@ static int compute(run_ctx *c, int v, const run_layer_data *t, phase_set phases,
         if (tally->failure[0])
             run_fail(c, "%s", tally->failure);
     }
+    free(order);
     free(jobs);
     free(remote);
     if (rc == 0 && c->o->progress)
