@@ -57,7 +57,7 @@ typedef struct run_layer {
     uint64_t *cycles, *contract_cycles; /* [device]: its three GEMMs, counted and closed form */
     gemm_check check[PHASES];           /* assembled result vs OpenBLAS */
     int checked[PHASES];
-    uint64_t result_hash[PHASES]; /* digest_words of the assembled result's bits */
+    uint64_t result_hash[PHASES]; /* digest_words_parallel of the assembled result's bits */
 } run_layer;
 
 typedef struct run_result {

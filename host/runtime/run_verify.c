@@ -275,8 +275,8 @@ int run_verify(run_ctx *c, int v, gemm_phase ph, const run_layer_data *t, const 
     }
     run_block whole = run_result_block(nd, ph, run_geom_box(&c->G, v, 0, 0));
     L->checked[ph] = 1;
-    L->result_hash[ph] =
-        digest_words(DIGEST_INIT, result, sizeof(float) * (size_t)run_block_elems(&whole));
+    L->result_hash[ph] = digest_words_parallel(
+        DIGEST_INIT, result, sizeof(float) * (size_t)run_block_elems(&whole), c->o->jobs);
     if (!L->check[ph].passed) {
         char who[128];
         holders(c, v, ph, L->check[ph].first_bad, who, sizeof who);

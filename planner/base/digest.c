@@ -1,5 +1,7 @@
 #include "digest.h"
 
+#include "parallel.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +21,32 @@ uint64_t digest_words(uint64_t h, const void *data, size_t n) {
         h = (h ^ w) * 0x100000001b3ull;
     }
     return digest_bytes(h, p + i, n - i);
+}
+
+enum { DIGEST_PARTS = 64, DIGEST_PART_MIN = 1 << 20 };
+
+typedef struct parts_job {
+    const unsigned char *data;
+    size_t n, part;
+    uint64_t digest[DIGEST_PARTS];
+} parts_job;
+
+static void digest_part(void *ctx, int i, int worker) {
+    (void)worker;
+    parts_job *j = ctx;
+    size_t at = (size_t)i * j->part, len = j->n - at < j->part ? j->n - at : j->part;
+    j->digest[i] = digest_words(DIGEST_INIT, j->data + at, len);
+}
+
+uint64_t digest_words_parallel(uint64_t h, const void *data, size_t n, int jobs) {
+    size_t part = ((n + DIGEST_PARTS - 1) / DIGEST_PARTS + 7) / 8 * 8; /* n/64 in whole words */
+    part = part > DIGEST_PART_MIN ? part : DIGEST_PART_MIN;
+    if (n <= part)
+        return digest_words(h, data, n);
+    parts_job j = {.data = data, .n = n, .part = part};
+    int parts = (int)((n + part - 1) / part);
+    parallel_for(parts, jobs, digest_part, &j);
+    return digest_words(h, j.digest, sizeof(uint64_t) * (size_t)parts);
 }
 
 uint64_t digest_str(uint64_t h, const char *s) {

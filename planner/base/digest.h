@@ -19,6 +19,11 @@ uint64_t digest_bytes(uint64_t h, const void *data, size_t n);
  * fewer multiplies, for large buffers compared on one machine, e.g. a run's results. Like
  * digest_bytes, any one changed word changes the digest (each step is a bijection of h). */
 uint64_t digest_words(uint64_t h, const void *data, size_t n);
+/* digest_words of large data on up to `jobs` threads: the data cut into at most 64 parts of at
+ * least 1 MiB (a cut fixed by n alone), each part's digest_words from DIGEST_INIT, then
+ * digest_words(h, the parts' digests). The same value for any jobs; data of one part gives
+ * digest_words(h, data, n) itself. Any one changed word still changes the digest. */
+uint64_t digest_words_parallel(uint64_t h, const void *data, size_t n, int jobs);
 /* h extended by a string and its terminating NUL (so "ab","c" differs from "a","bc"). */
 uint64_t digest_str(uint64_t h, const char *s);
 /* h extended by the decimal text of x (platform independent). */

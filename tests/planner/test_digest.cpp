@@ -6,6 +6,7 @@ extern "C" {
 #include "digest.h"
 }
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -53,6 +54,37 @@ TEST(Digest, AnyOneChangedBitChangesTheWordDigest) {
                 << "byte " << byte << " bit " << bit;
             data[byte] ^= (unsigned char)(1u << bit);
         }
+}
+
+// The parallel digest from its definition: parts of max(1 MiB, n/64 rounded up to whole words)
+// bytes (at most 64 parts), each digested from DIGEST_INIT, then the parts' digests digested from
+// h; the same for 1, 2 and 3 threads; one part (n up to 1 MiB) is the plain word digest; the cut
+// into parts loses no changed bit.
+TEST(Digest, ParallelWordDigestIsItsPartsDigestForAnyThreadCount) {
+    const size_t MiB = 1 << 20;
+    for (size_t n : {size_t(0), size_t(13), MiB, 3 * MiB + 13, 64 * MiB + 8 * 64 + 5}) {
+        std::vector<unsigned char> data(n);
+        for (size_t i = 0; i < n; i++)
+            data[i] = (unsigned char)(i * 2654435761u >> 13);
+        size_t part = std::max(MiB, ((n + 63) / 64 + 7) / 8 * 8);
+        std::vector<unsigned char> digests;
+        for (size_t at = 0; at < n; at += part) {
+            uint64_t d = fnv_words(data.data() + at, std::min(part, n - at));
+            digests.insert(digests.end(), (unsigned char *)&d, (unsigned char *)&d + 8);
+        }
+        const uint64_t h = 12345;
+        uint64_t want = n <= part ? digest_words(h, data.data(), n)
+                                  : digest_words(h, digests.data(), digests.size());
+        EXPECT_LE(digests.size(), 64u * 8) << n;
+        for (int jobs : {1, 2, 3})
+            EXPECT_EQ(digest_words_parallel(h, data.data(), n, jobs), want) << n << " " << jobs;
+        if (n == 3 * MiB + 13)
+            for (size_t at : {size_t(0), part - 1, part, n - 1}) {
+                data[at] ^= 0x10;
+                EXPECT_NE(digest_words_parallel(h, data.data(), n, 2), want) << at;
+                data[at] ^= 0x10;
+            }
+    }
 }
 
 } // namespace
