@@ -119,9 +119,8 @@ static void copy_part(void *ctx, int i, int worker) {
     (void)worker;
     const copy_job *j = ctx;
     run_block part = *j->dst;
-    int64_t nx = run_len(j->dst->x), x0 = j->dst->x.lo;
-    part.x = (run_range){x0 + nx * i / j->parts, x0 + nx * (i + 1) / j->parts};
-    float *d = j->d + (part.x.lo - x0) * part.mx * run_len(part.y) * part.my;
+    part.x = run_range_share(j->dst->x, i, j->parts);
+    float *d = j->d + (part.x.lo - j->dst->x.lo) * part.mx * run_len(part.y) * part.my;
     if (j->poison)
         memset(d, 0xFF, sizeof(float) * (size_t)run_block_elems(&part));
     run_block_copy(&part, d, j->src, j->s);

@@ -37,6 +37,12 @@ static inline int64_t run_len(run_range r) {
     return r.hi - r.lo;
 }
 
+/* Part i of r cut into `parts` near-equal parts in order: a parallel loop's share i. */
+static inline run_range run_range_share(run_range r, int64_t i, int64_t parts) {
+    int64_t n = run_len(r);
+    return (run_range){r.lo + n * i / parts, r.lo + n * (i + 1) / parts};
+}
+
 /* A block of a tensor stored [x][mx][y][my] over ranges x, y of two of its box axes, each
  * index carrying an inner block of mx (my) elements: F(l+1) is x = b (mx = Hout*Wout),
  * y = co; E and activations x = b, y = channels (my = H*W); dW x = ci (mx = k*k), y = co. */

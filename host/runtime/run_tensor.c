@@ -27,10 +27,10 @@ static void gen_part(void *ctx, int i, int worker) {
     (void)worker;
     const gen_job *j = ctx;
     const run_block *k = j->k;
-    int64_t nx = run_len(k->x), x0 = k->x.lo + nx * i / j->parts;
-    int64_t x1 = k->x.lo + nx * (i + 1) / j->parts, run = run_len(k->y) * k->my;
-    float *out = j->out + (x0 - k->x.lo) * k->mx * run;
-    for (int64_t x = x0 * k->mx; x < x1 * k->mx; x++, out += run)
+    run_range xs = run_range_share(k->x, i, j->parts);
+    int64_t run = run_len(k->y) * k->my;
+    float *out = j->out + (xs.lo - k->x.lo) * k->mx * run;
+    for (int64_t x = xs.lo * k->mx; x < xs.hi * k->mx; x++, out += run)
         gen_run(j->base, (uint64_t)((x * j->y_full + k->y.lo) * k->my), run, out);
 }
 

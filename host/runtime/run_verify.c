@@ -79,10 +79,9 @@ static void im2col_part(void *ctx, int i, int worker) {
     (void)worker;
     const im2col_job *j = ctx;
     const net_node *nd = j->nd;
-    int64_t n = j->hi - j->lo, lo = j->lo + n * i / IM2COL_PARTS;
-    int64_t hi = j->lo + n * (i + 1) / IM2COL_PARTS, rps = nd->hout * nd->wout;
-    const float *in = j->x + lo / rps * nd->cin * run_hw_in(nd);
-    run_im2col(nd, nd->cin, in, lo, hi, j->out + (lo - j->lo) * nd->cin * nd->k * nd->k);
+    run_range r = run_range_share((run_range){j->lo, j->hi}, i, IM2COL_PARTS);
+    const float *in = j->x + r.lo / (nd->hout * nd->wout) * nd->cin * run_hw_in(nd);
+    run_im2col(nd, nd->cin, in, r.lo, r.hi, j->out + (r.lo - j->lo) * nd->cin * nd->k * nd->k);
 }
 
 static void im2col_rows(run_ctx *c, const net_node *nd, const float *x, chunk ch, float *out) {
@@ -175,9 +174,8 @@ static int col2im_parts(const run_ctx *c, const net_node *nd) {
 static void col2im_part(void *ctx, int i, int worker) {
     (void)worker;
     const col2im_job *j = ctx;
-    int64_t n = j->nd->cin, parts = j->parts;
-    run_range ch = {n * i / parts, n * (i + 1) / parts};
-    int64_t rows = j->hi - j->lo; /* the chunk, transposed */
+    int64_t n = j->nd->cin, rows = j->hi - j->lo; /* the chunk, transposed */
+    run_range ch = run_range_share((run_range){0, n}, i, j->parts);
     run_col2im_add_floats(j->nd, n, ch, j->ref, 1, rows, j->lo, j->hi, j->img_ref);
     run_col2im_add(j->nd, n, ch, j->mag, 1, rows, j->lo, j->hi, j->img_mag);
 }
@@ -194,12 +192,12 @@ typedef struct images_job {
 static void images_part(void *ctx, int i, int worker) {
     (void)worker;
     const images_job *j = ctx;
-    int64_t lo = j->n * i / IM2COL_PARTS, hi = j->n * (i + 1) / IM2COL_PARTS;
-    for (int64_t e = lo; !j->zero && e < hi; e++)
+    run_range r = run_range_share((run_range){0, j->n}, i, IM2COL_PARTS);
+    for (int64_t e = r.lo; !j->zero && e < r.hi; e++)
         j->img_f[e] = (float)j->img_ref[e];
     if (j->zero) {
-        memset(j->img_ref + lo, 0, sizeof(double) * (size_t)(hi - lo));
-        memset(j->img_mag + lo, 0, sizeof(double) * (size_t)(hi - lo));
+        memset(j->img_ref + r.lo, 0, sizeof(double) * (size_t)run_len(r));
+        memset(j->img_mag + r.lo, 0, sizeof(double) * (size_t)run_len(r));
     }
 }
 
