@@ -30,10 +30,12 @@ static int same_special(float x, float y) {
 static int check_threads = 1;
 enum { NORM_TERMS = GEMM_CHECK_NORM_TERMS, CHUNK_NORMS = 1024 };
 
-/* Rows per block of an M-row reference: about M / BLOCKS_AIM (whole vector lines), so the threads
- * share the blocks evenly, within ROWS_MIN .. ROWS_MAX. Every block packs all of op(B) again, so
- * larger blocks pack it fewer times; the scratch per thread grows with them. */
-enum { BLOCKS_AIM = 8, ROWS_MIN = 256, ROWS_MAX = 2048, ROWS_ROUND = 64 };
+/* Rows per block of an M-row reference: about M / BLOCKS_AIM (whole 32-byte vectors of a
+ * transposed A), so the threads share the blocks evenly, within ROWS_MIN .. ROWS_MAX. Every block
+ * packs all of op(B) again, so larger blocks pack it fewer times; the scratch per thread grows
+ * with them. (A floor of 256 rows in multiples of 64 cut VGG-16's 576- and 1152-row dW and E
+ * references into 3 and 5 uneven blocks: on two threads, one waited a tenth of the time.) */
+enum { BLOCKS_AIM = 8, ROWS_MIN = 64, ROWS_MAX = 2048, ROWS_ROUND = 8 };
 
 static int64_t block_rows(int64_t M) {
     int64_t r = ((M + BLOCKS_AIM - 1) / BLOCKS_AIM + ROWS_ROUND - 1) / ROWS_ROUND * ROWS_ROUND;
