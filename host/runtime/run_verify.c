@@ -120,16 +120,55 @@ static int check_forward(run_ctx *c, const net_node *nd, const run_layer_data *t
     return rc;
 }
 
-/* dW = im2col(F(l))^T E(l+1): the sum over rows taken chunk by chunk (another order of the same
- * products, within the same bound). */
+/* Rows of dW per block when one chunk holds every im2col row: the block's reference, its
+ * magnitudes and its slice of the im2col hold at most a chunk's values each. */
+static int64_t gradient_block_rows(const run_ctx *c, int64_t di, int64_t co, int64_t rows) {
+    int64_t most = run_fault_check_chunk(c, CHUNK_ELEMS) / (co > rows ? co : rows);
+    return most < 1 ? 1 : most < di ? most : di;
+}
+
+/* dW = im2col(F(l))^T E(l+1) when one chunk holds every im2col row (a fully connected layer's
+ * rows are the batch, its dW the layer's largest tensor): the reference in blocks of dW's rows,
+ * each checked as soon as it is computed. */
+static int check_gradient_by_rows(run_ctx *c, const net_node *nd, const run_layer_data *t,
+                                  const chunking *k, const float *result, gemm_check *chk) {
+    int64_t di = nd->cin * nd->k * nd->k, co = nd->cout, rows = chunk_rows_max(k);
+    int64_t mb = gradient_block_rows(c, di, co, rows);
+    float *cols = run_floats(c, rows * di), *slice = run_floats(c, mb < di ? rows * mb : 0);
+    float *ref = run_floats(c, mb * co);
+    double *mag = run_doubles(c, mb * co);
+    int rc = cols && slice && ref && mag ? 0 : -1;
+    if (rc == 0)
+        im2col_rows(c, nd, t->x, chunk_at(k, 0), cols);
+    for (int64_t m0 = 0; rc == 0 && m0 < di; m0 += mb) {
+        int64_t m = di - m0 < mb ? di - m0 : mb;
+        for (int64_t r = 0; mb < di && r < rows; r++) /* columns m0 .. of the im2col */
+            memcpy(slice + r * m, cols + r * di + m0, sizeof(float) * (size_t)m);
+        gemm_args ga = {
+            .m = m, .k = rows, .n = co, .trans_a = 1, .a = mb < di ? slice : cols, .b = t->gerr};
+        gemm_check part;
+        rc = gemm_blas_reference(&ga, NULL, ref, mag, &part);
+        if (rc == 0) {
+            gemm_check_values(result + m0 * co, ref, mag, m0, m, co, rows, &part);
+            merge(chk, &part, m0 / mb);
+        }
+    }
+    free(cols), free(slice), free(ref), free(mag);
+    return rc;
+}
+
+/* dW = im2col(F(l))^T E(l+1) over several chunks: the sum over rows taken chunk by chunk
+ * (another order of the same products, within the same bound). */
 static int check_gradient(run_ctx *c, const net_node *nd, const run_layer_data *t,
                           const float *result, gemm_check *chk) {
     int64_t di = nd->cin * nd->k * nd->k, co = nd->cout, n = di * co;
     chunking k = chunking_of(c, nd, di);
-    int64_t chunks = chunk_count(&k), more = chunks > 1 ? n : 0;
+    int64_t chunks = chunk_count(&k);
+    if (chunks == 1)
+        return check_gradient_by_rows(c, nd, t, &k, result, chk);
     float *cols = run_floats(c, chunk_rows_max(&k) * di), *ref = run_floats(c, n);
-    float *ref_i = run_floats(c, more);
-    double *mag = run_doubles(c, n), *mag_i = run_doubles(c, more);
+    float *ref_i = run_floats(c, n);
+    double *mag = run_doubles(c, n), *mag_i = run_doubles(c, n);
     int rc = cols && ref && ref_i && mag && mag_i ? 0 : -1;
     for (int64_t i = 0; rc == 0 && i < chunks; i++) {
         chunk ch = chunk_at(&k, i);
@@ -295,8 +334,12 @@ uint64_t run_verify_host_bytes(const run_ctx *c, int v) {
                   (int64_t)gemm_blas_reference_bytes(rows, di, co, jobs);
     int64_t bwd =
         rows * di * 12 + nb * img * 20 + (int64_t)gemm_blas_reference_bytes(di, co, rows, jobs);
-    int64_t grad = rows * di * 4 + di * co * 12 * (chunk_count(&k) > 1 ? 2 : 1) +
-                   (int64_t)gemm_blas_reference_bytes(di, rows, co, jobs);
+    int64_t mb = gradient_block_rows(c, di, co, rows);
+    int64_t grad =
+        chunk_count(&k) > 1
+            ? rows * di * 4 + di * co * 24 + (int64_t)gemm_blas_reference_bytes(di, rows, co, jobs)
+            : rows * di * 4 + (mb < di ? rows * mb * 4 : 0) + mb * co * 12 +
+                  (int64_t)gemm_blas_reference_bytes(mb, rows, co, jobs);
     int64_t most = fwd > bwd ? fwd : bwd;
     return (uint64_t)(most > grad ? most : grad);
 }

@@ -46,17 +46,20 @@ run_fault fault(run_fault_kind kind, int node, int phase) {
     return f;
 }
 
-void expect_corrupt_tile_named(run_fidelity fidelity, int ph, int64_t check_chunk = 0) {
+// A tile of device 1's result of tiny-cnn's layer (node index, name) corrupted.
+void expect_corrupt_tile_named(run_fidelity fidelity, int ph, int64_t check_chunk = 0, int node = 2,
+                               const char *name = "conv2") {
     const char *phase[3] = {"forward", "backward", "gradient"};
     step_case k{"tiny-cnn", "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, fidelity, 0.5};
-    run_fault f = fault(RUN_FAULT_CORRUPT_TILE, 2, ph); // conv2
+    run_fault f = fault(RUN_FAULT_CORRUPT_TILE, node, ph);
     f.device = 1;
     f.check_chunk = check_chunk;
     faulty_run run(k, f);
     ASSERT_TRUE(run.ran);
+    ASSERT_STREQ(run.g.nodes[node].name, name);
     EXPECT_FALSE(run.r.verified) << phase[ph];
     std::string why = run.r.failure;
-    EXPECT_NE(why.find(std::string("layer conv2 ") + phase[ph] + " result vs OpenBLAS"),
+    EXPECT_NE(why.find(std::string("layer ") + name + " " + phase[ph] + " result vs OpenBLAS"),
               std::string::npos)
         << why;
     // the element the message names is in device 1's own block
@@ -70,10 +73,11 @@ TEST(Faults, CorruptedTileIsCaughtAndNamed) {
 }
 
 // The checks cut into small chunks (pieces of one sample, chunks of several samples, dW summed
-// over chunks; run_verify.c) keep the whole check's verdicts: a clean step verifies with the same
-// results (each within the bound, though OpenBLAS rounds a chunk's rows and sums otherwise than
-// the whole's), and a
-// corrupted element is caught and named in every phase.
+// over chunks or, when one chunk holds every row, checked in blocks of its rows; run_verify.c)
+// keep the whole check's verdicts: a clean step verifies with the same results (each within the
+// bound, though OpenBLAS rounds a chunk's rows and sums otherwise than the whole's), and a
+// corrupted element is caught and named in every phase. (At chunks of 5000 values, fc1's dW,
+// 256 x 32 over 4 rows, is checked in blocks of 156 rows.)
 TEST(Faults, ChunkedChecksKeepTheirVerdicts) {
     step_case k{"tiny-cnn", "1xtpu-v2,2xtpu-v3", STRATEGY_ACCPAR, 4, RUN_FIDELITY_GOLDEN, 0.5};
     faulty_run whole(k, run_fault{});
@@ -97,6 +101,7 @@ TEST(Faults, ChunkedChecksKeepTheirVerdicts) {
     }
     for (int ph = 0; ph < 3; ph++)
         expect_corrupt_tile_named(RUN_FIDELITY_GOLDEN, ph, 50);
+    expect_corrupt_tile_named(RUN_FIDELITY_GOLDEN, PHASE_GRADIENT, 5000, 3, "fc1");
 }
 
 TEST(Faults, CorruptedTileIsCaughtUnderRtl) {
