@@ -157,8 +157,9 @@ static int check_gradient_by_rows(run_ctx *c, const net_node *nd, const run_laye
     return rc;
 }
 
-/* dW = im2col(F(l))^T E(l+1) over several chunks: the sum over rows taken chunk by chunk
- * (another order of the same products, within the same bound). */
+/* dW = im2col(F(l))^T E(l+1): by blocks of its rows when one chunk holds every im2col row (above),
+ * else the sum over rows taken chunk by chunk (another order of the same products, within the
+ * same bound). */
 static int check_gradient(run_ctx *c, const net_node *nd, const run_layer_data *t,
                           const float *result, gemm_check *chk) {
     int64_t di = nd->cin * nd->k * nd->k, co = nd->cout, n = di * co;
