@@ -125,10 +125,22 @@ uint64_t net_digest(const net *g) {
     uint64_t h = digest_int(DIGEST_INIT, g->n);
     for (int v = 0; v < g->n; v++) {
         const net_node *nd = &g->nodes[v];
-        const int64_t f[] = {nd->kind, nd->n_in,   nd->n_in > 0 ? nd->in[0] : -1,
+        const int64_t f[] = {nd->kind,
+                             nd->n_in,
+                             nd->n_in > 0 ? nd->in[0] : -1,
                              nd->n_in > 1 ? nd->in[1] : -1,
-                             nd->cin,  nd->hin,    nd->win,  nd->k,    nd->stride, nd->pad,
-                             nd->pool, nd->cout,   nd->hout, nd->wout, nd->oc,     nd->oh,
+                             nd->cin,
+                             nd->hin,
+                             nd->win,
+                             nd->k,
+                             nd->stride,
+                             nd->pad,
+                             nd->pool,
+                             nd->cout,
+                             nd->hout,
+                             nd->wout,
+                             nd->oc,
+                             nd->oh,
                              nd->ow};
         h = digest_str(h, nd->name);
         for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)

@@ -17,15 +17,15 @@ typedef enum { NODE_INPUT, NODE_CONV, NODE_FC, NODE_ADD } node_kind;
 typedef struct net_node {
     char name[NET_NAME_MAX];
     node_kind kind;
-    int line;                 /* line of the description file (0: generated) */
-    int n_in;                 /* predecessors: 0 (input), 1 (CONV, FC), 2 (ADD) */
-    int in[NET_MAX_IN];       /* predecessor node indices, always smaller than this node's */
-    int64_t cin, hin, win;    /* input tensor per sample; FC: cin is the flattened size */
-    int64_t k;                /* CONV kernel k x k (1 for FC) */
+    int line;                  /* line of the description file (0: generated) */
+    int n_in;                  /* predecessors: 0 (input), 1 (CONV, FC), 2 (ADD) */
+    int in[NET_MAX_IN];        /* predecessor node indices, always smaller than this node's */
+    int64_t cin, hin, win;     /* input tensor per sample; FC: cin is the flattened size */
+    int64_t k;                 /* CONV kernel k x k (1 for FC) */
     int64_t stride, pad, pool; /* CONV stride and padding (0: unknown, reference format);
                                   pool divides the output map (1: none) */
-    int64_t cout, hout, wout; /* GEMM output per sample, before pooling (ADD: the sum) */
-    int64_t oc, oh, ow;       /* output tensor per sample after pooling, what consumers see */
+    int64_t cout, hout, wout;  /* GEMM output per sample, before pooling (ADD: the sum) */
+    int64_t oc, oh, ow;        /* output tensor per sample after pooling, what consumers see */
 } net_node;
 
 typedef struct net {
@@ -59,9 +59,9 @@ int net_is_weighted(const net_node *nd);
 /* Names are 1..63 characters from [A-Za-z0-9_.-] (they appear unescaped in JSON and CSV). */
 int net_valid_name(const char *s);
 
-/* Size limits that keep every element count of the cost model and the runtime within int64 and every transfer
- * within 2^58 bytes: per-sample tensors (a node's input and its output before pooling) and Di
- * up to 2^31-1 elements, a GEMM up to 2^48 multiply-accumulates. */
+/* Size limits that keep every element count of the cost model and the runtime within int64 and
+ * every transfer within 2^58 bytes: per-sample tensors (a node's input and its output before
+ * pooling) and Di up to 2^31-1 elements, a GEMM up to 2^48 multiply-accumulates. */
 #define NET_MAX_ELEMS 2147483647LL
 
 /* What every network format accepts: channels and FC outputs 1..NET_MAX_DIM, input maps

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* One line of the file before names are resolved. */
 typedef struct {
     net_node node;

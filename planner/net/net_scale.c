@@ -10,8 +10,7 @@ static int64_t scaled(int64_t x, double f) {
     return y < 1 ? 1 : y;
 }
 
-int net_scale(const net *in, double channels, double images, net *out, char *err,
-                  size_t errlen) {
+int net_scale(const net *in, double channels, double images, net *out, char *err, size_t errlen) {
     *out = *in;
     out->nodes = malloc(sizeof *out->nodes * (size_t)in->n);
     if (!out->nodes) {
